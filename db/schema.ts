@@ -1,0 +1,81 @@
+// The whole database: the Auth.js tables, the six billing columns on users, and the processed Stripe events.
+// Column names in SQL are snake_case; the Auth.js adapter reads the TypeScript property names.
+import { boolean, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const users = pgTable("users", {
+  id: text("id")
+    .primaryKey()
+    .$defaultFn(() => crypto.randomUUID()),
+  name: text("name"),
+  email: text("email").notNull().unique(),
+  emailVerified: timestamptz("email_verified"),
+  image: text("image"),
+  /** scrypt hash as `scrypt$N$r$p$salt$hash`; null for users who only sign in through OAuth. */
+  passwordHash: text("password_hash"),
+  createdAt: timestamptz("created_at").notNull().defaultNow(),
+
+  stripeCustomerId: text("stripe_customer_id").unique(),
+  stripeSubscriptionId: text("stripe_subscription_id"),
+  stripePriceId: text("stripe_price_id"),
+  stripeCurrentPeriodEnd: timestamptz("stripe_current_period_end"),
+  planActive: boolean("plan_active").notNull().default(false),
+  /** Access ends here: the period end (or cancel_at) plus the grace for late renewals. */
+  planExpires: timestamptz("plan_expires"),
+  subscriptionStatus: text("subscription_status"),
+  /** When a scheduled cancellation takes effect; null when the subscription renews. */
+  cancelAt: timestamptz("cancel_at"),
+});
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").$type<"oauth" | "oidc" | "email" | "webauthn">().notNull(),
+    provider: text("provider").notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    refresh_token: text("refresh_token"),
+    access_token: text("access_token"),
+    expires_at: integer("expires_at"),
+    token_type: text("token_type"),
+    scope: text("scope"),
+    id_token: text("id_token"),
+    session_state: text("session_state"),
+  },
+  (table) => [primaryKey({ columns: [table.provider, table.providerAccountId] }), index("accounts_user_id_idx").on(table.userId)],
+);
+
+export const sessions = pgTable("sessions", {
+  sessionToken: text("session_token").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .references(() => users.id, { onDelete: "cascade" }),
+  expires: timestamptz("expires").notNull(),
+});
+
+export const verificationTokens = pgTable(
+  "verification_tokens",
+  {
+    identifier: text("identifier").notNull(),
+    token: text("token").notNull(),
+    expires: timestamptz("expires").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.identifier, table.token] })],
+);
+
+/** One row per Stripe event applied; written in the same transaction as the state the event caused. */
+export const stripeEvents = pgTable("stripe_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  /** The Stripe customer the event concerned, when there was one (for support and replays). */
+  customerId: text("customer_id"),
+  receivedAt: timestamptz("received_at").notNull().defaultNow(),
+  processedAt: timestamptz("processed_at"),
+});
+
+export type User = typeof users.$inferSelect;
+export type NewUser = typeof users.$inferInsert;
+export type StripeEventRow = typeof stripeEvents.$inferSelect;

@@ -1,0 +1,152 @@
+// The only reader of process.env in the app. Every variable is validated here once; a bad value throws
+// at import with a message that names the variable, which fails `next build` and start-up alike.
+import { z } from "zod";
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const optionalUrl = optionalString.pipe(z.url().optional());
+
+const flag = z
+  .enum(["0", "1", "true", "false", ""])
+  .optional()
+  .transform((value) => value === "1" || value === "true");
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+export const envSchema = z
+  .object({
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    /** Set by Next.js while `next build` runs; the production service check waits for `next start`. */
+    NEXT_PHASE: optionalString,
+    EMBEDDED_DEFAULTS: flag,
+
+    APP_URL: z.url().default("http://localhost:3000"),
+    DATA_DIR: z.string().min(1).default(".data"),
+
+    DATABASE_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+        .optional(),
+    ),
+
+    AUTH_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+    AUTH_GITHUB_ID: optionalString,
+    AUTH_GITHUB_SECRET: optionalString,
+    AUTH_GOOGLE_ID: optionalString,
+    AUTH_GOOGLE_SECRET: optionalString,
+
+    STRIPE_SECRET_KEY: optionalString.pipe(
+      z.string().regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_test_... or sk_live_...)").optional(),
+    ),
+    STRIPE_WEBHOOK_SECRET: optionalString.pipe(
+      z.string().startsWith("whsec_", "must be a webhook signing secret (whsec_...)").optional(),
+    ),
+    STRIPE_API_BASE: optionalUrl,
+    STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt(2),
+    STRIPE_SANDBOX_PORT: positiveInt(12111),
+    /** Seconds of access kept after a period ends, so a renewal that lands late does not lock a payer out. */
+    BILLING_GRACE_SECONDS: nonNegativeInt(60 * 60 * 24),
+    /** Tokens per billing period for the default paid plan; other plans scale from it. */
+    CHAT_TOKEN_BUDGET: positiveInt(1_000_000),
+
+    UPSTASH_REDIS_REST_URL: optionalUrl,
+    UPSTASH_REDIS_REST_TOKEN: optionalString,
+    UPSTASH_BRIDGE_PORT: positiveInt(8079),
+    REDIS_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+        .optional(),
+    ),
+
+    OPENAI_API_KEY: optionalString,
+    OPENAI_BASE_URL: optionalUrl,
+    CHAT_MODEL: optionalString,
+    /** Milliseconds between words streamed by the local demo model (0 for benchmarks). */
+    DEMO_MODEL_DELAY_MS: nonNegativeInt(25),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.UPSTASH_REDIS_REST_URL ? "UPSTASH_REDIS_REST_TOKEN" : "UPSTASH_REDIS_REST_URL"],
+        message: "UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN must be set together",
+      });
+    }
+    if (Boolean(env.AUTH_GITHUB_ID) !== Boolean(env.AUTH_GITHUB_SECRET)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.AUTH_GITHUB_ID ? "AUTH_GITHUB_SECRET" : "AUTH_GITHUB_ID"],
+        message: "AUTH_GITHUB_ID and AUTH_GITHUB_SECRET must be set together",
+      });
+    }
+    if (Boolean(env.AUTH_GOOGLE_ID) !== Boolean(env.AUTH_GOOGLE_SECRET)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [env.AUTH_GOOGLE_ID ? "AUTH_GOOGLE_SECRET" : "AUTH_GOOGLE_ID"],
+        message: "AUTH_GOOGLE_ID and AUTH_GOOGLE_SECRET must be set together",
+      });
+    }
+    if (env.STRIPE_SECRET_KEY && !env.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STRIPE_WEBHOOK_SECRET"],
+        message: "is required when STRIPE_SECRET_KEY is set (copy it from the Stripe dashboard or `stripe listen`)",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export class EnvError extends Error {
+  constructor(issues: readonly z.core.$ZodIssue[]) {
+    const lines = issues.map((issue) => `  ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    super(`Invalid environment variables:\n${lines.join("\n")}\nSee .env.example for what each one means.`);
+    this.name = "EnvError";
+  }
+}
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const result = envSchema.safeParse(source);
+  if (!result.success) throw new EnvError(result.error.issues);
+  return result.data;
+}
+
+export const env: Env = parseEnv(process.env);
+
+/** Fixed, public development credentials for the embedded Stripe sandbox; never valid against api.stripe.com. */
+export const SANDBOX_SECRET_KEY = "sk_test_hourglass_sandbox";
+export const SANDBOX_WEBHOOK_SECRET = "whsec_hourglass_sandbox_development_secret";
+
+/** True when Stripe calls go to the local sandbox rather than api.stripe.com. */
+export function usesStripeSandbox(current: Env = env): boolean {
+  return !current.STRIPE_SECRET_KEY;
+}
+
+/** Which real services are missing; a production server refuses to start with any unless EMBEDDED_DEFAULTS=1. */
+export function missingProductionServices(current: Env = env): string[] {
+  const missing: string[] = [];
+  if (!current.DATABASE_URL) missing.push("DATABASE_URL");
+  if (!current.STRIPE_SECRET_KEY) missing.push("STRIPE_SECRET_KEY");
+  if (!current.UPSTASH_REDIS_REST_URL) missing.push("UPSTASH_REDIS_REST_URL");
+  if (!current.AUTH_SECRET) missing.push("AUTH_SECRET");
+  return missing;
+}
+
+export function assertProductionServices(current: Env = env): void {
+  if (current.NODE_ENV !== "production" || current.EMBEDDED_DEFAULTS) return;
+  if (current.NEXT_PHASE === "phase-production-build") return;
+  const missing = missingProductionServices(current);
+  if (missing.length > 0) {
+    throw new Error(
+      `Production start without real services: set ${missing.join(", ")} ` +
+        "(or EMBEDDED_DEFAULTS=1 to run on the embedded development defaults, for demos and tests only).",
+    );
+  }
+}
