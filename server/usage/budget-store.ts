@@ -1,0 +1,66 @@
+// The token budget's contract: the remaining tokens of a user's current billing period, changed only through
+// four atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
+
+/** Redis key holding a user's remaining tokens for the current period, as an integer string. */
+export const budgetKey = (userId: string) => `chatbot-usage:${userId}`;
+
+export type ReserveResult =
+  | {
+      ok: true;
+      /** Tokens held for this request: min(upperBound, remaining). The caller caps the model to it. */
+      granted: number;
+      /** Remaining after the hold. */
+      tokensRemaining: number;
+    }
+  | {
+      ok: false;
+      /** Always 0 here: a refusal means nothing is left. */
+      tokensRemaining: number;
+      /** When the budget key expires (the period end), or null when the user has no budget at all. */
+      resetsAt: Date | null;
+    };
+
+export interface SettleResult {
+  /** False when this request was already settled (or its reservation expired): nothing changed. */
+  applied: boolean;
+  tokensRemaining: number;
+}
+
+export interface ResetResult {
+  /** False when this period (or a later one) was already reset: a redelivered or stale event. */
+  applied: boolean;
+  tokensRemaining: number;
+}
+
+export interface BudgetSnapshot {
+  tokensRemaining: number;
+  resetsAt: Date | null;
+}
+
+export interface BudgetStore {
+  /**
+   * Holds up to `upperBound` tokens for one request before the model runs. Refused when nothing is left.
+   * Idempotent per requestId: a retried reserve returns the first grant and holds nothing more.
+   */
+  reserve(userId: string, requestId: string, upperBound: number): Promise<ReserveResult>;
+  /**
+   * Charges the real usage: refunds `granted - actualTokens`, or charges the extra, never below zero.
+   * A second settle of the same request is a no-op.
+   */
+  settle(userId: string, requestId: string, actualTokens: number): Promise<SettleResult>;
+  /**
+   * Starts a period: remaining = budget, expiring at periodEnd. A repeated reset for the same period, or a
+   * reset for an older period than the one already applied, is a no-op.
+   */
+  reset(userId: string, budget: number, periodEnd: Date): Promise<ResetResult>;
+  /** The current budget, or null when the user has none (never reset, or the period ended). */
+  read(userId: string): Promise<BudgetSnapshot | null>;
+}
+
+/** The store could not be reached or answered wrongly; callers fail closed (503), never grant tokens. */
+export class BudgetStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BudgetStoreUnavailableError";
+  }
+}
