@@ -17,14 +17,14 @@ export function countTokens(text: string): number {
 /** A message as both the AI SDK (`ModelMessage`) and the provider spec (`LanguageModelV3Message`) shape it. */
 export interface CountableMessage {
   readonly role: string;
-  readonly content: string | ReadonlyArray<{ readonly type: string }>;
+  readonly content: string | ReadonlyArray<{ readonly type: string; readonly text?: unknown }>;
 }
 
 /** The text of a message: a string, or its text parts joined. Non-text parts carry no countable text. */
 export function messageText(message: CountableMessage): string {
   if (typeof message.content === "string") return message.content;
   return message.content
-    .map((part) => ("text" in part && typeof part.text === "string" ? part.text : ""))
+    .map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : ""))
     .join("");
 }
 
