@@ -1,0 +1,217 @@
+// A small Upstash-compatible REST bridge in front of a real Redis, for development and CI where Upstash's own
+// SRH (Docker only) cannot run. It speaks what @upstash/redis 1.39 sends with default settings: POST `/`,
+// `/pipeline`, `/multi-exec`, a bearer token, and `Upstash-Encoding: base64` replies. Standalone: no app imports.
+import { createHash, timingSafeEqual } from "node:crypto";
+import http from "node:http";
+import { Redis } from "ioredis";
+
+export interface UpstashBridgeOptions {
+  /** 0 picks a free port. */
+  port?: number;
+  host?: string;
+  redisUrl?: string;
+  /** The bearer token clients must send (UPSTASH_REDIS_REST_TOKEN on their side). */
+  token: string;
+  /** Connection problems with Redis; requests meanwhile fail with 503 rather than hang. */
+  onRedisError?: (error: Error) => void;
+}
+
+export interface UpstashBridge {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+type Json = string | number | null | Json[];
+type Arg = string | number | boolean;
+type Command = [string, ...Arg[]];
+type Reply = { result: Json } | { error: string };
+
+const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+// Commands that would change or block the one shared connection every request runs on.
+const REFUSED_COMMANDS = new Set([
+  "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "select",
+  "quit", "reset", "auth", "hello", "client", "multi", "exec", "discard", "watch", "unwatch", "wait", "blpop",
+  "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "xread", "xreadgroup",
+]);
+
+/** An HTTP error with Upstash's reply body: `{"error": message}`. */
+class BridgeError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function startUpstashBridge(options: UpstashBridgeOptions): Promise<UpstashBridge> {
+  if (!options.token) throw new TypeError("startUpstashBridge: token must be a non-empty string");
+  const expectedToken = digest(options.token);
+
+  const redis = new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", {
+    // Fail fast when Redis is gone: a queued command is rejected after one failed reconnect, and a stuck
+    // command after 5 s, so a client gets a 503 instead of waiting forever.
+    maxRetriesPerRequest: 1,
+    commandTimeout: 5_000,
+    connectTimeout: 2_000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  redis.on("error", (error: Error) => options.onRedisError?.(error));
+
+  async function handle(req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
+    if (req.method !== "POST") throw new BridgeError(405, "ERR only POST is supported by this bridge");
+    if (!authorized(req.headers.authorization, expectedToken)) return { status: 401, body: { error: "Unauthorized" } };
+    const path = (req.url ?? "/").split("?")[0];
+    const base64 = String(req.headers["upstash-encoding"] ?? "").toLowerCase() === "base64";
+    const body = await readJson(req);
+
+    if (path === "/" || path === "") {
+      const command = parseCommand(body);
+      try {
+        return { status: 200, body: { result: encode(await redis.callBuffer(...toRedisArgs(command)), base64) } };
+      } catch (error) {
+        throw asBridgeError(error);
+      }
+    }
+    if (path === "/pipeline" || path === "/multi-exec") {
+      if (!Array.isArray(body) || body.length === 0) {
+        throw new BridgeError(400, "ERR a pipeline must be a non-empty array of commands");
+      }
+      const commands = body.map(parseCommand);
+      const batch = path === "/pipeline" ? redis.pipeline() : redis.multi();
+      for (const command of commands) batch.callBuffer(...toRedisArgs(command));
+      let results: [error: Error | null, result: unknown][] | null;
+      try {
+        results = await batch.exec();
+      } catch (error) {
+        // EXECABORT (a command refused while queueing) or a lost connection: nothing to report per command.
+        throw asBridgeError(error);
+      }
+      if (!results) throw new BridgeError(500, "ERR transaction aborted");
+      const replies: Reply[] = results.map(([error, result]) => {
+        if (!error) return { result: encode(result, base64) };
+        if (isReplyError(error)) return { error: error.message };
+        throw asBridgeError(error);
+      });
+      return { status: 200, body: replies };
+    }
+    throw new BridgeError(404, `ERR unknown endpoint ${path}`);
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req).then(
+      ({ status, body }) => respond(res, status, body),
+      (error: unknown) => {
+        const failure = error instanceof BridgeError ? error : new BridgeError(500, `ERR ${String(error)}`);
+        respond(res, failure.status, { error: failure.message });
+      },
+    );
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      const address = server.address();
+      // listen() on a TCP port always reports an AddressInfo; a string would mean a pipe path.
+      if (typeof address === "object" && address) resolve(address.port);
+      else reject(new Error(`unexpected server address ${String(address)}`));
+    });
+  }).catch(async (error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
+
+  const host = options.host ?? "127.0.0.1";
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      redis.disconnect();
+    },
+  };
+}
+
+function respond(res: http.ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+function digest(token: string): Buffer {
+  return createHash("sha256").update(token).digest();
+}
+
+function authorized(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Bearer (.+)$/i.exec(header ?? "");
+  const token = match?.[1];
+  return token !== undefined && timingSafeEqual(digest(token), expected);
+}
+
+async function readJson(req: http.IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) throw new BridgeError(413, "ERR request body too large");
+    chunks.push(buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new BridgeError(400, "ERR failed to parse the request body as JSON");
+  }
+}
+
+function parseCommand(value: unknown): Command {
+  if (!Array.isArray(value) || value.length === 0) {
+    throw new BridgeError(400, "ERR a command must be a non-empty JSON array");
+  }
+  const [name, ...rest] = value;
+  if (typeof name !== "string" || name.length === 0) throw new BridgeError(400, "ERR the command name must be a string");
+  const args: Arg[] = [];
+  for (const arg of rest) {
+    if (typeof arg === "string" || typeof arg === "number" || typeof arg === "boolean") args.push(arg);
+    else throw new BridgeError(400, `ERR unsupported argument ${JSON.stringify(arg)} for '${name}'`);
+  }
+  if (REFUSED_COMMANDS.has(name.toLowerCase())) {
+    throw new BridgeError(400, `ERR '${name}' is not supported over this REST bridge`);
+  }
+  return [name, ...args];
+}
+
+function toRedisArgs(command: Command): [string, ...(string | number)[]] {
+  const [name, ...args] = command;
+  return [name, ...args.map((arg) => (typeof arg === "boolean" ? String(arg) : arg))];
+}
+
+// Upstash's base64 response encoding: every string except the literal "OK" is base64 of its bytes; integers
+// and nil stay as they are; arrays are encoded element by element.
+function encode(value: unknown, base64: boolean): Json {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number") return value;
+  if (Array.isArray(value)) return value.map((item) => encode(item, base64));
+  const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value instanceof Error ? value.message : String(value));
+  const text = bytes.toString("utf8");
+  if (!base64 || text === "OK") return text;
+  return bytes.toString("base64");
+}
+
+function asBridgeError(error: unknown): BridgeError {
+  if (error instanceof BridgeError) return error;
+  if (isReplyError(error)) return new BridgeError(400, error.message);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new BridgeError(503, `ERR redis unavailable: ${reason}`);
+}
+
+/** An error Redis itself answered (WRONGTYPE, NOSCRIPT, EXECABORT, ...), as opposed to a lost connection. */
+function isReplyError(error: unknown): error is Error {
+  // ioredis types its ReplyError class as `any`, so the check goes by name (set by redis-errors).
+  return error instanceof Error && error.name === "ReplyError";
+}
