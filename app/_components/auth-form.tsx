@@ -1,0 +1,56 @@
+"use client";
+import Link from "next/link";
+import { useActionState } from "react";
+import { signInAction, signUpAction, type AuthFormState } from "../auth-actions";
+import { FormField } from "./form-field";
+
+export function AuthForm({ mode, callbackUrl }: { mode: "sign-up" | "sign-in"; callbackUrl: string }) {
+  const [state, formAction, pending] = useActionState<AuthFormState, FormData>(
+    mode === "sign-up" ? signUpAction : signInAction,
+    {},
+  );
+  const isSignUp = mode === "sign-up";
+  const otherHref = `/${isSignUp ? "sign-in" : "sign-up"}?callbackUrl=${encodeURIComponent(callbackUrl)}`;
+
+  return (
+    <form action={formAction} className="card space-y-5" noValidate>
+      <input type="hidden" name="callbackUrl" value={callbackUrl} />
+      {state.message ? (
+        <p role="alert" className="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">
+          {state.message}
+        </p>
+      ) : null}
+      {isSignUp ? (
+        <FormField label="Name (optional)" name="name" autoComplete="name" defaultValue={state.values?.name} errors={state.fieldErrors?.name} />
+      ) : null}
+      <FormField
+        label="Email"
+        name="email"
+        type="email"
+        autoComplete="email"
+        required
+        defaultValue={state.values?.email}
+        errors={state.fieldErrors?.email}
+      />
+      <FormField
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete={isSignUp ? "new-password" : "current-password"}
+        required
+        minLength={isSignUp ? 8 : undefined}
+        hint={isSignUp ? "At least 8 characters." : undefined}
+        errors={state.fieldErrors?.password}
+      />
+      <button type="submit" className="btn-primary w-full" disabled={pending}>
+        {pending ? "Please wait…" : isSignUp ? "Create account" : "Sign in"}
+      </button>
+      <p className="text-center text-sm text-stone-600">
+        {isSignUp ? "Already have an account? " : "New to Hourglass? "}
+        <Link href={otherHref} className="font-semibold text-stone-900 underline">
+          {isSignUp ? "Sign in" : "Create an account"}
+        </Link>
+      </p>
+    </form>
+  );
+}

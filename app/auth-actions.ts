@@ -1,0 +1,57 @@
+"use server";
+// Form actions for sign-up, sign-in and sign-out: parse the form, call the server function, map errors to
+// field messages. Auth.js's signIn redirects by throwing, so it must run outside the try blocks.
+import { AuthError } from "next-auth";
+import { safeCallbackPath } from "@/lib/safe-redirect";
+import { signIn, signOut } from "@/server/auth";
+import { signUp } from "@/server/auth/sign-up";
+import { AppError } from "@/server/errors";
+
+export interface AuthFormState {
+  message?: string;
+  fieldErrors?: Partial<Record<"name" | "email" | "password", string[]>>;
+  values?: { name?: string; email?: string };
+}
+
+const text = (form: FormData, key: string) => {
+  const value = form.get(key);
+  return typeof value === "string" ? value : undefined;
+};
+
+export async function signUpAction(_state: AuthFormState, form: FormData): Promise<AuthFormState> {
+  const values = { name: text(form, "name"), email: text(form, "email") };
+  const password = text(form, "password");
+  try {
+    await signUp({ ...values, password });
+  } catch (error) {
+    if (error instanceof AppError && error.status < 500) {
+      const fieldErrors = error.details?.fieldErrors as AuthFormState["fieldErrors"];
+      return { message: error.message, fieldErrors, values };
+    }
+    console.error("sign-up failed", error);
+    return { message: "We could not create your account just now. Please try again.", values };
+  }
+  await signIn("credentials", { email: values.email, password, redirectTo: safeCallbackPath(text(form, "callbackUrl")) });
+  return {};
+}
+
+export async function signInAction(_state: AuthFormState, form: FormData): Promise<AuthFormState> {
+  const email = text(form, "email");
+  try {
+    await signIn("credentials", {
+      email,
+      password: text(form, "password"),
+      redirectTo: safeCallbackPath(text(form, "callbackUrl")),
+    });
+  } catch (error) {
+    if (error instanceof AuthError) {
+      return { message: "That email and password do not match an account.", values: { email } };
+    }
+    throw error; // includes the redirect Next.js signals by throwing
+  }
+  return {};
+}
+
+export async function signOutAction(): Promise<void> {
+  await signOut({ redirectTo: "/" });
+}

@@ -1,0 +1,21 @@
+// User rows: lookups and the writes that belong to the user record. Every function takes the executor it
+// runs on, so callers compose them inside their own transactions.
+import { eq } from "drizzle-orm";
+import type { Executor } from "../client";
+import { users, type NewUser, type User } from "../schema";
+
+export async function findUserById(db: Executor, id: string): Promise<User | null> {
+  const [row] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return row ?? null;
+}
+
+export async function findUserByEmail(db: Executor, email: string): Promise<User | null> {
+  const [row] = await db.select().from(users).where(eq(users.email, email)).limit(1);
+  return row ?? null;
+}
+
+export async function insertUser(db: Executor, values: NewUser): Promise<User> {
+  const [row] = await db.insert(users).values(values).returning();
+  if (!row) throw new Error("insert into users returned no row");
+  return row;
+}

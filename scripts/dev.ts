@@ -1,0 +1,68 @@
+// `npm run dev`: starts what the environment does not provide, then `next dev`, and stops it all together.
+// - no STRIPE_SECRET_KEY: the Stripe sandbox on STRIPE_SANDBOX_PORT, with products, prices and the portal set up
+// - REDIS_URL without UPSTASH_REDIS_REST_URL: the Upstash bridge in front of that Redis
+// The database needs nothing here: `next dev` is the only process that opens the embedded PGlite directory.
+import { spawn } from "node:child_process";
+import net from "node:net";
+import { env, SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "../lib/env";
+import { LOCAL_BRIDGE_TOKEN, startLocalServices } from "./local-services";
+
+async function main() {
+  const appPort = Number(new URL(env.APP_URL).port || 3000);
+  if (await isListening(appPort)) {
+    console.error(`Port ${appPort} is already in use (another \`npm run dev\` or \`npm start\`?). Stop it first.`);
+    process.exit(1);
+  }
+
+  const services = await startLocalServices({
+    appUrl: env.APP_URL,
+    stripeSandboxPort: env.STRIPE_SANDBOX_PORT,
+    bridgePort: env.UPSTASH_BRIDGE_PORT,
+    stateFile: `${env.DATA_DIR}/stripe-sandbox.json`,
+  });
+
+  const child = spawn("npx", ["next", "dev", "--port", String(appPort)], {
+    stdio: "inherit",
+    env: { ...process.env, ...services.env },
+    detached: true, // its own process group, so stopping dev stops every worker next spawned
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+    await services.close();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop(0));
+  process.on("SIGTERM", () => void stop(0));
+  child.on("exit", (code) => void stop(code ?? 0));
+
+  if (services.env.STRIPE_API_BASE) {
+    console.log(`Stripe sandbox:  ${services.env.STRIPE_API_BASE} (key ${SANDBOX_SECRET_KEY}, webhook secret ${SANDBOX_WEBHOOK_SECRET})`);
+  }
+  if (services.env.UPSTASH_REDIS_REST_URL) {
+    console.log(`Upstash bridge:  ${services.env.UPSTASH_REDIS_REST_URL} -> ${env.REDIS_URL} (token ${LOCAL_BRIDGE_TOKEN})`);
+  }
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

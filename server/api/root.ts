@@ -1,0 +1,10 @@
+// The app's tRPC router: one sub-router per area. Client types come from `AppRouter`.
+import { accountRouter } from "./routers/account";
+import { createCallerFactory, router } from "./trpc";
+
+export const appRouter = router({
+  account: accountRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,47 @@
+// tRPC's foundation: the request context (caller + database), superjson, and the one place AppError becomes
+// TRPCError. Procedures throw AppError; unknown errors reach the client as a generic 500 and are logged.
+import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
+import { ZodError, z } from "zod";
+import type { Db } from "@/db/client";
+import { AppError } from "@/server/errors";
+
+export interface Context {
+  db: Db;
+  /** The signed-in user's id, or null for visitors. */
+  userId: string | null;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
+    const details = error.cause instanceof AppError ? (error.cause.details ?? null) : null;
+    return { ...shape, data: { ...shape.data, stack: undefined, zodError, details } };
+  },
+});
+
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok) {
+    const cause = result.error.cause;
+    if (cause instanceof AppError) {
+      if (cause.status >= 500) console.error(`[${cause.code}] ${cause.message}`, cause.cause ?? "");
+      result.error = new TRPCError({ code: cause.code, message: cause.message, cause });
+    } else if (result.error.code === "INTERNAL_SERVER_ERROR") {
+      console.error("tRPC procedure failed", result.error.cause ?? result.error);
+      result.error = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. Please try again." });
+    }
+  }
+  return result;
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const router = t.router;
+
+export const publicProcedure = t.procedure.use(mapAppErrors);
+
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.userId) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
+  return next({ ctx: { ...ctx, userId: ctx.userId } });
+});

@@ -1,0 +1,64 @@
+// Auth.js (next-auth 5): JWT sessions, email + password always, GitHub and Google only when their variables
+// are set. The adapter stores OAuth users and accounts; every created user passes the post-sign-up hook.
+import "server-only";
+import { DrizzleAdapter } from "@auth/drizzle-adapter";
+import NextAuth, { type NextAuthConfig } from "next-auth";
+import Credentials from "next-auth/providers/credentials";
+import GitHub from "next-auth/providers/github";
+import Google from "next-auth/providers/google";
+import { getDb } from "@/db/index";
+import { accounts, sessions, users, verificationTokens } from "@/db/schema";
+import { env } from "@/lib/env";
+import { authenticateWithPassword } from "./credentials";
+import { schedulePostSignUp } from "./post-sign-up";
+import { resolveAuthSecret } from "./secret";
+
+export const oauthProviders = [
+  env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET
+    ? { id: "github", name: "GitHub", provider: GitHub({ clientId: env.AUTH_GITHUB_ID, clientSecret: env.AUTH_GITHUB_SECRET }) }
+    : null,
+  env.AUTH_GOOGLE_ID && env.AUTH_GOOGLE_SECRET
+    ? { id: "google", name: "Google", provider: Google({ clientId: env.AUTH_GOOGLE_ID, clientSecret: env.AUTH_GOOGLE_SECRET }) }
+    : null,
+].filter((entry) => entry !== null);
+
+export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<NextAuthConfig> => {
+  const db = await getDb();
+  return {
+    secret: resolveAuthSecret(),
+    // Self-hosted behind any proxy: the host header is trusted; APP_URL builds every URL we send elsewhere.
+    trustHost: true,
+    session: { strategy: "jwt" },
+    adapter: DrizzleAdapter(db, {
+      usersTable: users,
+      accountsTable: accounts,
+      sessionsTable: sessions,
+      verificationTokensTable: verificationTokens,
+    }),
+    pages: { signIn: "/sign-in" },
+    providers: [
+      Credentials({
+        credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+        authorize: (credentials) => authenticateWithPassword(credentials, { db }),
+      }),
+      ...oauthProviders.map((entry) => entry.provider),
+    ],
+    callbacks: {
+      session({ session, token }) {
+        if (token.sub) session.user.id = token.sub;
+        return session;
+      },
+    },
+    events: {
+      createUser({ user }) {
+        if (user.id && user.email) schedulePostSignUp({ id: user.id, email: user.email });
+      },
+    },
+  };
+});
+
+/** The signed-in user's id, or null. */
+export async function getSessionUserId(): Promise<string | null> {
+  const session = await auth();
+  return session?.user?.id ?? null;
+}

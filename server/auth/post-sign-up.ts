@@ -1,0 +1,40 @@
+// The one hook every new user passes through, password sign-ups and OAuth (adapter-created) users alike.
+// It schedules background work after the response (`after()`, which is waitUntil on serverless hosts);
+// a task that fails is logged and never fails or delays the sign-up. Tasks are data: add a row to plug in.
+import { after } from "next/server";
+
+export interface NewUserRef {
+  id: string;
+  email: string;
+}
+
+export type PostSignUpTask = {
+  name: string;
+  run(user: NewUserRef): Promise<unknown>;
+};
+
+/** Runs work after the current response; `after` inside Next, a test's collector in tests. */
+export type Scheduler = (work: () => Promise<void>) => void;
+
+export const postSignUpTasks: PostSignUpTask[] = [];
+
+export function schedulePostSignUp(
+  user: NewUserRef,
+  { schedule = after, tasks = postSignUpTasks }: { schedule?: Scheduler; tasks?: readonly PostSignUpTask[] } = {},
+): void {
+  const work = async () => {
+    for (const task of tasks) {
+      try {
+        await task.run(user);
+      } catch (error) {
+        console.error(`post-sign-up task "${task.name}" failed for user ${user.id}; it will be retried lazily`, error);
+      }
+    }
+  };
+  try {
+    schedule(work);
+  } catch (error) {
+    // Outside a request scope `after` throws; the tasks are all lazily retried later, so losing them is safe.
+    console.error("could not schedule post-sign-up work", error);
+  }
+}

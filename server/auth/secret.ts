@@ -1,0 +1,27 @@
+// The key that signs session cookies: AUTH_SECRET when set; otherwise one generated on first use and kept
+// in DATA_DIR, so development sessions survive restarts without anyone creating a secret by hand.
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { env } from "@/lib/env";
+
+let cached: string | undefined;
+
+export function resolveAuthSecret(): string {
+  if (env.AUTH_SECRET) return env.AUTH_SECRET;
+  if (cached) return cached;
+  const file = path.join(env.DATA_DIR, "auth-secret");
+  try {
+    cached = fs.readFileSync(file, "utf8").trim();
+  } catch {
+    fs.mkdirSync(env.DATA_DIR, { recursive: true });
+    try {
+      fs.writeFileSync(file, randomBytes(32).toString("base64url"), { flag: "wx", mode: 0o600 });
+    } catch (error) {
+      // Another process wrote it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    cached = fs.readFileSync(file, "utf8").trim();
+  }
+  return cached;
+}
