@@ -1,0 +1,40 @@
+// What the chat endpoint sends besides text, shared with the /chat page: the metadata on each finished answer
+// and the JSON bodies of its refusals. Plain zod and types only, so client components may import it.
+import type { UIMessage } from "ai";
+import { z } from "zod";
+
+/** Sent with the finish of each answer, after the budget is settled. */
+export const chatMessageMetadataSchema = z.object({
+  /** Tokens charged for this answer (prompt and reply). */
+  tokensUsed: z.number().int().nonnegative(),
+  /** The user's remaining tokens right after this answer was charged. */
+  tokensRemaining: z.number().int().nonnegative(),
+});
+
+export type ChatMessageMetadata = z.infer<typeof chatMessageMetadataSchema>;
+
+export type ChatUIMessage = UIMessage<ChatMessageMetadata>;
+
+/**
+ * The JSON body of every non-streaming reply from POST /api/chat. Parse it with this schema on the page:
+ * 402 carries where to subscribe, 429 when the budget resets (ISO date, or null when unknown).
+ */
+export const chatErrorBodySchema = z.object({
+  error: z.discriminatedUnion("code", [
+    z.object({ code: z.literal("PAYMENT_REQUIRED"), message: z.string(), pricingUrl: z.string() }),
+    z.object({
+      code: z.literal("TOO_MANY_REQUESTS"),
+      message: z.string(),
+      tokensRemaining: z.number(),
+      resetsAt: z.iso.datetime().nullable(),
+    }),
+    z.object({
+      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
+      message: z.string(),
+    }),
+  ]),
+});
+
+export type ChatErrorBody = z.infer<typeof chatErrorBodySchema>;
+export type PaymentRequiredBody = Extract<ChatErrorBody["error"], { code: "PAYMENT_REQUIRED" }>;
+export type TooManyRequestsBody = Extract<ChatErrorBody["error"], { code: "TOO_MANY_REQUESTS" }>;
