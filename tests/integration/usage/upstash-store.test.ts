@@ -1,0 +1,170 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { Redis as UpstashRedis } from "@upstash/redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BudgetStoreUnavailableError,
+  budgetKey,
+  createUpstashBudgetStore,
+  periodMarkerKey,
+  reservationKey,
+} from "@/server/usage";
+import { startUpstashBridge } from "@/sandbox/upstash/server";
+import { redisUrl, startBridgeFixture, type BridgeFixture } from "../upstash-bridge/bridge-fixture";
+import { describeBudgetStoreContract } from "./budget-store-contract";
+
+const prefix = `upstash-${randomUUID().slice(0, 8)}-`;
+let fixture: BridgeFixture;
+
+describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Redis", () => {
+  beforeAll(async () => {
+    fixture = await startBridgeFixture([`chatbot-usage:${prefix}*`]);
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  describeBudgetStoreContract("upstash store", () => ({
+    createStore: (options) => createUpstashBudgetStore(fixture.client(), options),
+    now: () => Date.now(),
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    userPrefix: prefix,
+  }));
+
+  it("keeps chatbot-usage:<userId> as an integer string expiring exactly at the period end, with its marker", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    const end = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000);
+    await store.reset(user, 1_000_000, end);
+    expect(await fixture.redis.get(budgetKey(user))).toBe("1000000");
+    expect(await fixture.redis.call("PEXPIRETIME", budgetKey(user))).toBe(end.getTime());
+    expect(await fixture.redis.get(periodMarkerKey(user))).toBe(String(end.getTime()));
+    expect(await fixture.redis.call("PEXPIRETIME", periodMarkerKey(user))).toBe(end.getTime());
+
+    await store.reserve(user, "req-1", 4_000);
+    expect(await fixture.redis.get(budgetKey(user))).toBe("996000");
+    const ttl = await fixture.redis.pttl(reservationKey(user, "req-1"));
+    expect(ttl).toBeGreaterThan(14 * 60 * 1000);
+    expect(ttl).toBeLessThanOrEqual(15 * 60 * 1000);
+    expect(await fixture.redis.hget(reservationKey(user, "req-1"), "granted")).toBe("4000");
+
+    await store.settle(user, "req-1", 1_234);
+    expect(await fixture.redis.get(budgetKey(user))).toBe("998766");
+    // Settling rewrites the value but keeps the period-end expiry.
+    expect(await fixture.redis.call("PEXPIRETIME", budgetKey(user))).toBe(end.getTime());
+    expect(await fixture.redis.hget(reservationKey(user, "req-1"), "settled")).toBe("1234");
+    expect(await fixture.redis.pttl(reservationKey(user, "req-1"))).toBeGreaterThan(14 * 60 * 1000);
+  });
+
+  it("reads a budget written by hand (no marker) with its key expiry as the reset date", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    const end = Date.now() + 600_000;
+    await fixture.redis.set(budgetKey(user), "42", "PXAT", end);
+    const snapshot = await store.read(user);
+    expect(snapshot?.tokensRemaining).toBe(42);
+    expect(Math.abs((snapshot?.resetsAt?.getTime() ?? 0) - end)).toBeLessThanOrEqual(2);
+  });
+
+  it("fails closed when the budget key holds something that is not an integer", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    await fixture.redis.set(budgetKey(user), "lots", "EX", 60);
+    await expect(store.reserve(user, "a", 10)).rejects.toThrow(BudgetStoreUnavailableError);
+    await expect(store.read(user)).rejects.toThrow(BudgetStoreUnavailableError);
+  });
+
+  it("runs its scripts again after Redis forgets them (EVALSHA falls back to EVAL)", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    await store.reset(user, 100, new Date(Date.now() + 60_000));
+    await fixture.redis.script("FLUSH");
+    expect(await store.reserve(user, "a", 30)).toEqual({ ok: true, granted: 30, tokensRemaining: 70 });
+  });
+
+  it("charges once when the client retries a request whose response was lost", async () => {
+    // A proxy that forwards every request but cuts the connection instead of answering the first `drops`
+    // times: the script ran in Redis, the client sees a network error and retries, as it does by default.
+    let drops = 2;
+    let forwarded = 0;
+    const proxy = http.createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (typeof value === "string" && !["host", "connection", "content-length"].includes(name)) {
+          headers.set(name, value);
+        }
+      }
+      const upstream = await fetch(`${fixture.bridge.url}${req.url ?? "/"}`, {
+        method: "POST",
+        headers,
+        body: Buffer.concat(chunks),
+      });
+      const body = await upstream.text();
+      forwarded += 1;
+      if (drops > 0) {
+        drops -= 1;
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(upstream.status, { "Content-Type": "application/json" });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = proxy.address();
+      if (typeof address !== "object" || !address) throw new Error("proxy has no port");
+      const flaky = new UpstashRedis({ url: `http://127.0.0.1:${address.port}`, token: fixture.token });
+      const store = createUpstashBudgetStore(flaky);
+      const user = `${prefix}${randomUUID()}`;
+      const direct = createUpstashBudgetStore(fixture.client());
+      await direct.reset(user, 10_000, new Date(Date.now() + 60_000));
+      // Load the scripts first, so the dropped attempts really run them rather than meet NOSCRIPT.
+      await direct.reserve(user, "warm-up", 0);
+      await direct.settle(user, "warm-up", 0);
+
+      drops = 2;
+      forwarded = 0;
+      expect(await store.reserve(user, "req", 4_000)).toEqual({ ok: true, granted: 4_000, tokensRemaining: 6_000 });
+      expect(forwarded).toBeGreaterThanOrEqual(3);
+      drops = 2;
+      forwarded = 0;
+      // The answer that got through is the third run's: the first one already settled.
+      expect(await store.settle(user, "req", 1_000)).toEqual({ applied: false, tokensRemaining: 9_000 });
+      expect(forwarded).toBeGreaterThanOrEqual(3);
+      expect(await fixture.redis.get(budgetKey(user))).toBe("9000");
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it("reports BudgetStoreUnavailableError, never a grant, when Redis behind the bridge is gone", async () => {
+    const deadRedis = await startUpstashBridge({ port: 0, redisUrl: "redis://127.0.0.1:1", token: "t" });
+    try {
+      const store = createUpstashBudgetStore(new UpstashRedis({ url: deadRedis.url, token: "t" }));
+      const started = Date.now();
+      await expect(store.reserve(`${prefix}gone`, "a", 10)).rejects.toThrow(BudgetStoreUnavailableError);
+      await expect(store.read(`${prefix}gone`)).rejects.toThrow(BudgetStoreUnavailableError);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await deadRedis.close();
+    }
+  });
+});
+
+// Needs no Redis: the bridge is closed before the store talks to it.
+describe("Upstash budget store with its bridge unreachable", () => {
+  it("reports BudgetStoreUnavailableError after the client's retries, never a grant", async () => {
+    const bridge = await startUpstashBridge({ port: 0, redisUrl: "redis://127.0.0.1:1", token: "t" });
+    await bridge.close();
+    const store = createUpstashBudgetStore(new UpstashRedis({ url: bridge.url, token: "t" }));
+    const error = await store.reserve("nobody", "a", 10).then(
+      () => null,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(BudgetStoreUnavailableError);
+    expect(String(error)).toMatch(/reserve/);
+  }, 20_000);
+});
