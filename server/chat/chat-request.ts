@@ -31,7 +31,8 @@ export interface ChatDeps {
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 export const PRICING_URL = "/pricing";
 
-function defaultDeps(overrides: Partial<ChatDeps>): ChatDeps {
+/** Fills in the production dependencies a caller did not pass. Throws only if the budget store cannot be built. */
+function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
   return {
     store: overrides.store ?? getBudgetStore(),
     model: overrides.model ?? getChatModel(),
@@ -53,7 +54,7 @@ function budgetExhausted(tokensRemaining: number, resetsAt: Date | null, message
     message ??
       (resetsAt
         ? `You have used all the tokens in this period's budget. It resets on ${resetsAt.toISOString().slice(0, 10)}.`
-        : "You have no tokens left in this period's budget."),
+        : "You have no tokens left. Your budget is refilled when your plan renews."),
     { details: { tokensRemaining, resetsAt: resetsAt ? resetsAt.toISOString() : null } },
   );
   return errorResponse(error, retryAfterSeconds === null ? undefined : { "Retry-After": String(retryAfterSeconds) });
@@ -112,7 +113,7 @@ export async function handleChatRequest(
 
   let deps: ChatDeps;
   try {
-    deps = defaultDeps(overrides);
+    deps = resolveDeps(overrides);
   } catch (cause) {
     return errorResponse(storeUnavailable(cause));
   }
@@ -136,20 +137,23 @@ export async function handleChatRequest(
   const requestId = deps.newRequestId();
   const { store } = deps;
 
+  // The plan's period end, unless it has passed (a renewal still on its way during the grace period).
+  const periodEndsAt = entitlement.periodEndsAt && entitlement.periodEndsAt.getTime() > Date.now() ? entitlement.periodEndsAt : null;
+
   let reservation: ReserveResult;
   try {
     reservation = await store.reserve(userId, requestId, upperBound);
     // A paying user without a budget key was never reset (a missed or failed webhook): start the period here.
     // The store's per-period marker makes this a no-op when billing already did it.
-    if (!reservation.ok && reservation.resetsAt === null && entitlement.periodEndsAt) {
-      await store.reset(userId, entitlement.tokenBudget, entitlement.periodEndsAt);
+    if (!reservation.ok && reservation.resetsAt === null && periodEndsAt) {
+      await store.reset(userId, entitlement.tokenBudget, periodEndsAt);
       reservation = await store.reserve(userId, requestId, upperBound);
     }
   } catch (cause) {
     return errorResponse(storeUnavailable(cause));
   }
   if (!reservation.ok) {
-    return budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? entitlement.periodEndsAt);
+    return budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
   }
 
   const { granted } = reservation;
@@ -159,7 +163,7 @@ export async function handleChatRequest(
     const settled = await settlement.settle(0);
     return budgetExhausted(
       settled?.result.tokensRemaining ?? reservation.tokensRemaining,
-      entitlement.periodEndsAt,
+      periodEndsAt,
       `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
         "Start a new chat with a shorter history, or wait for the budget to reset.",
     );

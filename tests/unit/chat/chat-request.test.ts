@@ -334,11 +334,16 @@ describe("handleChatRequest: streaming and settling", () => {
     expect((await store.read(USER))?.tokensRemaining).toBe(2_000 - 30);
   });
 
-  it("429 without Retry-After when an active plan has no budget and no period to start", async () => {
-    const response = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ entitlement: active(2_000, null) }));
+  it.each([
+    ["no period end", null],
+    ["a period end that has passed (renewal pending)", new Date(Date.now() - HOUR)],
+  ])("429 without Retry-After when an active plan has no budget and %s", async (_label, periodEndsAt) => {
+    const store = createMemoryBudgetStore();
+    const response = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ store, entitlement: active(2_000, periodEndsAt) }));
     expect(response.status).toBe(429);
     expect(response.headers.get("Retry-After")).toBeNull();
     expect(await errorBody(response)).toMatchObject({ code: "TOO_MANY_REQUESTS", tokensRemaining: 0, resetsAt: null });
+    expect(await store.read(USER)).toBeNull();
   });
 
   it("settles an aborted request once, with the prompt and the text streamed so far", async () => {
