@@ -80,7 +80,7 @@ function createSettlement(store: BudgetStore, userId: string, requestId: string)
         try {
           return { tokensUsed, result: await store.settle(userId, requestId, tokensUsed) };
         } catch (error) {
-          // The reservation stays charged and expires: the user pays the upper bound, never less than the real usage.
+          // The reservation stays charged until it expires: the user pays the reserved upper bound, the store loses nothing.
           console.error(`[chat] settle failed for request ${requestId}; the reservation stays charged`, error);
           return null;
         }
