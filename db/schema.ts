@@ -23,6 +23,8 @@ export const users = pgTable("users", {
   planActive: boolean("plan_active").notNull().default(false),
   /** Access ends here: the period end (or cancel_at) plus the grace for late renewals. */
   planExpires: timestamptz("plan_expires"),
+  /** The Hourglass plan of the current subscription (from the price's lookup key), null on the free tier. */
+  planId: text("plan_id"),
   subscriptionStatus: text("subscription_status"),
   /** When a scheduled cancellation takes effect; null when the subscription renews. */
   cancelAt: timestamptz("cancel_at"),

@@ -3,9 +3,8 @@
 // - REDIS_URL without UPSTASH_REDIS_REST_URL: the Upstash bridge in front of that Redis
 // The database needs nothing here: `next dev` is the only process that opens the embedded PGlite directory.
 import { spawn } from "node:child_process";
-import net from "node:net";
 import { env, SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "../lib/env";
-import { LOCAL_BRIDGE_TOKEN, startLocalServices } from "./local-services";
+import { isListening, LOCAL_BRIDGE_TOKEN, startLocalServices } from "./local-services";
 
 async function main() {
   const appPort = Number(new URL(env.APP_URL).port || 3000);
@@ -49,17 +48,6 @@ async function main() {
   if (services.env.UPSTASH_REDIS_REST_URL) {
     console.log(`Upstash bridge:  ${services.env.UPSTASH_REDIS_REST_URL} -> ${env.REDIS_URL} (token ${LOCAL_BRIDGE_TOKEN})`);
   }
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
 }
 
 main().catch((error: unknown) => {

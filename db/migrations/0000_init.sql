@@ -41,6 +41,7 @@ CREATE TABLE "users" (
 	"stripe_current_period_end" timestamp with time zone,
 	"plan_active" boolean DEFAULT false NOT NULL,
 	"plan_expires" timestamp with time zone,
+	"plan_id" text,
 	"subscription_status" text,
 	"cancel_at" timestamp with time zone,
 	CONSTRAINT "users_email_unique" UNIQUE("email"),

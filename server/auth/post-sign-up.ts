@@ -2,6 +2,7 @@
 // It schedules background work after the response (`after()`, which is waitUntil on serverless hosts);
 // a task that fails is logged and never fails or delays the sign-up. Tasks are data: add a row to plug in.
 import { after } from "next/server";
+import { ensureStripeCustomer } from "@/server/billing/customers";
 
 export interface NewUserRef {
   id: string;
@@ -16,7 +17,10 @@ export type PostSignUpTask = {
 /** Runs work after the current response; `after` inside Next, a test's collector in tests. */
 export type Scheduler = (work: () => Promise<void>) => void;
 
-export const postSignUpTasks: PostSignUpTask[] = [];
+export const postSignUpTasks: readonly PostSignUpTask[] = [
+  // Also run lazily before Checkout and the Portal, so a Stripe outage here only delays it.
+  { name: "stripe-customer", run: (user) => ensureStripeCustomer(user.id) },
+];
 
 export function schedulePostSignUp(
   user: NewUserRef,

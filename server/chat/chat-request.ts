@@ -13,7 +13,7 @@ import { AppError, errorResponse } from "@/server/errors";
 import { getBudgetStore, type BudgetStore, type ReserveResult, type SettleResult } from "@/server/usage";
 import type { ChatMessageMetadata, ChatUIMessage } from "./chat-ui-message";
 import { parseChatBody, type ChatTurn } from "./chat-input";
-import { getChatEntitlement, type ChatEntitlement } from "./entitlement";
+import { getChatEntitlement, restoreBudgetFromStripe, type ChatEntitlement } from "./entitlement";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
 
@@ -23,6 +23,11 @@ export interface ChatDeps {
   store: BudgetStore;
   model: LanguageModel;
   getEntitlement(userId: string): Promise<ChatEntitlement>;
+  /**
+   * Asks billing to re-derive a budget that is missing (a lost in-process store, a failed reset) from Stripe.
+   * Billing refills only a period whose first or renewal invoice is paid, so this never grants unearned tokens.
+   */
+  restoreBudget(userId: string): Promise<void>;
   /** Cap on the reply's length, and the reply's share of the reserved upper bound. */
   maxOutputTokens: number;
   newRequestId(): string;
@@ -37,6 +42,7 @@ function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
     store: overrides.store ?? getBudgetStore(),
     model: overrides.model ?? getChatModel(),
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
+    restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,
     maxOutputTokens: overrides.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
   };
@@ -143,10 +149,9 @@ export async function handleChatRequest(
   let reservation: ReserveResult;
   try {
     reservation = await store.reserve(userId, requestId, upperBound);
-    // A paying user without a budget key was never reset (a missed or failed webhook): start the period here.
-    // The store's per-period marker makes this a no-op when billing already did it.
+    // A paying user without any budget key: let billing re-derive it from Stripe, then try once more.
     if (!reservation.ok && reservation.resetsAt === null && periodEndsAt) {
-      await store.reset(userId, entitlement.tokenBudget, periodEndsAt);
+      await deps.restoreBudget(userId);
       reservation = await store.reserve(userId, requestId, upperBound);
     }
   } catch (cause) {

@@ -98,6 +98,7 @@ function deps(overrides: Partial<ChatDeps> & { entitlement?: ChatEntitlement }):
     store: createMemoryBudgetStore(),
     model: mockModel(["Hello"], usage(1, 1)),
     getEntitlement: async () => entitlement,
+    restoreBudget: async () => {},
     maxOutputTokens: 1024,
     newRequestId: () => `req-${++requestCounter}`,
     ...rest,
@@ -321,17 +322,33 @@ describe("handleChatRequest: streaming and settling", () => {
     expect(settles.map((settle) => settle.actualTokens)).toEqual([granted]);
   });
 
-  it("starts the budget of a paying user whose period was never reset, once", async () => {
+  it("asks billing to restore a paying user's missing budget, then reserves from it", async () => {
     const { store } = recordingStore();
     const end = periodEnd();
     const model = mockModel(["hi"], usage(10, 5));
-    const first = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ model, store, entitlement: active(2_000, end) }));
+    const restored: string[] = [];
+    // Billing's restore refills the period it finds paid; the store's marker keeps a second one a no-op.
+    const restoreBudget = async (userId: string) => {
+      restored.push(userId);
+      await store.reset(userId, 2_000, end);
+    };
+    const first = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ model, store, restoreBudget, entitlement: active(2_000, end) }));
     expect(first.status).toBe(200);
     await first.text();
     expect(await store.read(USER)).toEqual({ tokensRemaining: 2_000 - 15, resetsAt: end });
-    const second = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ model, store, entitlement: active(2_000, end) }));
+    const second = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ model, store, restoreBudget, entitlement: active(2_000, end) }));
     await second.text();
     expect((await store.read(USER))?.tokensRemaining).toBe(2_000 - 30);
+    expect(restored).toEqual([USER]);
+  });
+
+  it("429 when billing finds nothing to restore (a period not paid for), and the model never runs", async () => {
+    const store = createMemoryBudgetStore();
+    const model = mockModel(["hi"], usage(10, 5));
+    const response = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ model, store, entitlement: active(2_000, periodEnd()) }));
+    expect(response.status).toBe(429);
+    expect(model.doStreamCalls).toHaveLength(0);
+    expect(await store.read(USER)).toBeNull();
   });
 
   it.each([

@@ -1,0 +1,88 @@
+// Starts the local stand-ins the environment asks for, for `npm run dev`, the end-to-end suite and the bench:
+// the Stripe sandbox (no STRIPE_SECRET_KEY) with products, prices and the portal set up, and the Upstash bridge
+// (REDIS_URL set, no UPSTASH_REDIS_REST_URL). Returns the variables the app needs to reach them.
+import net from "node:net";
+import { startStripeSandbox } from "../sandbox/stripe/server";
+import { startUpstashBridge } from "../sandbox/upstash/server";
+import { env, SANDBOX_WEBHOOK_SECRET } from "../lib/env";
+import { createStripeClient } from "../server/billing/stripe-client";
+import { setupStripe } from "../server/billing/setup-stripe";
+
+export const LOCAL_BRIDGE_TOKEN = "hourglass-local-token";
+
+export interface LocalServicesOptions {
+  appUrl: string;
+  /** 0 picks a free port. */
+  stripeSandboxPort: number;
+  bridgePort: number;
+  /** Where the sandbox keeps its state across restarts; null keeps it in memory. */
+  stateFile: string | null;
+  /** Delivery retry backoff base for the sandbox's webhooks. */
+  retryBaseMs?: number;
+}
+
+export interface LocalServices {
+  /** Variables for the app process: STRIPE_API_BASE, UPSTASH_REDIS_REST_URL/TOKEN as applicable. */
+  env: Record<string, string>;
+  stripeSandboxUrl: string | null;
+  close(): Promise<void>;
+}
+
+export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
+  const vars: Record<string, string> = {};
+  const closers: Array<() => Promise<void>> = [];
+  let stripeSandboxUrl: string | null = null;
+
+  try {
+    if (!env.STRIPE_SECRET_KEY) {
+      const port = options.stripeSandboxPort;
+      let url = `http://127.0.0.1:${port}`;
+      if (port !== 0 && (await isListening(port))) {
+        console.log(`Using the Stripe sandbox already running on ${url}.`);
+      } else {
+        const sandbox = await startStripeSandbox({
+          port,
+          stateFile: options.stateFile,
+          retryBaseMs: options.retryBaseMs,
+          webhooks: [
+            { url: new URL("/api/webhooks/stripe", options.appUrl).toString(), secret: env.STRIPE_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET },
+          ],
+        });
+        closers.push(() => sandbox.close());
+        url = sandbox.url;
+      }
+      stripeSandboxUrl = url;
+      vars.STRIPE_API_BASE = url;
+      await setupStripe(createStripeClient({ apiBase: url }));
+    }
+
+    if (env.REDIS_URL && !env.UPSTASH_REDIS_REST_URL) {
+      const bridge = await startUpstashBridge({ port: options.bridgePort, redisUrl: env.REDIS_URL, token: LOCAL_BRIDGE_TOKEN });
+      closers.push(() => bridge.close());
+      vars.UPSTASH_REDIS_REST_URL = bridge.url;
+      vars.UPSTASH_REDIS_REST_TOKEN = LOCAL_BRIDGE_TOKEN;
+    }
+  } catch (error) {
+    await Promise.allSettled(closers.map((close) => close()));
+    throw error;
+  }
+
+  return {
+    env: vars,
+    stripeSandboxUrl,
+    close: async () => {
+      await Promise.allSettled(closers.reverse().map((close) => close()));
+    },
+  };
+}
+
+export function isListening(port: number, host = "127.0.0.1"): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}

@@ -1,0 +1,51 @@
+// The billing picture the pages show: plan, status, renewal or cancellation date, and the token budget.
+import type { Db } from "@/db/client";
+import { getDb } from "@/db/index";
+import { findUserById } from "@/db/queries/users";
+import { AppError } from "@/server/errors";
+import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { currentPlan, hasActivePlan } from "./entitlement";
+
+export interface BillingStatus {
+  planId: string;
+  planName: string;
+  active: boolean;
+  subscriptionStatus: string | null;
+  /** When the current period ends and the plan renews (null without a subscription or when it is set to end). */
+  renewsAt: Date | null;
+  /** When a scheduled cancellation ends the plan. */
+  cancelsAt: Date | null;
+  pastDue: boolean;
+  hasStripeCustomer: boolean;
+  budget: { tokenBudget: number; tokensRemaining: number; resetsAt: Date | null } | null;
+}
+
+export async function getBillingStatus(
+  userId: string,
+  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date } = {},
+): Promise<BillingStatus> {
+  const db = deps.db ?? (await getDb());
+  const user = await findUserById(db, userId);
+  if (!user) throw new AppError("UNAUTHORIZED", "Your account no longer exists. Sign in again.");
+  const active = hasActivePlan(user, deps.now);
+  const plan = currentPlan(user, deps.now);
+  const snapshot = active && plan.tokenBudget > 0 ? await (deps.budget ?? getBudgetStore()).read(userId) : null;
+  return {
+    planId: plan.id,
+    planName: plan.name,
+    active,
+    subscriptionStatus: user.subscriptionStatus,
+    renewsAt: active && !user.cancelAt ? user.stripeCurrentPeriodEnd : null,
+    cancelsAt: active ? user.cancelAt : null,
+    pastDue: active && user.subscriptionStatus === "past_due",
+    hasStripeCustomer: Boolean(user.stripeCustomerId),
+    budget:
+      active && plan.tokenBudget > 0
+        ? {
+            tokenBudget: plan.tokenBudget,
+            tokensRemaining: snapshot?.tokensRemaining ?? 0,
+            resetsAt: snapshot?.resetsAt ?? user.stripeCurrentPeriodEnd,
+          }
+        : null,
+  };
+}

@@ -1,0 +1,128 @@
+// The single writer of a user's subscription state: re-reads the customer's subscriptions from Stripe and
+// writes the six billing columns (plus status, plan and cancel date) from that truth, so any event, in any
+// order and any number of times, converges. A paid first or renewal invoice for the current period refills
+// the token budget; the budget store's per-period marker makes that happen once per period.
+import type Stripe from "stripe";
+import type { Executor } from "@/db/client";
+import { lockUserByStripeCustomer, writeSubscriptionState, type SubscriptionState } from "@/db/queries/billing";
+import { env } from "@/lib/env";
+import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { resolveBillingDeps, type BillingDeps } from "./customers";
+import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
+
+export interface SyncDeps extends BillingDeps {
+  budget: Pick<BudgetStore, "reset">;
+  graceSeconds: number;
+}
+
+export type SyncResult =
+  | { outcome: "synced"; userId: string; state: SubscriptionState; budgetReset: boolean }
+  | { outcome: "unknown-customer"; customerId: string };
+
+export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<SyncDeps> {
+  return {
+    ...(await resolveBillingDeps(partial)),
+    budget: partial.budget ?? getBudgetStore(),
+    graceSeconds: partial.graceSeconds ?? env.BILLING_GRACE_SECONDS,
+  };
+}
+
+/** Syncs one customer in its own transaction. Safe from webhooks, the checkout success page and resync. */
+export async function syncSubscriptionFromStripe(customerId: string, partial: Partial<SyncDeps> = {}): Promise<SyncResult> {
+  const deps = await resolveSyncDeps(partial);
+  return deps.db.transaction((tx) => syncCustomerInTransaction(tx, customerId, deps));
+}
+
+/**
+ * The sync itself, inside the caller's transaction (the webhook route records the event in the same one).
+ * The user row stays locked while Stripe is read, so two syncs of one customer can't interleave and leave the
+ * older read written last.
+ */
+export async function syncCustomerInTransaction(tx: Executor, customerId: string, deps: SyncDeps): Promise<SyncResult> {
+  const user = await lockUserByStripeCustomer(tx, customerId);
+  if (!user) return { outcome: "unknown-customer", customerId };
+
+  const subscriptions = await deps.stripe.subscriptions.list({ customer: customerId, status: "all", limit: 100 });
+  const current = pickCurrentSubscription(subscriptions.data);
+  const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
+  await writeSubscriptionState(tx, user.id, state);
+
+  let budgetReset = false;
+  const refill = current && state.planActive ? await earnedBudget(current, deps.stripe) : null;
+  if (refill) {
+    // Inside the transaction on purpose: if the store is down the event fails, rolls back and is retried.
+    const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
+    budgetReset = result.applied;
+  }
+  return { outcome: "synced", userId: user.id, state, budgetReset };
+}
+
+const freeState: SubscriptionState = {
+  stripeSubscriptionId: null,
+  stripePriceId: null,
+  stripeCurrentPeriodEnd: null,
+  planActive: false,
+  planExpires: null,
+  planId: null,
+  subscriptionStatus: null,
+  cancelAt: null,
+};
+
+/** The subscription that decides access: the newest live one, else the newest of any status. */
+export function pickCurrentSubscription(subscriptions: readonly Stripe.Subscription[]): Stripe.Subscription | null {
+  const newestFirst = [...subscriptions].sort((a, b) => b.created - a.created);
+  return newestFirst.find((sub) => activeSubscriptionStatuses.has(sub.status)) ?? newestFirst[0] ?? null;
+}
+
+const fromUnix = (seconds: number) => new Date(seconds * 1000);
+
+export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number): SubscriptionState {
+  const item = sub.items.data[0];
+  // Since the 2025 API versions the period lives on each subscription item, not on the subscription.
+  const periodEnd = item ? item.current_period_end : null;
+  const plan = findPlanByLookupKey(item?.price.lookup_key);
+  // Flexible billing mode: a portal "cancel at period end" sets cancel_at and leaves cancel_at_period_end false.
+  const cancelAtSeconds = sub.cancel_at ?? (sub.cancel_at_period_end ? periodEnd : null);
+  const ended = sub.status === "canceled" || sub.status === "incomplete_expired";
+
+  let planExpires: Date | null;
+  if (ended) planExpires = fromUnix(sub.ended_at ?? sub.canceled_at ?? Math.floor(Date.now() / 1000));
+  else if (cancelAtSeconds !== null) planExpires = fromUnix(cancelAtSeconds);
+  else planExpires = periodEnd === null ? null : fromUnix(periodEnd + graceSeconds);
+
+  return {
+    stripeSubscriptionId: sub.id,
+    stripePriceId: item?.price.id ?? null,
+    stripeCurrentPeriodEnd: periodEnd === null ? null : fromUnix(periodEnd),
+    planActive: !ended && activeSubscriptionStatuses.has(sub.status),
+    planExpires,
+    planId: plan?.id ?? null,
+    subscriptionStatus: sub.status,
+    cancelAt: cancelAtSeconds === null || ended ? null : fromUnix(cancelAtSeconds),
+  };
+}
+
+const refillingReasons: ReadonlySet<Stripe.Invoice.BillingReason> = new Set(["subscription_create", "subscription_cycle"]);
+
+/**
+ * The budget the current period has earned: a paid first or renewal invoice covering the current period
+ * refills; plan-change (proration) and unpaid invoices never do. All recent invoices are looked at, not only
+ * the latest, so a plan change made before the first invoice's event arrives does not hide the purchase.
+ */
+async function earnedBudget(
+  sub: Stripe.Subscription,
+  stripe: Stripe,
+): Promise<{ tokenBudget: number; periodEnd: Date } | null> {
+  const item = sub.items.data[0];
+  const plan = findPlanByLookupKey(item?.price.lookup_key);
+  if (!item || !plan || plan.tokenBudget === 0) return null;
+  const invoices = await stripe.invoices.list({ subscription: sub.id, limit: 10 });
+  const earned = invoices.data.some(
+    (invoice) =>
+      invoice.status === "paid" &&
+      invoice.billing_reason !== null &&
+      refillingReasons.has(invoice.billing_reason) &&
+      invoice.lines.data.some((line) => line.period.end >= item.current_period_end),
+  );
+  return earned ? { tokenBudget: plan.tokenBudget, periodEnd: fromUnix(item.current_period_end) } : null;
+}

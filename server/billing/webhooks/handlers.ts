@@ -1,0 +1,57 @@
+// Which Stripe events Hourglass acts on, as a typed map. Every handler finds the customer the event is about
+// and re-syncs it from Stripe, so handlers never trust the payload's order or snapshot. Adding an event is a
+// new row here.
+import type Stripe from "stripe";
+import type { SyncResult } from "../sync-subscription";
+
+export interface HandlerContext {
+  /** Re-syncs one customer from Stripe inside the event's transaction. */
+  sync(customerId: string): Promise<SyncResult>;
+}
+
+export type HandlerOutcome = SyncResult | { outcome: "no-customer" };
+
+type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
+type Handler<T extends Stripe.Event.Type> = (event: EventOf<T>, ctx: HandlerContext) => Promise<HandlerOutcome>;
+
+type Expandable = string | { id: string } | null | undefined;
+const idOf = (value: Expandable) => (typeof value === "string" ? value : (value?.id ?? null));
+
+const syncCustomerOf =
+  <T extends Stripe.Event.Type>(customerOf: (event: EventOf<T>) => Expandable) =>
+  async (event: EventOf<T>, ctx: HandlerContext): Promise<HandlerOutcome> => {
+    const customerId = idOf(customerOf(event));
+    return customerId ? ctx.sync(customerId) : { outcome: "no-customer" };
+  };
+
+const fromSubscription = syncCustomerOf<
+  "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted"
+>((event) => event.data.object.customer);
+
+const fromInvoice = syncCustomerOf<"invoice.payment_succeeded" | "invoice.paid" | "invoice.payment_failed">(
+  (event) => event.data.object.customer,
+);
+
+export const webhookHandlers = {
+  "checkout.session.completed": syncCustomerOf<"checkout.session.completed">((event) => event.data.object.customer),
+  "customer.subscription.created": fromSubscription,
+  "customer.subscription.updated": fromSubscription,
+  "customer.subscription.deleted": fromSubscription,
+  "invoice.payment_succeeded": fromInvoice,
+  "invoice.paid": fromInvoice,
+  "invoice.payment_failed": fromInvoice,
+} satisfies { [T in Stripe.Event.Type]?: Handler<T> };
+
+export type HandledEventType = keyof typeof webhookHandlers;
+
+export type HandledEvent = EventOf<HandledEventType>;
+
+export function isHandledEvent(event: Stripe.Event): event is HandledEvent {
+  return Object.hasOwn(webhookHandlers, event.type);
+}
+
+export function dispatchEvent(event: HandledEvent, ctx: HandlerContext): Promise<HandlerOutcome> {
+  // TypeScript cannot correlate the map's key with the event union; the map's `satisfies` checks each row.
+  const handler = webhookHandlers[event.type] as Handler<HandledEventType>;
+  return handler(event, ctx);
+}

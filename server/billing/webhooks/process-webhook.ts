@@ -1,0 +1,61 @@
+// Verifies, dedupes and applies one Stripe webhook delivery. The event id is recorded in the same
+// transaction as the state it causes, so a crash leaves neither; a redelivered id is a no-op. Throws AppError
+// BAD_REQUEST for anything unsigned or tampered (nothing written); any other error means "retry later".
+import Stripe from "stripe";
+import { claimStripeEvent, hasProcessedStripeEvent } from "@/db/queries/billing";
+import { AppError } from "@/server/errors";
+import { getWebhookSecret } from "../stripe-client";
+import { resolveSyncDeps, syncCustomerInTransaction, type SyncDeps } from "../sync-subscription";
+import { dispatchEvent, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
+
+export type WebhookOutcome =
+  | { status: "processed"; eventId: string; type: string; result: HandlerOutcome }
+  | { status: "duplicate"; eventId: string }
+  | { status: "ignored"; eventId: string; type: string };
+
+export interface WebhookDeps extends SyncDeps {
+  webhookSecret: string;
+}
+
+export async function processStripeWebhook(
+  rawBody: string,
+  signature: string | null,
+  partial: Partial<WebhookDeps> = {},
+): Promise<WebhookOutcome> {
+  const deps = { ...(await resolveSyncDeps(partial)), webhookSecret: partial.webhookSecret ?? getWebhookSecret() };
+  const event = verifyEvent(rawBody, signature, deps);
+
+  if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type };
+  if (await hasProcessedStripeEvent(deps.db, event.id)) return { status: "duplicate", eventId: event.id };
+
+  return deps.db.transaction(async (tx) => {
+    const claimed = await claimStripeEvent(tx, { id: event.id, type: event.type, customerId: customerIdOf(event) });
+    if (!claimed) return { status: "duplicate", eventId: event.id } as const;
+    const result = await dispatchEvent(event, { sync: (customerId) => syncCustomerInTransaction(tx, customerId, deps) });
+    if (result.outcome !== "synced") {
+      console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
+    }
+    return { status: "processed", eventId: event.id, type: event.type, result } as const;
+  });
+}
+
+function verifyEvent(rawBody: string, signature: string | null, deps: WebhookDeps): Stripe.Event {
+  if (!signature) throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.");
+  try {
+    // Default tolerance: 300 s. Older signatures are replays and are refused.
+    return deps.stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret);
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+      throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", { cause: error });
+    }
+    if (error instanceof SyntaxError) throw new AppError("BAD_REQUEST", "The event body is not valid JSON.", { cause: error });
+    throw error;
+  }
+}
+
+function customerIdOf(event: HandledEvent): string | null {
+  const customer: unknown = "customer" in event.data.object ? event.data.object.customer : null;
+  if (typeof customer === "string") return customer;
+  if (customer && typeof customer === "object" && "id" in customer && typeof customer.id === "string") return customer.id;
+  return null;
+}
