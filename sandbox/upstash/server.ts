@@ -188,18 +188,20 @@ function parseCommand(value: unknown): Command {
 
 function toRedisArgs(command: Command): [string, ...(string | number)[]] {
   const [name, ...args] = command;
-  return [name, ...args.map((arg) => (typeof arg === "boolean" ? String(arg) : arg))];
+  // ioredis keys its reply transformers by the lower-case name (HGETALL would come back as an object);
+  // the upper-case name reaches Redis the same but keeps every reply raw, as Upstash sends it.
+  return [name.toUpperCase(), ...args.map((arg) => (typeof arg === "boolean" ? String(arg) : arg))];
 }
 
-// Upstash's base64 response encoding: every string except the literal "OK" is base64 of its bytes; integers
-// and nil stay as they are; arrays are encoded element by element.
-function encode(value: unknown, base64: boolean): Json {
+// Upstash's base64 response encoding: every string is base64 of its bytes, except a top-level "OK" (the client
+// decodes array elements without that exception); integers and nil stay as they are; arrays element by element.
+function encode(value: unknown, base64: boolean, topLevel = true): Json {
   if (value === null || value === undefined) return null;
   if (typeof value === "number") return value;
-  if (Array.isArray(value)) return value.map((item) => encode(item, base64));
+  if (Array.isArray(value)) return value.map((item) => encode(item, base64, false));
   const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value instanceof Error ? value.message : String(value));
   const text = bytes.toString("utf8");
-  if (!base64 || text === "OK") return text;
+  if (!base64 || (topLevel && text === "OK")) return text;
   return bytes.toString("base64");
 }
 
