@@ -1,18 +1,79 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { redirect } from "next/navigation";
 import { signInUrl } from "@/lib/auth-redirect";
+import { formatDate } from "@/lib/format";
 import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
+import { syncAfterCheckout } from "@/server/billing/checkout-return";
+import { BudgetMeter } from "../_components/budget-meter";
+import { ManageBillingButton } from "../_components/manage-billing-button";
+import { DeleteAccount } from "./delete-account";
 
 export const metadata: Metadata = { title: "Account" };
 
-export default async function AccountPage() {
-  if (!(await getSessionUserId())) redirect(signInUrl("/account"));
+type SearchParams = Promise<{ checkout?: string | string[]; session_id?: string | string[] }>;
+
+export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
+  const userId = await getSessionUserId();
+  if (!userId) redirect(signInUrl("/account"));
+  const params = await searchParams;
+  const returningFromCheckout = params.checkout === "success" && typeof params.session_id === "string";
+  if (returningFromCheckout && typeof params.session_id === "string") {
+    // Don't wait for the webhook: show the plan the user just paid for. A failure here only means we wait for it.
+    await syncAfterCheckout(userId, params.session_id).catch((error: unknown) =>
+      console.error("checkout return sync failed; the webhook will catch up", error),
+    );
+  }
+
   const caller = await getServerCaller();
-  const me = await caller.account.me();
+  const [me, billing] = await Promise.all([caller.account.me(), caller.billing.status()]);
+
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold tracking-tight">Account</h1>
+      {returningFromCheckout && billing?.active ? (
+        <p role="status" className="rounded-lg border border-green-200 bg-green-50 px-4 py-3 text-sm text-green-900">
+          Thank you! Your {billing.planName} plan is active.
+        </p>
+      ) : null}
+      {billing?.pastDue ? (
+        <div role="alert" className="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="past-due-banner">
+          Your last payment failed. Update your card in the billing portal to keep your plan.
+        </div>
+      ) : null}
+
+      <section className="card" aria-labelledby="billing-heading" data-testid="billing-panel">
+        <div className="flex flex-wrap items-start justify-between gap-4">
+          <div>
+            <h2 id="billing-heading" className="text-lg font-semibold">Plan and billing</h2>
+            <p className="mt-2 text-2xl font-bold" data-testid="plan-name">{billing?.planName ?? "Free"}</p>
+            <p className="mt-1 text-sm text-stone-600" data-testid="plan-status">
+              {billing?.active ? <>Status: {billing.subscriptionStatus}</> : "You are on the free tier."}
+            </p>
+            {billing?.renewsAt ? (
+              <p className="text-sm text-stone-600" data-testid="renews-on">Renews on {formatDate(billing.renewsAt)}</p>
+            ) : null}
+            {billing?.cancelsAt ? (
+              <p className="text-sm font-medium text-amber-800" data-testid="cancels-on">Cancels on {formatDate(billing.cancelsAt)}</p>
+            ) : null}
+          </div>
+          <div className="flex flex-col items-end gap-2">
+            {billing?.hasStripeCustomer ? <ManageBillingButton /> : null}
+            {!billing?.active ? (
+              <Link href="/pricing" className="btn-primary">See plans</Link>
+            ) : null}
+          </div>
+        </div>
+        {billing?.budget ? (
+          <div className="mt-6 border-t border-stone-100 pt-4">
+            <h3 className="mb-2 text-sm font-semibold text-stone-700">Chat budget this period</h3>
+            <BudgetMeter {...billing.budget} />
+          </div>
+        ) : null}
+        <p className="mt-4 text-xs text-stone-500">Invoices and payment methods are in the billing portal.</p>
+      </section>
+
       <section className="card" aria-labelledby="profile-heading">
         <h2 id="profile-heading" className="text-lg font-semibold">Profile</h2>
         <dl className="mt-3 grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
@@ -21,9 +82,11 @@ export default async function AccountPage() {
           <dt className="text-stone-500">Name</dt>
           <dd>{me.name ?? "—"}</dd>
           <dt className="text-stone-500">Member since</dt>
-          <dd>{me.createdAt.toLocaleDateString("en-US", { dateStyle: "long" })}</dd>
+          <dd>{formatDate(me.createdAt)}</dd>
         </dl>
       </section>
+
+      <DeleteAccount />
     </div>
   );
 }
