@@ -8,7 +8,7 @@ import { findUserByEmail, insertUser } from "@/db/queries/users";
 import type { User } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { hashPassword } from "./password";
-import { schedulePostSignUp, type Scheduler } from "./post-sign-up";
+import { schedulePostSignUp, type PostSignUpTask, type Scheduler } from "./post-sign-up";
 
 export const emailSchema = z
   .string({ error: "Enter your email address." })
@@ -36,7 +36,7 @@ export type SignUpInput = z.input<typeof signUpSchema>;
 
 export async function signUp(
   input: unknown,
-  deps: { db?: Db; schedule?: Scheduler } = {},
+  deps: { db?: Db; schedule?: Scheduler; tasks?: readonly PostSignUpTask[] } = {},
 ): Promise<Pick<User, "id" | "email" | "name">> {
   const parsed = signUpSchema.safeParse(input);
   if (!parsed.success) {
@@ -63,6 +63,6 @@ export async function signUp(
     throw error;
   }
 
-  schedulePostSignUp({ id: user.id, email: user.email }, { schedule: deps.schedule });
+  schedulePostSignUp({ id: user.id, email: user.email }, { schedule: deps.schedule, tasks: deps.tasks });
   return { id: user.id, email: user.email, name: user.name };
 }

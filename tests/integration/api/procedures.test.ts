@@ -1,0 +1,36 @@
+import { TRPCError } from "@trpc/server";
+import { describe, expect, it } from "vitest";
+import { getDb } from "@/db/index";
+import { createCaller } from "@/server/api/root";
+import { signUp } from "@/server/auth/sign-up";
+
+describe("tRPC procedures", () => {
+  it("refuses anonymous callers of protected procedures with UNAUTHORIZED", async () => {
+    const caller = createCaller({ db: await getDb(), userId: null });
+    await expect(caller.account.me()).rejects.toSatisfy(
+      (error: unknown) => error instanceof TRPCError && error.code === "UNAUTHORIZED" && /Sign in/.test(error.message),
+    );
+    await expect(caller.billing.createPortalSession()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.billing.createCheckoutSession({ plan: "starter" })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("answers account.me and account.session for the signed-in user", async () => {
+    const user = await signUp({ email: `me-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const caller = createCaller({ db: await getDb(), userId: user.id });
+    expect(await caller.account.me()).toMatchObject({ id: user.id, email: user.email, createdAt: expect.any(Date) });
+    expect(await caller.account.session()).toEqual({ user: { id: user.id, email: user.email, name: null } });
+    expect(await createCaller({ db: await getDb(), userId: null }).account.session()).toEqual({ user: null });
+  });
+
+  it("treats a session whose user was deleted as signed out", async () => {
+    const caller = createCaller({ db: await getDb(), userId: "no-such-user" });
+    await expect(caller.account.me()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("rejects an unknown plan with BAD_REQUEST before touching Stripe", async () => {
+    const user = await signUp({ email: `plan-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const caller = createCaller({ db: await getDb(), userId: user.id });
+    // @ts-expect-error: an unknown plan id, as a hostile client could send
+    await expect(caller.billing.createCheckoutSession({ plan: "enterprise" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { assertProductionServices, EnvError, missingProductionServices, parseEnv } from "@/lib/env";
+
+describe("environment validation", () => {
+  it("accepts an empty environment and fills the embedded defaults", () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({
+      NODE_ENV: "development",
+      APP_URL: "http://localhost:3000",
+      STRIPE_SANDBOX_PORT: 12111,
+      UPSTASH_BRIDGE_PORT: 8079,
+      CHAT_TOKEN_BUDGET: 1_000_000,
+      EMBEDDED_DEFAULTS: false,
+    });
+    expect(env.DATABASE_URL).toBeUndefined();
+  });
+
+  it("treats empty strings as unset", () => {
+    expect(parseEnv({ DATABASE_URL: "", STRIPE_SECRET_KEY: " " }).DATABASE_URL).toBeUndefined();
+  });
+
+  it.each([
+    [{ DATABASE_URL: "mysql://localhost/db" }, "DATABASE_URL"],
+    [{ APP_URL: "not a url" }, "APP_URL"],
+    [{ STRIPE_SECRET_KEY: "pk_test_123", STRIPE_WEBHOOK_SECRET: "whsec_x" }, "STRIPE_SECRET_KEY"],
+    [{ STRIPE_SECRET_KEY: "sk_test_123" }, "STRIPE_WEBHOOK_SECRET"],
+    [{ STRIPE_WEBHOOK_SECRET: "secret" }, "STRIPE_WEBHOOK_SECRET"],
+    [{ UPSTASH_REDIS_REST_URL: "https://example.upstash.io" }, "UPSTASH_REDIS_REST_TOKEN"],
+    [{ UPSTASH_REDIS_REST_TOKEN: "token" }, "UPSTASH_REDIS_REST_URL"],
+    [{ AUTH_SECRET: "short" }, "AUTH_SECRET"],
+    [{ AUTH_GITHUB_ID: "id" }, "AUTH_GITHUB_SECRET"],
+    [{ CHAT_TOKEN_BUDGET: "-5" }, "CHAT_TOKEN_BUDGET"],
+    [{ REDIS_URL: "http://localhost:6379" }, "REDIS_URL"],
+    [{ EMBEDDED_DEFAULTS: "yes" }, "EMBEDDED_DEFAULTS"],
+  ])("rejects %o naming %s", (source, name) => {
+    expect(() => parseEnv(source)).toThrow(EnvError);
+    expect(() => parseEnv(source)).toThrow(new RegExp(`^Invalid environment variables:\\n  ${name}: `, "m"));
+  });
+
+  it("lists every real service a production start is missing", () => {
+    expect(missingProductionServices(parseEnv({ NODE_ENV: "production" }))).toEqual([
+      "DATABASE_URL",
+      "STRIPE_SECRET_KEY",
+      "UPSTASH_REDIS_REST_URL",
+      "AUTH_SECRET",
+    ]);
+  });
+
+  it("refuses a production start on embedded defaults unless EMBEDDED_DEFAULTS=1, but lets the build through", () => {
+    expect(() => assertProductionServices(parseEnv({ NODE_ENV: "production" }))).toThrow(/set DATABASE_URL, STRIPE_SECRET_KEY/);
+    expect(() => assertProductionServices(parseEnv({ NODE_ENV: "production", EMBEDDED_DEFAULTS: "1" }))).not.toThrow();
+    expect(() =>
+      assertProductionServices(parseEnv({ NODE_ENV: "production", NEXT_PHASE: "phase-production-build" })),
+    ).not.toThrow();
+    expect(() => assertProductionServices(parseEnv({ NODE_ENV: "development" }))).not.toThrow();
+  });
+
+  it("accepts a complete production environment", () => {
+    const env = parseEnv({
+      NODE_ENV: "production",
+      DATABASE_URL: "postgres://u@db:5432/app",
+      STRIPE_SECRET_KEY: "sk_live_abc",
+      STRIPE_WEBHOOK_SECRET: "whsec_abc",
+      UPSTASH_REDIS_REST_URL: "https://eu1.upstash.io",
+      UPSTASH_REDIS_REST_TOKEN: "token",
+      AUTH_SECRET: "x".repeat(32),
+    });
+    expect(() => assertProductionServices(env)).not.toThrow();
+  });
+});
