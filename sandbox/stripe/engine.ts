@@ -1,0 +1,900 @@
+// The billing engine: what Stripe does to subscriptions, invoices and customers when a request or the passage of time
+// asks for it, and the events that come out, in Stripe's order. All times are passed in explicitly (`at`), because a
+// customer on a test clock lives at the clock's frozen time, not at the wall clock.
+import type Stripe from "stripe";
+import { PAYMENT_METHOD_TOKENS, readCard } from "./cards";
+import { StripeApiError, cardDeclined, invalidRequest, resourceMissing } from "./errors";
+import {
+  checkoutSessionObject,
+  customerObject,
+  invoiceObject,
+  paymentMethodObject,
+  subscriptionItemObject,
+  subscriptionObject,
+  testClockObject,
+  toAddress,
+  type AddressInput,
+  type LineInput,
+  type TestCard,
+} from "./objects";
+import { API_VERSION, clone, emptyState, newId, realNow, type CheckoutSetup, type SandboxState } from "./state";
+
+export interface RequestContext {
+  requestId: string | null;
+  idempotencyKey: string | null;
+  /** base URL the caller reached the sandbox through; hosted page links are built on it */
+  baseUrl: string;
+}
+
+export const AUTOMATIC = (baseUrl: string): RequestContext => ({ requestId: null, idempotencyKey: null, baseUrl });
+
+const DAY = 24 * 3600;
+// Stripe's default Smart Retries stand-in: retry a failed renewal 3, 5 and 7 days apart, then cancel the subscription.
+const RETRY_GAPS_DAYS = [3, 5, 7];
+// Stripe gives an `incomplete` subscription 23 hours to be paid before it expires.
+const INCOMPLETE_WINDOW = 23 * 3600;
+
+type Interval = Stripe.Price.Recurring.Interval;
+
+export function addInterval(anchor: number, interval: Interval, count: number): number {
+  switch (interval) {
+    case "day":
+      return anchor + count * DAY;
+    case "week":
+      return anchor + count * 7 * DAY;
+    case "month":
+    case "year": {
+      const months = (interval === "year" ? 12 : 1) * count;
+      const d = new Date(anchor * 1000);
+      const firstOfTarget = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + months, 1));
+      const daysInTarget = new Date(Date.UTC(firstOfTarget.getUTCFullYear(), firstOfTarget.getUTCMonth() + 1, 0)).getUTCDate();
+      // Stripe keeps the anchor day and clamps to the month's last day (Jan 31 -> Feb 28 -> Mar 31).
+      const day = Math.min(d.getUTCDate(), daysInTarget);
+      return (
+        Date.UTC(
+          firstOfTarget.getUTCFullYear(),
+          firstOfTarget.getUTCMonth(),
+          day,
+          d.getUTCHours(),
+          d.getUTCMinutes(),
+          d.getUTCSeconds(),
+        ) / 1000
+      );
+    }
+    default:
+      throw invalidRequest(`Unsupported interval: ${interval}`);
+  }
+}
+
+type Json = unknown;
+
+function isPlainObject(value: Json): value is Record<string, Json> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Stripe's `previous_attributes`: changed keys with their old values, nested hashes partially, arrays whole. */
+export function previousAttributes(before: Json, after: Json): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  if (!isPlainObject(before) || !isPlainObject(after)) return out;
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = before[key];
+    const b = after[key];
+    if (JSON.stringify(a) === JSON.stringify(b)) continue;
+    if (isPlainObject(a) && isPlainObject(b)) out[key] = previousAttributes(a, b);
+    else out[key] = a === undefined ? null : a;
+  }
+  return out;
+}
+
+export const idOf = (value: string | { id: string } | null): string | null =>
+  value === null ? null : typeof value === "string" ? value : value.id;
+
+export interface EngineHooks {
+  onEvent(event: Stripe.EventBase): void;
+  onChange(): void;
+}
+
+export interface CheckoutCompletion {
+  card: string;
+  expiry?: { month: number; year: number } | undefined;
+  email?: string | undefined;
+  name?: string | undefined;
+  address?: AddressInput | undefined;
+}
+
+export class Engine {
+  state: SandboxState = emptyState();
+
+  constructor(
+    private readonly hooks: EngineHooks,
+    readonly autoTestClock: boolean,
+  ) {}
+
+  // ---- time ------------------------------------------------------------------------------------------------
+
+  nowForClock(clockId: string | null): number {
+    if (clockId === null) return realNow();
+    return this.state.testClocks[clockId]?.frozen_time ?? realNow();
+  }
+
+  nowForCustomer(customerId: string): number {
+    return this.nowForClock(idOf(this.state.customers[customerId]?.test_clock ?? null));
+  }
+
+  // ---- events ----------------------------------------------------------------------------------------------
+
+  emit(
+    type: Stripe.Event.Type,
+    object: object,
+    ctx: RequestContext,
+    at: number,
+    before?: object,
+  ): Stripe.EventBase {
+    const data: Stripe.Event.Data = { object: clone(object) };
+    if (before) data.previous_attributes = previousAttributes(clone(before), clone(object));
+    const event = {
+      id: newId("evt", 24),
+      object: "event",
+      api_version: API_VERSION,
+      created: at,
+      data,
+      livemode: false,
+      pending_webhooks: 0,
+      request: { id: ctx.requestId, idempotency_key: ctx.idempotencyKey },
+      type,
+    } satisfies Stripe.EventBase;
+    this.state.events[event.id] = event;
+    this.hooks.onEvent(event);
+    return event;
+  }
+
+  // ---- lookups ---------------------------------------------------------------------------------------------
+
+  requireCustomer(id: string, param = "id"): Stripe.Customer {
+    const customer = this.state.customers[id];
+    if (!customer) throw resourceMissing("customer", id, param);
+    return customer;
+  }
+
+  requirePrice(id: string, param = "price"): Stripe.Price {
+    const price = this.state.prices[id];
+    if (!price) throw resourceMissing("price", id, param);
+    return price;
+  }
+
+  requireSubscription(id: string, param = "id"): Stripe.Subscription {
+    const sub = this.state.subscriptions[id];
+    if (!sub) throw resourceMissing("subscription", id, param);
+    return sub;
+  }
+
+  requireInvoice(id: string, param = "id"): Stripe.Invoice {
+    const invoice = this.state.invoices[id];
+    if (!invoice) throw resourceMissing("invoice", id, param);
+    return invoice;
+  }
+
+  productName(price: Stripe.Price): string {
+    const productId = idOf(price.product);
+    return (productId && this.state.products[productId]?.name) || price.nickname || price.id;
+  }
+
+  // ---- test clocks -----------------------------------------------------------------------------------------
+
+  createTestClock(frozenTime: number, name: string | null, ctx: RequestContext): Stripe.TestHelpers.TestClock {
+    const clock = testClockObject({ frozenTime, name, now: realNow() });
+    this.state.testClocks[clock.id] = clock;
+    this.emit("test_helpers.test_clock.created", clock, ctx, frozenTime);
+    return clock;
+  }
+
+  advanceClock(clock: Stripe.TestHelpers.TestClock, to: number, ctx: RequestContext): Stripe.TestHelpers.TestClock {
+    if (to <= clock.frozen_time) {
+      throw invalidRequest("The frozen_time must be after the test clock's current frozen_time.", "frozen_time");
+    }
+    clock.status = "advancing";
+    clock.status_details = { advancing: { target_frozen_time: to } };
+    this.emit("test_helpers.test_clock.advancing", clock, ctx, clock.frozen_time);
+    this.runUntil(to, (sub) => sub.test_clock === clock.id, (at) => {
+      clock.frozen_time = at;
+    });
+    clock.frozen_time = to;
+    clock.status = "ready";
+    clock.status_details = {};
+    this.emit("test_helpers.test_clock.ready", clock, ctx, to);
+    this.hooks.onChange();
+    return clock;
+  }
+
+  deleteTestClock(clock: Stripe.TestHelpers.TestClock, ctx: RequestContext): void {
+    for (const customer of Object.values(this.state.customers)) {
+      if (customer.test_clock === clock.id) this.deleteCustomer(customer, ctx, true);
+    }
+    delete this.state.testClocks[clock.id];
+    this.emit("test_helpers.test_clock.deleted", { ...clock, deleted: true }, ctx, clock.frozen_time);
+  }
+
+  // ---- customers and payment methods -----------------------------------------------------------------------
+
+  createCustomer(
+    input: {
+      email: string | null;
+      name: string | null;
+      description: string | null;
+      phone: string | null;
+      address: Stripe.Address | null;
+      metadata: Record<string, string>;
+      paymentMethod: string | null;
+      testClock: string | null;
+    },
+    ctx: RequestContext,
+  ): Stripe.Customer {
+    let testClock = input.testClock;
+    if (testClock !== null && !this.state.testClocks[testClock]) throw resourceMissing("test_helpers.test_clock", testClock, "test_clock");
+    if (testClock === null && this.autoTestClock) {
+      // Every customer gets its own clock so a developer or an end-to-end test can move just this customer's time.
+      testClock = this.createTestClock(realNow(), `Sandbox clock for ${input.email ?? "customer"}`, ctx).id;
+    }
+    const at = this.nowForClock(testClock);
+    const customer = customerObject({ ...input, defaultPaymentMethod: null, testClock, now: at });
+    this.state.customers[customer.id] = customer;
+    if (input.paymentMethod) {
+      customer.invoice_settings.default_payment_method = this.attachPaymentMethod(input.paymentMethod, customer, ctx).id;
+    }
+    this.emit("customer.created", customer, ctx, at);
+    return customer;
+  }
+
+  updateCustomer(customer: Stripe.Customer, change: (c: Stripe.Customer) => void, ctx: RequestContext): Stripe.Customer {
+    const before = clone(customer);
+    change(customer);
+    if (JSON.stringify(before) !== JSON.stringify(customer)) {
+      this.emit("customer.updated", customer, ctx, this.nowForCustomer(customer.id), before);
+    }
+    return customer;
+  }
+
+  deleteCustomer(customer: Stripe.Customer, ctx: RequestContext, purge: boolean): void {
+    const at = this.nowForCustomer(customer.id);
+    for (const sub of Object.values(this.state.subscriptions)) {
+      if (sub.customer !== customer.id) continue;
+      if (sub.status !== "canceled" && sub.status !== "incomplete_expired") this.endSubscription(sub, at, ctx, "cancellation_requested");
+      if (purge) delete this.state.subscriptions[sub.id];
+    }
+    if (purge) {
+      for (const invoice of Object.values(this.state.invoices)) {
+        if (invoice.customer === customer.id) delete this.state.invoices[invoice.id];
+      }
+      for (const session of Object.values(this.state.checkoutSessions)) {
+        if (session.customer === customer.id) delete this.state.checkoutSessions[session.id];
+      }
+    }
+    for (const pm of Object.values(this.state.paymentMethods)) {
+      if (pm.customer === customer.id) delete this.state.paymentMethods[pm.id];
+    }
+    delete this.state.customers[customer.id];
+    this.emit("customer.deleted", customer, ctx, at);
+  }
+
+  createCardPaymentMethod(
+    card: TestCard,
+    customer: Stripe.Customer | null,
+    billing: { email: string | null; name: string | null; address: Stripe.Address | null },
+  ): Stripe.PaymentMethod {
+    const pm = paymentMethodObject({
+      card,
+      customer: customer?.id ?? null,
+      billing,
+      now: customer ? this.nowForCustomer(customer.id) : realNow(),
+    });
+    this.state.paymentMethods[pm.id] = pm;
+    if (card.declineCode) this.state.declineCodes[pm.id] = card.declineCode;
+    return pm;
+  }
+
+  /** Resolves a payment method id or one of Stripe's `pm_card_*` test tokens (which mint a fresh payment method). */
+  resolvePaymentMethod(id: string, param: string): Stripe.PaymentMethod {
+    const token = PAYMENT_METHOD_TOKENS[id];
+    if (token) return this.createCardPaymentMethod(readCard(token), null, { email: null, name: null, address: null });
+    const pm = this.state.paymentMethods[id];
+    if (!pm) throw resourceMissing("PaymentMethod", id, param);
+    return pm;
+  }
+
+  attachPaymentMethod(id: string, customer: Stripe.Customer, ctx: RequestContext, param = "payment_method"): Stripe.PaymentMethod {
+    const pm = this.resolvePaymentMethod(id, param);
+    if (pm.customer && pm.customer !== customer.id) {
+      throw invalidRequest("The payment method you provided has already been attached to a customer.", param);
+    }
+    if (pm.customer !== customer.id) {
+      pm.customer = customer.id;
+      this.emit("payment_method.attached", pm, ctx, this.nowForCustomer(customer.id));
+    }
+    return pm;
+  }
+
+  // ---- subscriptions ---------------------------------------------------------------------------------------
+
+  private chargeablePaymentMethod(sub: Stripe.Subscription, customer: Stripe.Customer): string | null {
+    return idOf(sub.default_payment_method) ?? idOf(customer.invoice_settings.default_payment_method);
+  }
+
+  private canCharge(pmId: string | null): boolean {
+    return pmId !== null && this.state.paymentMethods[pmId] !== undefined && this.state.declineCodes[pmId] === undefined;
+  }
+
+  createSubscription(
+    input: {
+      customer: Stripe.Customer;
+      price: Stripe.Price;
+      quantity: number;
+      paymentMethod: string | null;
+      metadata: Record<string, string>;
+      description: string | null;
+      paymentBehavior: "allow_incomplete" | "default_incomplete" | "error_if_incomplete";
+      cancelAt: number | null;
+      cancelAtPeriodEnd: boolean;
+    },
+    ctx: RequestContext,
+  ): Stripe.Subscription {
+    const { customer, price } = input;
+    if (!price.recurring) throw invalidRequest("The price specified is set to `type=one_time` but this field only accepts prices with `type=recurring`.", "items[0][price]");
+    const at = this.nowForCustomer(customer.id);
+    const pmId = input.paymentMethod ?? idOf(customer.invoice_settings.default_payment_method);
+    const willPay = input.paymentBehavior !== "default_incomplete" && this.canCharge(pmId);
+    if (!willPay && input.paymentBehavior === "error_if_incomplete") {
+      throw pmId ? cardDeclined(this.state.declineCodes[pmId] ?? "generic_decline") : invalidRequest("This customer has no attached payment source or default payment method.");
+    }
+    const id = newId("sub", 24);
+    const item = subscriptionItemObject({
+      subscription: id,
+      price,
+      quantity: input.quantity,
+      periodStart: at,
+      periodEnd: addInterval(at, price.recurring.interval, price.recurring.interval_count),
+      now: at,
+    });
+    const sub = subscriptionObject({
+      id,
+      customer: customer.id,
+      item,
+      defaultPaymentMethod: input.paymentMethod,
+      metadata: input.metadata,
+      description: input.description,
+      status: willPay ? "active" : "incomplete",
+      testClock: idOf(customer.test_clock ?? null),
+      now: at,
+    });
+    if (input.cancelAtPeriodEnd) {
+      sub.cancel_at_period_end = true;
+      sub.cancel_at = item.current_period_end;
+      sub.canceled_at = at;
+    } else if (input.cancelAt !== null) {
+      sub.cancel_at = input.cancelAt;
+      sub.canceled_at = at;
+    }
+    this.state.subscriptions[id] = sub;
+    this.state.cycles[id] = 1;
+    const invoice = this.draftInvoice(sub, customer, "subscription_create", [this.fullPeriodLine(sub, item, at, item.current_period_end)], at, item.current_period_end, ctx);
+    sub.latest_invoice = invoice.id;
+    this.emit("customer.subscription.created", sub, ctx, at);
+    const paid = this.runInvoice(invoice, sub, customer, at, ctx, { retries: false, attempt: input.paymentBehavior !== "default_incomplete" });
+    if (!paid && sub.status === "active") this.setStatus(sub, "incomplete", at, ctx);
+    return sub;
+  }
+
+  private fullPeriodLine(sub: Stripe.Subscription, item: Stripe.SubscriptionItem, start: number, end: number): LineInput {
+    const quantity = item.quantity ?? 1;
+    return {
+      amount: (item.price.unit_amount ?? 0) * quantity,
+      description: `${quantity} × ${this.productName(item.price)} (at ${formatAmount(item.price.unit_amount ?? 0, item.price.currency)} / ${item.price.recurring?.interval ?? "month"})`,
+      price: item.price,
+      quantity,
+      periodStart: start,
+      periodEnd: end,
+      proration: false,
+      subscriptionItem: item.id,
+    };
+  }
+
+  private setStatus(sub: Stripe.Subscription, status: Stripe.Subscription.Status, at: number, ctx: RequestContext): void {
+    if (sub.status === status) return;
+    const before = clone(sub);
+    sub.status = status;
+    this.emit("customer.subscription.updated", sub, ctx, at, before);
+  }
+
+  /** Applies a change to a subscription and emits `customer.subscription.updated` when anything moved. */
+  changeSubscription(sub: Stripe.Subscription, change: (s: Stripe.Subscription) => void, ctx: RequestContext): Stripe.Subscription {
+    const before = clone(sub);
+    change(sub);
+    if (JSON.stringify(before) !== JSON.stringify(sub)) {
+      this.emit("customer.subscription.updated", sub, ctx, this.nowForCustomer(String(sub.customer)), before);
+    }
+    return sub;
+  }
+
+  /**
+   * Switches the subscription's single item to another price. With prorations, the unused time on the old price is
+   * credited and the rest of the period on the new price charged right away on an invoice with
+   * `billing_reason: subscription_update` (Stripe's `always_invoice`; the sandbox invoices `create_prorations` at once too).
+   */
+  changePrice(
+    sub: Stripe.Subscription,
+    price: Stripe.Price,
+    quantity: number | null,
+    prorationBehavior: string,
+    ctx: RequestContext,
+    extraChange?: (s: Stripe.Subscription) => void,
+  ): Stripe.Subscription {
+    if (sub.status === "canceled" || sub.status === "incomplete_expired") {
+      throw invalidRequest("A canceled subscription can only update its cancellation_details and metadata.");
+    }
+    if (!price.recurring) throw invalidRequest("The price specified is not recurring.", "items[0][price]");
+    const item = sub.items.data[0];
+    if (!item) throw invalidRequest("This subscription has no items.");
+    const customer = this.requireCustomer(String(sub.customer), "customer");
+    const at = this.nowForCustomer(customer.id);
+    const before = clone(sub);
+    const oldPrice = item.price;
+    const oldQuantity = item.quantity ?? 1;
+    const newQuantity = quantity ?? oldQuantity;
+    const sameInterval =
+      oldPrice.recurring?.interval === price.recurring.interval &&
+      oldPrice.recurring?.interval_count === price.recurring.interval_count;
+    const periodStart = item.current_period_start;
+    const periodEnd = item.current_period_end;
+    item.price = price;
+    item.plan = { ...item.plan, ...planOf(price) };
+    item.quantity = newQuantity;
+    extraChange?.(sub);
+    const lines: LineInput[] = [];
+    const remaining = Math.max(0, periodEnd - at);
+    const total = Math.max(1, periodEnd - periodStart);
+    if (prorationBehavior !== "none" && remaining > 0) {
+      lines.push({
+        amount: -Math.round(((oldPrice.unit_amount ?? 0) * oldQuantity * remaining) / total),
+        description: `Unused time on ${oldQuantity} × ${this.productName(oldPrice)} after ${formatDate(at)}`,
+        price: oldPrice,
+        quantity: oldQuantity,
+        periodStart: at,
+        periodEnd,
+        proration: true,
+        subscriptionItem: item.id,
+      });
+    }
+    if (!sameInterval) {
+      // A new interval restarts the billing cycle now, as Stripe does, and bills the whole new period.
+      item.current_period_start = at;
+      item.current_period_end = addInterval(at, price.recurring.interval, price.recurring.interval_count);
+      sub.billing_cycle_anchor = at;
+      this.state.cycles[sub.id] = 1;
+      lines.push(this.fullPeriodLine(sub, item, at, item.current_period_end));
+    } else if (prorationBehavior !== "none" && remaining > 0) {
+      lines.push({
+        amount: Math.round(((price.unit_amount ?? 0) * newQuantity * remaining) / total),
+        description: `Remaining time on ${newQuantity} × ${this.productName(price)} after ${formatDate(at)}`,
+        price,
+        quantity: newQuantity,
+        periodStart: at,
+        periodEnd,
+        proration: true,
+        subscriptionItem: item.id,
+      });
+    }
+    let invoice: Stripe.Invoice | null = null;
+    if (lines.length > 0) {
+      invoice = this.draftInvoice(sub, customer, "subscription_update", lines, at, item.current_period_end, ctx);
+      sub.latest_invoice = invoice.id;
+    }
+    this.emit("customer.subscription.updated", sub, ctx, at, before);
+    if (invoice) {
+      const paid = this.runInvoice(invoice, sub, customer, at, ctx, { retries: true, attempt: true });
+      if (!paid && sub.status === "active") this.setStatus(sub, "past_due", at, ctx);
+    }
+    return sub;
+  }
+
+  scheduleCancel(sub: Stripe.Subscription, mode: { atPeriodEnd: boolean } | { at: number | null }, ctx: RequestContext): Stripe.Subscription {
+    const at = this.nowForCustomer(String(sub.customer));
+    return this.changeSubscription(
+      sub,
+      (s) => {
+        const periodEnd = s.items.data[0]?.current_period_end ?? at;
+        if ("atPeriodEnd" in mode) {
+          s.cancel_at_period_end = mode.atPeriodEnd;
+          s.cancel_at = mode.atPeriodEnd ? periodEnd : null;
+        } else {
+          s.cancel_at_period_end = false;
+          s.cancel_at = mode.at;
+        }
+        const scheduled = s.cancel_at !== null;
+        s.canceled_at = scheduled ? (s.canceled_at ?? at) : null;
+        s.cancellation_details = {
+          ...s.cancellation_details,
+          comment: s.cancellation_details?.comment ?? null,
+          feedback: s.cancellation_details?.feedback ?? null,
+          feedback_option: s.cancellation_details?.feedback_option ?? null,
+          reason: scheduled ? "cancellation_requested" : null,
+        };
+      },
+      ctx,
+    );
+  }
+
+  /** Ends a subscription now (DELETE, a reached `cancel_at`, exhausted retries): status `canceled` and `...deleted`. */
+  endSubscription(
+    sub: Stripe.Subscription,
+    at: number,
+    ctx: RequestContext,
+    reason: Stripe.Subscription.CancellationDetails.Reason,
+  ): Stripe.Subscription {
+    sub.status = "canceled";
+    sub.ended_at = at;
+    sub.canceled_at = sub.canceled_at ?? at;
+    if (sub.cancel_at !== null && sub.cancel_at > at) sub.cancel_at = null;
+    sub.cancellation_details = {
+      comment: sub.cancellation_details?.comment ?? null,
+      feedback: sub.cancellation_details?.feedback ?? null,
+      feedback_option: sub.cancellation_details?.feedback_option ?? null,
+      reason,
+    };
+    this.emit("customer.subscription.deleted", sub, ctx, at);
+    return sub;
+  }
+
+  updateDefaultPaymentMethod(customer: Stripe.Customer, pm: Stripe.PaymentMethod, ctx: RequestContext): void {
+    this.updateCustomer(customer, (c) => (c.invoice_settings.default_payment_method = pm.id), ctx);
+    for (const sub of Object.values(this.state.subscriptions)) {
+      if (sub.customer !== customer.id || sub.status === "canceled" || sub.status === "incomplete_expired") continue;
+      this.changeSubscription(sub, (s) => (s.default_payment_method = pm.id), ctx);
+      // A new card settles what the old one could not, as the portal does with a past-due subscription.
+      const latest = sub.latest_invoice ? this.state.invoices[idOf(sub.latest_invoice) ?? ""] : undefined;
+      if (latest && latest.status === "open" && (sub.status === "past_due" || sub.status === "incomplete")) {
+        this.payInvoice(latest, ctx);
+      }
+    }
+  }
+
+  // ---- invoices --------------------------------------------------------------------------------------------
+
+  private draftInvoice(
+    sub: Stripe.Subscription,
+    customer: Stripe.Customer,
+    reason: Stripe.Invoice.BillingReason,
+    lines: LineInput[],
+    periodStart: number,
+    periodEnd: number,
+    ctx: RequestContext,
+  ): Stripe.Invoice {
+    const id = newId("in", 24);
+    const invoice = invoiceObject({
+      id,
+      customer,
+      subscription: sub,
+      billingReason: reason,
+      lines,
+      periodStart,
+      periodEnd,
+      defaultPaymentMethod: idOf(sub.default_payment_method),
+      hostedInvoiceUrl: `${ctx.baseUrl}/invoice/${id}`,
+      now: periodStart,
+    });
+    this.state.invoices[id] = invoice;
+    return invoice;
+  }
+
+  /** created -> finalized -> paid + payment_succeeded, or payment_failed; returns whether it was paid. */
+  private runInvoice(
+    invoice: Stripe.Invoice,
+    sub: Stripe.Subscription,
+    customer: Stripe.Customer,
+    at: number,
+    ctx: RequestContext,
+    options: { retries: boolean; attempt: boolean },
+  ): boolean {
+    this.emit("invoice.created", invoice, ctx, at);
+    // A credit from an earlier downgrade (negative balance) pays part of this invoice; a negative total becomes credit.
+    invoice.starting_balance = customer.balance;
+    let due = invoice.total;
+    let balance = customer.balance;
+    if (due < 0) {
+      balance += due;
+      due = 0;
+    } else if (balance < 0) {
+      const applied = Math.min(due, -balance);
+      due -= applied;
+      balance += applied;
+    }
+    invoice.amount_due = due;
+    invoice.amount_remaining = due;
+    invoice.ending_balance = balance;
+    customer.balance = balance;
+    invoice.status = "open";
+    invoice.number = `${customer.invoice_prefix}-${String(customer.next_invoice_sequence ?? 1).padStart(4, "0")}`;
+    customer.next_invoice_sequence = (customer.next_invoice_sequence ?? 1) + 1;
+    invoice.hosted_invoice_url = `${ctx.baseUrl}/invoice/${invoice.id}`;
+    invoice.invoice_pdf = `${ctx.baseUrl}/invoice/${invoice.id}/pdf`;
+    invoice.effective_at = at;
+    invoice.status_transitions.finalized_at = at;
+    this.emit("invoice.finalized", invoice, ctx, at);
+    if (!options.attempt) return false;
+    return this.attemptPayment(invoice, sub, customer, at, ctx, options.retries);
+  }
+
+  private attemptPayment(
+    invoice: Stripe.Invoice,
+    sub: Stripe.Subscription,
+    customer: Stripe.Customer,
+    at: number,
+    ctx: RequestContext,
+    retries: boolean,
+  ): boolean {
+    const pmId = this.chargeablePaymentMethod(sub, customer);
+    const ok = invoice.amount_due === 0 || this.canCharge(pmId);
+    if (invoice.amount_due > 0) {
+      invoice.attempted = true;
+      invoice.attempt_count += 1;
+    }
+    if (ok) {
+      invoice.status = "paid";
+      invoice.amount_paid = invoice.amount_due;
+      invoice.amount_remaining = 0;
+      invoice.next_payment_attempt = null;
+      invoice.status_transitions.paid_at = at;
+      invoice.webhooks_delivered_at = at;
+      this.emit("invoice.paid", invoice, ctx, at);
+      this.emit("invoice.payment_succeeded", invoice, ctx, at);
+      return true;
+    }
+    const gap = RETRY_GAPS_DAYS[invoice.attempt_count - 1];
+    invoice.next_payment_attempt = retries && gap !== undefined ? at + gap * DAY : null;
+    this.emit("invoice.payment_failed", invoice, ctx, at);
+    return false;
+  }
+
+  /** `POST /v1/invoices/:id/pay`, a portal card update, or a scheduled retry. */
+  payInvoice(invoice: Stripe.Invoice, ctx: RequestContext, at?: number): Stripe.Invoice {
+    if (invoice.status === "paid") throw invalidRequest("Invoice is already paid.");
+    if (invoice.status !== "open") throw invalidRequest(`You can only pay an invoice that is open (it is ${invoice.status}).`);
+    const subId = invoice.parent?.subscription_details?.subscription;
+    const sub = subId ? this.state.subscriptions[idOf(subId) ?? ""] : undefined;
+    if (!sub) throw invalidRequest("This invoice has no subscription.");
+    const customer = this.requireCustomer(String(invoice.customer), "customer");
+    const when = at ?? this.nowForCustomer(customer.id);
+    const retries = invoice.billing_reason !== "subscription_create";
+    const paid = this.attemptPayment(invoice, sub, customer, when, ctx, retries);
+    if (paid && (sub.status === "past_due" || sub.status === "incomplete" || sub.status === "unpaid")) {
+      this.setStatus(sub, "active", when, ctx);
+    }
+    return invoice;
+  }
+
+  // ---- the passage of time ---------------------------------------------------------------------------------
+
+  private nextAction(sub: Stripe.Subscription):
+    | { at: number; kind: "cancel" | "renew" | "expire" }
+    | { at: number; kind: "retry"; invoice: Stripe.Invoice }
+    | null {
+    if (sub.status === "canceled" || sub.status === "incomplete_expired") return null;
+    const item = sub.items.data[0];
+    if (!item) return null;
+    const candidates: Array<{ at: number; kind: "cancel" | "renew" | "expire" } | { at: number; kind: "retry"; invoice: Stripe.Invoice }> = [];
+    if (sub.cancel_at !== null) candidates.push({ at: sub.cancel_at, kind: "cancel" });
+    if (sub.status === "incomplete") candidates.push({ at: sub.created + INCOMPLETE_WINDOW, kind: "expire" });
+    else candidates.push({ at: item.current_period_end, kind: "renew" });
+    for (const invoice of Object.values(this.state.invoices)) {
+      if (invoice.status !== "open" || invoice.next_payment_attempt === null) continue;
+      if (idOf(invoice.parent?.subscription_details?.subscription ?? null) !== sub.id) continue;
+      candidates.push({ at: invoice.next_payment_attempt, kind: "retry", invoice });
+    }
+    // Ties go to the cancellation: a subscription that ends at its period end is not renewed first.
+    const order = { cancel: 0, expire: 1, retry: 2, renew: 3 } as const;
+    candidates.sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
+    return candidates[0] ?? null;
+  }
+
+  /** Runs every due renewal, retry, expiry and cancellation up to `target`, in time order across subscriptions. */
+  runUntil(target: number, include: (sub: Stripe.Subscription) => boolean, setTime?: (at: number) => void): void {
+    const ctx = AUTOMATIC(this.baseUrl);
+    for (let guard = 0; guard < 10_000; guard++) {
+      let best: { sub: Stripe.Subscription; action: NonNullable<ReturnType<Engine["nextAction"]>> } | null = null;
+      for (const sub of Object.values(this.state.subscriptions)) {
+        if (!include(sub)) continue;
+        const action = this.nextAction(sub);
+        if (action && action.at <= target && (!best || action.at < best.action.at)) best = { sub, action };
+      }
+      if (!best) return;
+      const { sub, action } = best;
+      setTime?.(action.at);
+      switch (action.kind) {
+        case "cancel":
+          this.endSubscription(sub, action.at, ctx, "cancellation_requested");
+          break;
+        case "expire": {
+          const latest = this.state.invoices[idOf(sub.latest_invoice) ?? ""];
+          this.setStatus(sub, "incomplete_expired", action.at, ctx);
+          if (latest && latest.status === "open") {
+            latest.status = "void";
+            latest.status_transitions.voided_at = action.at;
+            this.emit("invoice.voided", latest, ctx, action.at);
+          }
+          break;
+        }
+        case "retry": {
+          this.payInvoice(action.invoice, ctx, action.at);
+          const stillOpen = this.state.invoices[action.invoice.id]?.status === "open";
+          if (stillOpen && action.invoice.next_payment_attempt === null) {
+            // Stripe's default once every retry failed: cancel the subscription.
+            this.endSubscription(sub, action.at, ctx, "payment_failed");
+          }
+          break;
+        }
+        case "renew":
+          this.renew(sub, action.at, ctx);
+          break;
+        default:
+          return;
+      }
+    }
+  }
+
+  private renew(sub: Stripe.Subscription, at: number, ctx: RequestContext): void {
+    const item = sub.items.data[0];
+    const recurring = item?.price.recurring;
+    if (!item || !recurring) return;
+    const customer = this.state.customers[String(sub.customer)];
+    if (!customer) return;
+    const before = clone(sub);
+    const cycle = (this.state.cycles[sub.id] ?? 1) + 1;
+    this.state.cycles[sub.id] = cycle;
+    item.current_period_start = item.current_period_end;
+    item.current_period_end = addInterval(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count * cycle);
+    const invoice = this.draftInvoice(sub, customer, "subscription_cycle", [this.fullPeriodLine(sub, item, item.current_period_start, item.current_period_end)], item.current_period_start, item.current_period_end, ctx);
+    // An invoice's own period is the one just ended; the line items carry the new service period.
+    invoice.period_start = before.items.data[0]?.current_period_start ?? at;
+    invoice.period_end = at;
+    invoice.created = at;
+    sub.latest_invoice = invoice.id;
+    this.emit("customer.subscription.updated", sub, ctx, at, before);
+    const paid = this.runInvoice(invoice, sub, customer, at, ctx, { retries: true, attempt: true });
+    if (!paid && sub.status === "active") this.setStatus(sub, "past_due", at, ctx);
+  }
+
+  baseUrl = "http://127.0.0.1:12111";
+
+  // ---- checkout --------------------------------------------------------------------------------------------
+
+  createCheckoutSession(
+    input: Omit<Parameters<typeof checkoutSessionObject>[0], "id" | "url" | "now">,
+    setup: CheckoutSetup,
+    ctx: RequestContext,
+  ): Stripe.Checkout.Session {
+    const id = `cs_test_${newIdBody(58)}`;
+    const at = input.customer ? this.nowForCustomer(input.customer) : realNow();
+    const session = checkoutSessionObject({ ...input, id, url: `${ctx.baseUrl}/checkout/${id}`, now: at });
+    this.state.checkoutSessions[id] = session;
+    this.state.checkoutSetup[id] = setup;
+    return session;
+  }
+
+  requireOpenSession(id: string): Stripe.Checkout.Session {
+    const session = this.state.checkoutSessions[id];
+    if (!session) throw resourceMissing("checkout.session", id);
+    this.expireIfDue(session);
+    if (session.status !== "open") {
+      throw invalidRequest(`This Checkout Session is no longer open (status: ${session.status}).`);
+    }
+    return session;
+  }
+
+  expireIfDue(session: Stripe.Checkout.Session): void {
+    if (session.status === "open" && realNow() >= session.expires_at) this.expireSession(session, AUTOMATIC(this.baseUrl));
+  }
+
+  expireSession(session: Stripe.Checkout.Session, ctx: RequestContext): Stripe.Checkout.Session {
+    if (session.status !== "open") throw invalidRequest("Only Checkout Sessions with a status of open can be expired.");
+    session.status = "expired";
+    this.emit("checkout.session.expired", session, ctx, realNow());
+    return session;
+  }
+
+  /**
+   * Pays a Checkout Session: a declined card throws 402 before anything is created. Then, in Stripe's order:
+   * customer.created or customer.updated (address), customer.subscription.created, invoice.* , checkout.session.completed.
+   */
+  completeCheckout(session: Stripe.Checkout.Session, input: CheckoutCompletion, ctx: RequestContext): Stripe.Checkout.Session {
+    const card = readCard(input.card, input.expiry);
+    if (card.declineCode) throw cardDeclined(card.declineCode);
+    const setup = this.state.checkoutSetup[session.id];
+    const line = setup?.lines[0];
+    if (!line) throw invalidRequest("This Checkout Session has no line items.");
+    const price = this.requirePrice(line.price, "line_items[0][price]");
+    const address = toAddress(input.address);
+    if (session.billing_address_collection === "required" && (!address?.line1 || !address.city || !address.postal_code || !address.country)) {
+      throw invalidRequest("A billing address is required.", "address");
+    }
+    const email = input.email || session.customer_details?.email || session.customer_email || null;
+    const name = input.name || null;
+    let customer: Stripe.Customer;
+    if (session.customer) {
+      customer = this.requireCustomer(idOf(session.customer) ?? "", "customer");
+      const saveName = setup?.customerUpdate.name === "auto" || customer.name === null;
+      this.updateCustomer(
+        customer,
+        (c) => {
+          if (address) c.address = address;
+          if (name && saveName) c.name = name;
+          if (!c.email && email) c.email = email;
+        },
+        ctx,
+      );
+    } else {
+      customer = this.createCustomer(
+        { email, name, description: null, phone: null, address, metadata: {}, paymentMethod: null, testClock: null },
+        ctx,
+      );
+    }
+    const pm = this.createCardPaymentMethod(card, customer, { email, name, address });
+    const sub = this.createSubscription(
+      {
+        customer,
+        price,
+        quantity: line.quantity,
+        paymentMethod: pm.id,
+        metadata: { ...(setup?.subscriptionMetadata ?? {}) },
+        description: setup?.subscriptionDescription ?? null,
+        paymentBehavior: "error_if_incomplete",
+        cancelAt: null,
+        cancelAtPeriodEnd: false,
+      },
+      ctx,
+    );
+    const at = this.nowForCustomer(customer.id);
+    session.status = "complete";
+    session.payment_status = "paid";
+    session.customer = customer.id;
+    session.subscription = sub.id;
+    session.invoice = idOf(sub.latest_invoice);
+    session.customer_details = {
+      address,
+      business_name: null,
+      email,
+      individual_name: null,
+      name,
+      phone: null,
+      tax_exempt: "none",
+      tax_ids: [],
+    };
+    session.collected_information = { business_name: null, individual_name: null, shipping_details: null };
+    this.emit("checkout.session.completed", session, ctx, at);
+    return session;
+  }
+}
+
+function newIdBody(length: number): string {
+  return newId("x", length).slice(2);
+}
+
+function planOf(price: Stripe.Price): Partial<Stripe.Plan> {
+  return {
+    id: price.id,
+    amount: price.unit_amount,
+    amount_decimal: price.unit_amount_decimal,
+    interval: price.recurring?.interval ?? "month",
+    interval_count: price.recurring?.interval_count ?? 1,
+    nickname: price.nickname,
+    product: price.product,
+    metadata: price.metadata,
+  };
+}
+
+export function formatAmount(amount: number, currency: string): string {
+  return new Intl.NumberFormat("en-US", { style: "currency", currency: currency.toUpperCase() }).format(amount / 100);
+}
+
+export function formatDate(unix: number): string {
+  return new Date(unix * 1000).toLocaleDateString("en-US", { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+}
+
+export { StripeApiError };

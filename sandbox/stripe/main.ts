@@ -1,0 +1,37 @@
+// `npm run sandbox:stripe`: the Stripe sandbox as its own process, on 127.0.0.1:${STRIPE_SANDBOX_PORT:-12111}, delivering
+// every event to the local app's webhook route and keeping its state in .data/ across restarts.
+import path from "node:path";
+import { startStripeSandbox } from "./server";
+
+const flag = (value: string | undefined, fallback: boolean): boolean =>
+  value === undefined || value === "" ? fallback : !["0", "false", "off", "no"].includes(value.toLowerCase());
+
+const sandbox = await startStripeSandbox({
+  port: Number(process.env.STRIPE_SANDBOX_PORT || 12111),
+  host: "127.0.0.1",
+  stateFile: path.resolve(process.env.STRIPE_SANDBOX_STATE || ".data/stripe-sandbox.json"),
+  webhooks: [
+    {
+      url: process.env.STRIPE_WEBHOOK_URL || "http://localhost:3000/api/webhooks/stripe",
+      secret: process.env.STRIPE_WEBHOOK_SECRET || "whsec_hourglass_sandbox_development_secret",
+    },
+  ],
+  autoTestClock: flag(process.env.STRIPE_SANDBOX_AUTO_TEST_CLOCK, true),
+});
+
+console.log(`Stripe sandbox listening on ${sandbox.url} (admin page at ${sandbox.url}/)`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  sandbox
+    .close()
+    .then(() => process.exit(0))
+    .catch((error: unknown) => {
+      console.error(`Stripe sandbox: error while stopping on ${signal}`, error);
+      process.exit(1);
+    });
+};
+process.on("SIGINT", () => stop("SIGINT"));
+process.on("SIGTERM", () => stop("SIGTERM"));

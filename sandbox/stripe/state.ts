@@ -1,0 +1,105 @@
+// Everything the sandbox knows, as plain JSON so it can be written to `.data/` and read back on the next start.
+// Stripe objects are stored in their wire shape; the few facts Stripe keeps privately (which card declines, how many
+// billing cycles a subscription has run, delivery attempts, idempotency results) sit beside them.
+import { randomBytes } from "node:crypto";
+import type Stripe from "stripe";
+
+export const API_VERSION = "2026-10-28.endive";
+
+export interface StoredEndpoint {
+  endpoint: Stripe.WebhookEndpoint;
+  secret: string;
+}
+
+export interface DeliveryRecord {
+  endpoint: string;
+  url: string;
+  attempts: number;
+  state: "pending" | "succeeded" | "failed";
+  lastStatus: number | null;
+  lastError: string | null;
+  nextAttemptAt: number | null;
+}
+
+export interface IdempotencyRecord {
+  fingerprint: string;
+  status: number;
+  body: string;
+}
+
+export interface CheckoutSetup {
+  lines: Array<{ price: string; quantity: number }>;
+  /** `subscription_data` from the session create, applied to the subscription the session creates */
+  subscriptionMetadata: Record<string, string>;
+  subscriptionDescription: string | null;
+  /** `customer_update` from the session create: whether the collected name/address overwrite the customer's */
+  customerUpdate: { name: string | null; address: string | null };
+}
+
+export interface SandboxState {
+  version: 1;
+  products: Record<string, Stripe.Product>;
+  prices: Record<string, Stripe.Price>;
+  customers: Record<string, Stripe.Customer>;
+  paymentMethods: Record<string, Stripe.PaymentMethod>;
+  checkoutSessions: Record<string, Stripe.Checkout.Session>;
+  checkoutSetup: Record<string, CheckoutSetup>;
+  portalConfigurations: Record<string, Stripe.BillingPortal.Configuration>;
+  portalSessions: Record<string, Stripe.BillingPortal.Session>;
+  subscriptions: Record<string, Stripe.Subscription>;
+  invoices: Record<string, Stripe.Invoice>;
+  events: Record<string, Stripe.EventBase>;
+  webhookEndpoints: Record<string, StoredEndpoint>;
+  testClocks: Record<string, Stripe.TestHelpers.TestClock>;
+  /** payment method id -> Stripe decline code for cards that fail every charge */
+  declineCodes: Record<string, string>;
+  /** subscription id -> number of billing periods since the anchor, so renewals stay on the anchor day */
+  cycles: Record<string, number>;
+  /** event id -> one record per endpoint (and per duplicate copy when the duplicate fault is on) */
+  deliveries: Record<string, DeliveryRecord[]>;
+  idempotency: Record<string, IdempotencyRecord>;
+}
+
+export function emptyState(): SandboxState {
+  return {
+    version: 1,
+    products: {},
+    prices: {},
+    customers: {},
+    paymentMethods: {},
+    checkoutSessions: {},
+    checkoutSetup: {},
+    portalConfigurations: {},
+    portalSessions: {},
+    subscriptions: {},
+    invoices: {},
+    events: {},
+    webhookEndpoints: {},
+    testClocks: {},
+    declineCodes: {},
+    cycles: {},
+    deliveries: {},
+    idempotency: {},
+  };
+}
+
+const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+export function randomToken(length: number): string {
+  const bytes = randomBytes(length);
+  let out = "";
+  for (const byte of bytes) out += ALPHABET[byte % ALPHABET.length];
+  return out;
+}
+
+export function newId(prefix: string, length = 24): string {
+  return `${prefix}_${randomToken(length)}`;
+}
+
+export function realNow(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+export function clone<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
