@@ -86,7 +86,8 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
     // A proxy that forwards every request but cuts the connection instead of answering the first `drops`
     // times: the script ran in Redis, the client sees a network error and retries, as it does by default.
     let drops = 2;
-    let forwarded = 0;
+    // Answers that were script runs rather than NOSCRIPT (another test file may flush scripts at any time).
+    let executed = 0;
     const proxy = http.createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
@@ -102,7 +103,7 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
         body: Buffer.concat(chunks),
       });
       const body = await upstream.text();
-      forwarded += 1;
+      if (!body.includes("NOSCRIPT")) executed += 1;
       if (drops > 0) {
         drops -= 1;
         req.socket.destroy();
@@ -120,19 +121,19 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
       const user = `${prefix}${randomUUID()}`;
       const direct = createUpstashBudgetStore(fixture.client());
       await direct.reset(user, 10_000, new Date(Date.now() + 60_000));
-      // Load the scripts first, so the dropped attempts really run them rather than meet NOSCRIPT.
+      // Load the scripts first, so the dropped attempts (most likely) run them rather than meet NOSCRIPT.
       await direct.reserve(user, "warm-up", 0);
       await direct.settle(user, "warm-up", 0);
 
       drops = 2;
-      forwarded = 0;
+      executed = 0;
       expect(await store.reserve(user, "req", 4_000)).toEqual({ ok: true, granted: 4_000, tokensRemaining: 6_000 });
-      expect(forwarded).toBeGreaterThanOrEqual(3);
+      expect(executed).toBeGreaterThanOrEqual(2);
+      expect(await fixture.redis.get(budgetKey(user))).toBe("6000");
       drops = 2;
-      forwarded = 0;
-      // The answer that got through is the third run's: the first one already settled.
-      expect(await store.settle(user, "req", 1_000)).toEqual({ applied: false, tokensRemaining: 9_000 });
-      expect(forwarded).toBeGreaterThanOrEqual(3);
+      executed = 0;
+      expect(await store.settle(user, "req", 1_000)).toMatchObject({ tokensRemaining: 9_000 });
+      expect(executed).toBeGreaterThanOrEqual(2);
       expect(await fixture.redis.get(budgetKey(user))).toBe("9000");
     } finally {
       proxy.closeAllConnections();
