@@ -1,0 +1,162 @@
+// The webhook route's edges: signatures, duplicates, unknown events and customers, and transient failures.
+import { count, eq } from "drizzle-orm";
+import Stripe from "stripe";
+import { describe, expect, it, vi } from "vitest";
+import { startBillingHarness } from "./harness";
+
+const harness = await startBillingHarness();
+const { getDb } = await import("@/db/index");
+const { users, stripeEvents } = await import("@/db/schema");
+const { signUp } = await import("@/server/auth/sign-up");
+const { ensureStripeCustomer } = await import("@/server/billing/customers");
+const { createCheckoutSession } = await import("@/server/billing/checkout");
+const { processStripeWebhook } = await import("@/server/billing/webhooks/process-webhook");
+const { stripe, webhookSecret, postWebhook } = harness;
+
+function post(body: string, signature?: string) {
+  const headers = new Headers();
+  if (signature !== undefined) headers.set("stripe-signature", signature);
+  return postWebhook(new Request("http://app/api/webhooks/stripe", { method: "POST", body, headers }));
+}
+
+const sign = (payload: string, options: { secret?: string; timestamp?: number } = {}) =>
+  stripe.webhooks.generateTestHeaderString({ payload, secret: options.secret ?? webhookSecret, timestamp: options.timestamp });
+
+async function eventCount() {
+  const [row] = await (await getDb()).select({ value: count() }).from(stripeEvents);
+  return row?.value ?? 0;
+}
+
+/** A real event from the sandbox for a fresh subscriber, taken before its delivery could be processed. */
+async function subscriptionEvent() {
+  const user = await signUp({ email: `hook${Date.now()}${Math.random()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+  const customerId = await ensureStripeCustomer(user.id);
+  await harness.faults({ pauseDeliveries: true });
+  const checkout = await createCheckoutSession(user.id, { plan: "starter" });
+  await harness.completeCheckout(checkout.url);
+  const events = await stripe.events.list({ type: "customer.subscription.created", limit: 100 });
+  const event = events.data.find((candidate) => JSON.stringify(candidate.data.object).includes(customerId));
+  if (!event) throw new Error("no subscription event");
+  return { user, customerId, event, payload: JSON.stringify(event) };
+}
+
+describe("webhook signatures", () => {
+  it("refuses missing, malformed, wrong-secret, tampered and stale signatures with 400, writing nothing", async () => {
+    const { user, payload } = await subscriptionEvent();
+    try {
+      const before = await eventCount();
+      const stale = Math.floor(Date.now() / 1000) - 301;
+      const cases: Array<[string, Promise<Response>]> = [
+        ["missing", post(payload)],
+        ["malformed", post(payload, "not-a-signature")],
+        ["empty", post(payload, "")],
+        ["wrong secret", post(payload, sign(payload, { secret: "whsec_someone_else" }))],
+        ["tampered body", post(payload.replace('"active"', '"canceled"'), sign(payload))],
+        ["stale", post(payload, sign(payload, { timestamp: stale }))],
+        ["not JSON", post("{nope", sign("{nope"))],
+      ];
+      for (const [label, pending] of cases) {
+        const response = await pending;
+        expect(response.status, label).toBe(400);
+        expect(await response.json(), label).toMatchObject({ error: { code: "BAD_REQUEST" } });
+      }
+      expect(await eventCount()).toBe(before);
+      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      expect(row).toMatchObject({ planActive: false, stripeSubscriptionId: null });
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+
+  it("applies a correctly signed event once; the same id again is a 200 no-op", async () => {
+    const { user, event, payload } = await subscriptionEvent();
+    try {
+      const first = await post(payload, sign(payload));
+      expect(first.status).toBe(200);
+      expect(await first.json()).toEqual({ received: true, status: "processed" });
+      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      expect(row).toMatchObject({ planActive: true, stripeSubscriptionId: event.data.object.id });
+
+      const again = await post(payload, sign(payload));
+      expect(await again.json()).toEqual({ received: true, status: "duplicate" });
+      const rows = await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.id, event.id));
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ type: "customer.subscription.created", processedAt: expect.any(Date) });
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+
+  it("processes concurrent deliveries of one event exactly once", async () => {
+    const { event, payload } = await subscriptionEvent();
+    try {
+      const responses = await Promise.all(Array.from({ length: 5 }, () => post(payload, sign(payload))));
+      const statuses = await Promise.all(responses.map(async (response) => (await response.json()).status));
+      expect(responses.every((response) => response.status === 200)).toBe(true);
+      expect(statuses.filter((status) => status === "processed")).toHaveLength(1);
+      expect(await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.id, event.id))).toHaveLength(1);
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+});
+
+describe("webhook outcomes", () => {
+  it("answers 200 to event types it does not handle, without recording them", async () => {
+    const payload = JSON.stringify({ id: "evt_unhandled_1", object: "event", type: "charge.refunded", data: { object: { id: "ch_1" } } });
+    const response = await post(payload, sign(payload));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ received: true, status: "ignored" });
+    expect(await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.id, "evt_unhandled_1"))).toHaveLength(0);
+  });
+
+  it("answers 200 and logs for a customer Hourglass does not know", async () => {
+    const stranger = await stripe.customers.create({ email: "stranger@example.com" });
+    const payload = JSON.stringify({
+      id: "evt_stranger_1",
+      object: "event",
+      type: "customer.subscription.updated",
+      data: { object: { id: "sub_unknown", object: "subscription", customer: stranger.id } },
+    });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const response = await post(payload, sign(payload));
+    expect(response.status).toBe(200);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining("unknown-customer"));
+    warn.mockRestore();
+  });
+
+  it("answers 500 when Stripe cannot be read, records nothing, and succeeds on the retry", async () => {
+    const { user, event, payload } = await subscriptionEvent();
+    try {
+      const unreachable = new Stripe("sk_test_x", { host: "127.0.0.1", port: 9, protocol: "http", maxNetworkRetries: 0 });
+      await expect(processStripeWebhook(payload, sign(payload), { stripe: unreachable })).rejects.toThrow();
+      expect(await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.id, event.id))).toHaveLength(0);
+      const [untouched] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      expect(untouched?.planActive).toBe(false);
+
+      const retry = await post(payload, sign(payload));
+      expect(retry.status).toBe(200);
+      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      expect(row?.planActive).toBe(true);
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+
+  it("answers 500 from the route itself on a transient failure, so Stripe retries", async () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const { payload } = await subscriptionEvent();
+    try {
+      await harness.sandbox.close();
+      const response = await post(payload, sign(payload));
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ error: { code: "INTERNAL_SERVER_ERROR" } });
+    } finally {
+      errors.mockRestore();
+    }
+  });
+});
