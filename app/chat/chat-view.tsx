@@ -1,0 +1,250 @@
+"use client";
+import { useChat } from "@ai-sdk/react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import type { inferRouterOutputs } from "@trpc/server";
+import { DefaultChatTransport } from "ai";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { formatTokens } from "@/lib/format";
+import { useTRPC } from "@/lib/trpc/react";
+import type { AppRouter } from "@/server/api/root";
+import { chatMessageMetadataSchema, type ChatUIMessage } from "@/server/chat/chat-ui-message";
+import { BudgetMeter } from "../_components/budget-meter";
+import { describeChatFailure, type ChatFailure } from "./chat-failure";
+import {
+  BudgetExhaustedPanel,
+  ConversationTooLongNotice,
+  BadRequestNotice,
+  PaymentRequiredPanel,
+  SignedOutNotice,
+  UnavailableNotice,
+} from "./chat-notices";
+
+type BillingStatus = inferRouterOutputs<AppRouter>["billing"]["status"];
+
+/** The remaining count the server reported with an answer or a 429, and the billing.status data it supersedes. */
+interface ReportedRemaining {
+  tokensRemaining: number;
+  billingUpdatedAt: number;
+}
+
+const textOf = (message: ChatUIMessage) =>
+  message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
+
+export function ChatView({ modelName, initialBilling }: { modelName: string; initialBilling: BillingStatus | undefined }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const billingQuery = useQuery({ ...trpc.billing.status.queryOptions(), initialData: initialBilling });
+  const [reported, setReported] = useState<ReportedRemaining | null>(null);
+  const [input, setInput] = useState("");
+  const [transport] = useState(() => new DefaultChatTransport<ChatUIMessage>({ api: "/api/chat" }));
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const logRef = useRef<HTMLDivElement>(null);
+
+  const refreshBilling = () => void queryClient.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+
+  const { messages, sendMessage, regenerate, stop, status, error, setMessages, clearError } = useChat<ChatUIMessage>({
+    transport,
+    messageMetadataSchema: chatMessageMetadataSchema,
+    onFinish({ message }) {
+      const metadata = chatMessageMetadataSchema.safeParse(message.metadata);
+      if (metadata.success) setReported({ tokensRemaining: metadata.data.tokensRemaining, billingUpdatedAt: billingQuery.dataUpdatedAt });
+      // Also after a stopped or failed answer: the server charged what it streamed.
+      refreshBilling();
+    },
+    onError(failed) {
+      const failure = describeChatFailure(failed);
+      if (failure.kind === "budget-exhausted") setReported({ tokensRemaining: 0, billingUpdatedAt: billingQuery.dataUpdatedAt });
+      if (failure.kind === "bad-request") {
+        // The refused message would be sent again with every later one: take it back into the input to fix.
+        let refused: ChatUIMessage | undefined;
+        setMessages((current) => {
+          refused = current.at(-1)?.role === "user" ? current.at(-1) : undefined;
+          return refused ? current.slice(0, -1) : current;
+        });
+        if (refused) setInput(textOf(refused));
+      }
+      if (failure.kind === "payment-required" || failure.kind === "budget-exhausted") refreshBilling();
+    },
+  });
+
+  const busy = status === "submitted" || status === "streaming";
+  const failure: ChatFailure | null = error ? describeChatFailure(error) : null;
+
+  const billing = billingQuery.data;
+  const budget = billing?.budget ?? null;
+  // The count the server sent with the latest answer wins until the refetch it triggered brings newer billing data.
+  const tokensRemaining =
+    budget && reported && reported.billingUpdatedAt === billingQuery.dataUpdatedAt
+      ? reported.tokensRemaining
+      : (budget?.tokensRemaining ?? null);
+
+  // Decided before any request from the plan, and after one from the server's refusal.
+  const block: "payment-required" | "budget-exhausted" | null =
+    failure?.kind === "payment-required" || (billing && (!billing.active || !budget || budget.tokenBudget <= 0))
+      ? "payment-required"
+      : failure?.kind === "budget-exhausted" || tokensRemaining === 0
+        ? "budget-exhausted"
+        : null;
+  const resetsAt = failure?.kind === "budget-exhausted" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
+
+  const lastUsage = messages.findLast((message) => message.role === "assistant" && message.metadata)?.metadata;
+
+  useEffect(() => {
+    const log = logRef.current;
+    if (log) log.scrollTop = log.scrollHeight;
+  }, [messages, status]);
+
+  // The textarea is disabled while an answer streams, which drops focus: give it back for the next question.
+  useEffect(() => {
+    if (!busy && !block) inputRef.current?.focus();
+  }, [busy, block]);
+
+  function send() {
+    const text = input.trim();
+    if (!text || busy || block) return;
+    setInput("");
+    void sendMessage({ text });
+  }
+
+  function onSubmit(event: FormEvent) {
+    event.preventDefault();
+    send();
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    // Enter sends, Shift+Enter is a newline; never send in the middle of an IME composition.
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      send();
+    }
+  }
+
+  function newChat() {
+    if (busy) void stop();
+    setMessages([]);
+    clearError();
+    inputRef.current?.focus();
+  }
+
+  return (
+    <div className="mx-auto flex w-full max-w-3xl flex-col gap-4">
+      <header className="flex flex-wrap items-end justify-between gap-3">
+        <div>
+          <h1 className="text-2xl font-bold tracking-tight">Chat</h1>
+          <p className="mt-1 text-xs text-stone-500" data-testid="chat-model">Answers by {modelName}</p>
+        </div>
+        {messages.length > 0 ? (
+          <button type="button" className="btn-secondary" onClick={newChat}>New chat</button>
+        ) : null}
+      </header>
+
+      {budget && tokensRemaining !== null ? (
+        <section className="card py-4" aria-label="Token budget">
+          <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} />
+          {lastUsage ? (
+            <p className="mt-2 text-xs text-stone-500" data-testid="last-usage">
+              Last answer used {formatTokens(lastUsage.tokensUsed)} tokens
+            </p>
+          ) : null}
+        </section>
+      ) : null}
+      {billingQuery.isError && !billing ? (
+        <p role="status" className="text-sm text-stone-600">
+          Your token budget can&apos;t be shown right now.{" "}
+          <button type="button" className="font-medium underline" onClick={() => void billingQuery.refetch()}>Check again</button>
+        </p>
+      ) : null}
+
+      {messages.length > 0 || !block ? (
+        <section className="card flex flex-col p-0" aria-label="Conversation">
+          <div
+            ref={logRef}
+            role="log"
+            aria-live="polite"
+            aria-busy={busy}
+            aria-label="Messages"
+            data-testid="chat-log"
+            className="flex max-h-[60vh] min-h-48 flex-col gap-3 overflow-y-auto p-4 sm:p-6"
+          >
+            {messages.length === 0 ? (
+              <p className="m-auto max-w-sm text-center text-sm text-stone-500">
+                Ask anything. Each answer is charged to your token budget by the tokens it really used.
+              </p>
+            ) : (
+              messages.map((message) => <MessageBubble key={message.id} message={message} />)
+            )}
+            {status === "submitted" ? (
+              <p className="self-start rounded-2xl rounded-bl-sm bg-stone-100 px-4 py-2 text-sm text-stone-500">
+                <span className="animate-pulse">Thinking…</span>
+              </p>
+            ) : null}
+          </div>
+        </section>
+      ) : null}
+
+      {block === "payment-required" ? (
+        <PaymentRequiredPanel pricingUrl={failure?.kind === "payment-required" ? failure.pricingUrl : "/pricing"} />
+      ) : block === "budget-exhausted" ? (
+        <BudgetExhaustedPanel resetsAt={resetsAt} />
+      ) : (
+        <>
+          {failure?.kind === "unavailable" || failure?.kind === "unknown" ? (
+            <UnavailableNotice kind={failure.kind} onRetry={() => void regenerate()} />
+          ) : failure?.kind === "bad-request" ? (
+            <BadRequestNotice message={failure.message} onNewChat={messages.length > 0 ? newChat : undefined} />
+          ) : failure?.kind === "conversation-too-long" ? (
+            <ConversationTooLongNotice message={failure.message} onNewChat={newChat} />
+          ) : failure?.kind === "unauthorized" ? (
+            <SignedOutNotice />
+          ) : null}
+          <form onSubmit={onSubmit} className="card p-3 sm:p-4" aria-label="Send a message">
+            <label htmlFor="chat-input" className="sr-only">Message</label>
+            <textarea
+              id="chat-input"
+              ref={inputRef}
+              value={input}
+              onChange={(event) => setInput(event.target.value)}
+              onKeyDown={onKeyDown}
+              disabled={busy}
+              rows={3}
+              autoFocus
+              placeholder="Ask something…"
+              aria-describedby="chat-input-hint"
+              className="block w-full resize-y rounded-lg border border-stone-300 bg-white px-3 py-2 text-stone-900 placeholder:text-stone-400 focus:border-brand-600 focus:outline-none focus:ring-2 focus:ring-brand-500/40 disabled:bg-stone-50 disabled:text-stone-500"
+            />
+            <div className="mt-2 flex items-center justify-between gap-3">
+              <p id="chat-input-hint" className="text-xs text-stone-500">
+                <kbd className="font-sans font-semibold">Enter</kbd> to send, <kbd className="font-sans font-semibold">Shift</kbd>+
+                <kbd className="font-sans font-semibold">Enter</kbd> for a new line
+              </p>
+              {busy ? (
+                <button type="button" className="btn-secondary" onClick={() => void stop()}>Stop</button>
+              ) : (
+                <button type="submit" className="btn-primary" disabled={input.trim() === ""}>Send</button>
+              )}
+            </div>
+          </form>
+        </>
+      )}
+    </div>
+  );
+}
+
+function MessageBubble({ message }: { message: ChatUIMessage }) {
+  const fromUser = message.role === "user";
+  return (
+    <div className={`flex flex-col ${fromUser ? "items-end" : "items-start"}`} data-testid={`message-${message.role}`}>
+      <span className="sr-only">{fromUser ? "You:" : "Assistant:"}</span>
+      <div
+        className={`max-w-[85%] whitespace-pre-wrap break-words rounded-2xl px-4 py-2 text-sm leading-relaxed ${
+          fromUser ? "rounded-br-sm bg-stone-900 text-white" : "rounded-bl-sm bg-stone-100 text-stone-900"
+        }`}
+      >
+        {textOf(message)}
+      </div>
+      {message.metadata ? (
+        <span className="mt-1 text-[11px] text-stone-400">{formatTokens(message.metadata.tokensUsed)} tokens</span>
+      ) : null}
+    </div>
+  );
+}

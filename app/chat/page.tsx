@@ -1,0 +1,22 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { signInUrl } from "@/lib/auth-redirect";
+import { getServerCaller } from "@/server/api/context";
+import { getSessionUserId } from "@/server/auth";
+import { describeChatModel } from "@/server/chat/models";
+import { ChatView } from "./chat-view";
+
+export const metadata: Metadata = { title: "Chat" };
+
+export default async function ChatPage() {
+  const userId = await getSessionUserId();
+  if (!userId) redirect(signInUrl("/chat"));
+  // Read the plan and budget here so the first paint already shows the right state (meter, or the 402/429 panel).
+  // If the budget store is unreachable the page still renders and the browser asks again.
+  const caller = await getServerCaller();
+  const billing = await caller.billing.status().catch((error: unknown) => {
+    console.error("chat page: billing status unavailable; the browser will retry", error);
+    return undefined;
+  });
+  return <ChatView modelName={describeChatModel()} initialBilling={billing} />;
+}
