@@ -1,0 +1,197 @@
+// The hosted pages driven as a browser would, with plain form posts: Checkout (pay, decline), the portal (switch,
+// cancel, undo, card update) and the admin overview.
+import type Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Harness, seedCatalog, startHarness } from "./harness";
+
+let h: Harness;
+let catalog: Awaited<ReturnType<typeof seedCatalog>>;
+let configId: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  catalog = await seedCatalog(h.stripe);
+  const config = await h.stripe.billingPortal.configurations.create({
+    business_profile: { headline: "Hourglass billing" },
+    features: {
+      invoice_history: { enabled: true },
+      payment_method_update: { enabled: true },
+      subscription_cancel: { enabled: true, mode: "at_period_end" },
+      subscription_update: {
+        enabled: true,
+        default_allowed_updates: ["price"],
+        proration_behavior: "create_prorations",
+        products: [
+          { product: catalog.basicProduct.id, prices: [catalog.basic.id] },
+          { product: catalog.proProduct.id, prices: [catalog.pro.id] },
+        ],
+      },
+    },
+  });
+  configId = config.id;
+});
+afterAll(() => h.close());
+
+const post = (url: string, fields: Record<string, string>) =>
+  fetch(url, { method: "POST", body: new URLSearchParams(fields), redirect: "manual" });
+
+const checkoutFields = (card: string) => ({
+  email: "page@example.com",
+  name: "Grace Hopper",
+  "address[line1]": "10 Compiler Lane",
+  "address[city]": "Arlington",
+  "address[postal_code]": "22201",
+  "address[country]": "US",
+  card,
+  exp: "12 / 39",
+  cvc: "123",
+});
+
+async function openCheckout(email: string) {
+  const customer = await h.stripe.customers.create({ email });
+  const session = await h.stripe.checkout.sessions.create({
+    mode: "subscription",
+    customer: customer.id,
+    billing_address_collection: "required",
+    line_items: [{ price: catalog.basic.id, quantity: 1 }],
+    success_url: "https://app.test/account?checkout=success&session_id={CHECKOUT_SESSION_ID}",
+    cancel_url: "https://app.test/pricing",
+  });
+  return { customer, session };
+}
+
+describe("hosted Checkout", () => {
+  it("renders the plan, price, email and labelled fields", async () => {
+    const { session } = await openCheckout("render@example.com");
+    const response = await fetch(session.url ?? "");
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain("Basic");
+    expect(html).toContain("$10.00 per month");
+    expect(html).toContain("render@example.com");
+    for (const [id, label] of [
+      ["email", "Email"],
+      ["name", "Name on card"],
+      ["line1", "Address line 1"],
+      ["city", "City"],
+      ["postal_code", "Postal code"],
+      ["country", "Country"],
+      ["card", "Card number"],
+      ["exp", "Expiry"],
+      ["cvc", "CVC"],
+    ]) {
+      expect(html).toContain(`<label for="${id}">${label}</label>`);
+      expect(html).toContain(`id="${id}"`);
+    }
+    expect(html).toMatch(/<option value="US" selected>/);
+    expect(html).toMatch(/<button type="submit">Subscribe<\/button>/);
+    expect(html).toContain(`<a href="https://app.test/pricing">Back</a>`);
+  });
+
+  it("shows the decline for 4000 0000 0000 0002 and creates nothing", async () => {
+    const { customer, session } = await openCheckout("declined-page@example.com");
+    const response = await post(session.url ?? "", checkoutFields("4000 0000 0000 0002"));
+    expect(response.status).toBe(402);
+    const html = await response.text();
+    expect(html).toContain(`<div role="alert">Your card was declined.</div>`);
+    expect(html).toContain(`value="10 Compiler Lane"`);
+    expect((await h.stripe.subscriptions.list({ customer: customer.id, status: "all" })).data).toHaveLength(0);
+    expect((await h.stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
+  });
+
+  it("pays with 4242 4242 4242 4242 and redirects to success_url with the session id", async () => {
+    const { customer, session } = await openCheckout("paid-page@example.com");
+    const response = await post(session.url ?? "", checkoutFields("4242 4242 4242 4242"));
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe(`https://app.test/account?checkout=success&session_id=${session.id}`);
+    const done = await h.stripe.checkout.sessions.retrieve(session.id);
+    expect(done.status).toBe("complete");
+    const subs = await h.stripe.subscriptions.list({ customer: customer.id });
+    expect(subs.data.map((s) => s.status)).toEqual(["active"]);
+    const saved = (await h.stripe.customers.retrieve(customer.id)) as Stripe.Customer;
+    expect(saved.address?.city).toBe("Arlington");
+  });
+});
+
+describe("hosted portal", () => {
+  it("switches plan, cancels at period end, undoes it, updates the card, and links invoices and the return URL", async () => {
+    const { customer, session } = await openCheckout("portal-page@example.com");
+    await post(session.url ?? "", checkoutFields("4242424242424242"));
+    const [sub] = (await h.stripe.subscriptions.list({ customer: customer.id })).data;
+    if (!sub) throw new Error("no subscription");
+    const periodEnd = sub.items.data[0]?.current_period_end ?? 0;
+    const portal = await h.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: configId, return_url: "https://app.test/account" });
+
+    let html = await (await fetch(portal.url)).text();
+    expect(html).toContain("Basic");
+    expect(html).toContain("$10.00 per month");
+    expect(html).toContain("Renews on");
+    expect(html).toContain("Switch to Pro");
+    expect(html).not.toContain("Switch to Basic");
+    expect(html).toContain(`<a href="https://app.test/account">Return to the app</a>`);
+    expect(html).toContain(`<label for="card">Card number</label>`);
+
+    // Switch: a proration invoice, billed now.
+    let response = await post(`${portal.url}/switch`, { price: catalog.pro.id });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toMatch(new RegExp(`^/portal/${portal.id}`));
+    const switched = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(switched.items.data[0]?.price.id).toBe(catalog.pro.id);
+    expect((switched.latest_invoice as Stripe.Invoice).billing_reason).toBe("subscription_update");
+    html = await (await fetch(portal.url)).text();
+    expect(html).toContain("Switch to Basic");
+
+    // Cancel: flexible mode sets cancel_at to the period end and leaves cancel_at_period_end false.
+    response = await post(`${portal.url}/cancel`, {});
+    expect(response.status).toBe(303);
+    const canceling = await h.stripe.subscriptions.retrieve(sub.id);
+    expect(canceling.cancel_at).toBe(periodEnd);
+    expect(canceling.cancel_at_period_end).toBe(false);
+    expect(canceling.status).toBe("active");
+    html = await (await fetch(portal.url)).text();
+    expect(html).toContain("Cancels on");
+    expect(html).toContain(">Don't cancel</button>");
+    expect(html).not.toContain(">Cancel subscription</button>");
+
+    response = await post(`${portal.url}/undo`, {});
+    expect(response.status).toBe(303);
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).cancel_at).toBeNull();
+
+    // A declining card is saved; the next renewal fails on it.
+    response = await post(`${portal.url}/card`, { card: "4000000000000002", exp: "12 / 39", cvc: "123" });
+    expect(response.status).toBe(303);
+    const withCard = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["default_payment_method"] });
+    expect((withCard.default_payment_method as Stripe.PaymentMethod).card?.last4).toBe("0002");
+    await h.stripe.testHelpers.testClocks.advance(String(customer.test_clock), { frozen_time: periodEnd + 60 });
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).status).toBe("past_due");
+
+    // Putting a good card back settles the open invoice.
+    await post(`${portal.url}/card`, { card: "4242424242424242", exp: "12 / 39", cvc: "123" });
+    const recovered = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(recovered.status).toBe("active");
+    expect((recovered.latest_invoice as Stripe.Invoice).status).toBe("paid");
+
+    html = await (await fetch(portal.url)).text();
+    const invoices = await h.stripe.invoices.list({ customer: customer.id });
+    expect(invoices.data.length).toBe(3);
+    for (const invoice of invoices.data) {
+      expect(html).toContain(`href="${invoice.hosted_invoice_url}"`);
+      const page = await fetch(invoice.hosted_invoice_url ?? "");
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(invoice.number ?? "");
+    }
+  });
+
+  it("lists everything on the admin page, with a button per test clock to advance it a month", async () => {
+    const html = await (await fetch(`${h.sandbox.url}/`)).text();
+    expect(html).toContain("portal-page@example.com");
+    expect(html).toContain("customer.subscription.updated");
+    expect(html).toContain("Advance one month");
+    const clock = (await h.stripe.testHelpers.testClocks.list({ limit: 1 })).data[0];
+    if (!clock) throw new Error("no clock");
+    const response = await post(`${h.sandbox.url}/_sandbox/test_clocks/${clock.id}/advance-month`, {});
+    expect(response.status).toBe(303);
+    const advanced = await h.stripe.testHelpers.testClocks.retrieve(clock.id);
+    expect(advanced.frozen_time).toBeGreaterThanOrEqual(clock.frozen_time + 28 * 24 * 3600);
+  });
+});
