@@ -36,7 +36,7 @@ async function subscriptionEvent() {
   await harness.completeCheckout(checkout.url);
   const events = await stripe.events.list({ type: "customer.subscription.created", limit: 100 });
   const event = events.data.find((candidate) => JSON.stringify(candidate.data.object).includes(customerId));
-  if (!event) throw new Error("no subscription event");
+  if (event?.type !== "customer.subscription.created") throw new Error("no subscription event");
   return { user, customerId, event, payload: JSON.stringify(event) };
 }
 

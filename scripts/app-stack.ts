@@ -1,0 +1,109 @@
+// Starts the production app the way the end-to-end suite and the bench need it: the local stand-ins on free
+// ports, then `next start` (EMBEDDED_DEFAULTS=1) on a free port, waiting until it answers. Uses the build in
+// .next (run `npm run build` first). Real Postgres and Redis are used when DATABASE_URL / REDIS_URL are set;
+// otherwise PGlite in a fresh temporary DATA_DIR and the in-process budget store.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { env } from "../lib/env";
+import { startLocalServices } from "./local-services";
+
+export interface AppStack {
+  baseUrl: string;
+  stripeSandboxUrl: string | null;
+  /** Everything the server printed, for failure reports. */
+  logs(): string;
+  /** Where PGlite keeps its data for this run (null on a real Postgres). */
+  dataDir: string | null;
+  stop(): Promise<void>;
+}
+
+export interface AppStackOptions {
+  /** Extra variables for the app process, e.g. CHAT_TOKEN_BUDGET or DEMO_MODEL_DELAY_MS. */
+  appEnv?: Record<string, string>;
+  retryBaseMs?: number;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startAppStack(options: AppStackOptions = {}): Promise<AppStack> {
+  if (!fs.existsSync(path.join(".next", "BUILD_ID"))) {
+    throw new Error("No production build in .next: run `npm run build` first.");
+  }
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const services = await startLocalServices({
+    appUrl: baseUrl,
+    stripeSandboxPort: 0,
+    bridgePort: await freePort(),
+    stateFile: null,
+    retryBaseMs: options.retryBaseMs ?? 100,
+  });
+  const dataDir = env.DATABASE_URL ? null : fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-stack-"));
+
+  let output = "";
+  const child: ChildProcess = spawn("npx", ["next", "start", "--port", String(port), "--hostname", "127.0.0.1"], {
+    env: {
+      ...process.env,
+      ...services.env,
+      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      ...options.appEnv,
+      APP_URL: baseUrl,
+      EMBEDDED_DEFAULTS: "1",
+      NODE_ENV: "production",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.pid) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    }
+    await services.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForHttp(`${baseUrl}/`, 60_000, () => child.exitCode !== null);
+  } catch (error) {
+    await stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`);
+  }
+  return { baseUrl, stripeSandboxUrl: services.stripeSandboxUrl, logs: () => output, dataDir, stop };
+}
+
+async function waitForHttp(url: string, timeoutMs: number, exited: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exited()) throw new Error(`the server exited before answering ${url}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
