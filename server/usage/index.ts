@@ -23,9 +23,12 @@ export function getBudgetStore(): BudgetStore {
   const url = env.UPSTASH_REDIS_REST_URL;
   const token = env.UPSTASH_REDIS_REST_TOKEN;
   if (url && token) {
-    // Default client settings on purpose (auto-pipelining, base64, 5 retries): every script is idempotent
-    // per request id, so a retried request cannot charge twice.
-    upstashStore ??= createUpstashBudgetStore(new Redis({ url, token }));
+    // Client defaults (auto-pipelining, base64) except the retries: every script is idempotent per request id,
+    // so retrying is safe, but the default five with exponential backoff keep a chat waiting ~4 s before its
+    // 503 when Redis is down. Two quick retries ride out a blip and fail closed fast.
+    upstashStore ??= createUpstashBudgetStore(
+      new Redis({ url, token, retry: { retries: 2, backoff: (retryCount) => 50 * 2 ** retryCount } }),
+    );
     return upstashStore;
   }
   globalForBudget.hourglassMemoryBudgetStore ??= createMemoryBudgetStore();
