@@ -614,7 +614,6 @@ export class Engine {
     invoice.number = `${customer.invoice_prefix}-${String(customer.next_invoice_sequence ?? 1).padStart(4, "0")}`;
     customer.next_invoice_sequence = (customer.next_invoice_sequence ?? 1) + 1;
     invoice.hosted_invoice_url = `${ctx.baseUrl}/invoice/${invoice.id}`;
-    invoice.invoice_pdf = `${ctx.baseUrl}/invoice/${invoice.id}/pdf`;
     invoice.effective_at = at;
     invoice.status_transitions.finalized_at = at;
     this.emit("invoice.finalized", invoice, ctx, at);
