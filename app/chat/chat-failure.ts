@@ -5,9 +5,8 @@ import { chatErrorBodySchema } from "@/server/chat/chat-ui-message";
 
 export type ChatFailure =
   | { kind: "payment-required"; pricingUrl: string }
-  | { kind: "budget-exhausted"; resetsAt: string | null }
-  /** A 429 with tokens left: this conversation alone needs more than remains. */
-  | { kind: "conversation-too-long"; message: string }
+  /** A 429: nothing left, or (with tokens left) less than this conversation's prompt needs. */
+  | { kind: "over-budget"; tokensRemaining: number; resetsAt: string | null; message: string }
   | { kind: "bad-request"; message: string }
   | { kind: "unauthorized" }
   | { kind: "unavailable" }
@@ -27,9 +26,7 @@ export function describeChatFailure(error: Error): ChatFailure {
     case "PAYMENT_REQUIRED":
       return { kind: "payment-required", pricingUrl: body.pricingUrl };
     case "TOO_MANY_REQUESTS":
-      return body.tokensRemaining > 0
-        ? { kind: "conversation-too-long", message: body.message }
-        : { kind: "budget-exhausted", resetsAt: body.resetsAt };
+      return { kind: "over-budget", tokensRemaining: body.tokensRemaining, resetsAt: body.resetsAt, message: body.message };
     case "BAD_REQUEST":
       return { kind: "bad-request", message: body.message };
     case "UNAUTHORIZED":

@@ -36,6 +36,8 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
   const billingQuery = useQuery({ ...trpc.billing.status.queryOptions(), initialData: initialBilling });
   const [reported, setReported] = useState<ReportedRemaining | null>(null);
   const [input, setInput] = useState("");
+  // Which 429 the current error is: a shorter history helps only if there is history to drop.
+  const [overBudget, setOverBudget] = useState<{ error: Error; fixedByNewChat: boolean } | null>(null);
   const [transport] = useState(() => new DefaultChatTransport<ChatUIMessage>({ api: "/api/chat" }));
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const logRef = useRef<HTMLDivElement>(null);
@@ -53,9 +55,14 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
     },
     onError(failed) {
       const failure = describeChatFailure(failed);
-      if (failure.kind === "budget-exhausted") setReported({ tokensRemaining: 0, billingUpdatedAt: billingQuery.dataUpdatedAt });
-      if (failure.kind === "bad-request") {
-        // The refused message would be sent again with every later one: take it back into the input to fix.
+      const fixedByNewChat = failure.kind === "over-budget" && failure.tokensRemaining > 0 && messages.length > 1;
+      if (failure.kind === "over-budget") {
+        setReported({ tokensRemaining: failure.tokensRemaining, billingUpdatedAt: billingQuery.dataUpdatedAt });
+        setOverBudget({ error: failed, fixedByNewChat });
+      }
+      if (failure.kind === "bad-request" || fixedByNewChat) {
+        // The refused message would be sent again with every later one: take it back into the input, to fix or to
+        // send again in a new chat.
         let refused: ChatUIMessage | undefined;
         setMessages((current) => {
           refused = current.at(-1)?.role === "user" ? current.at(-1) : undefined;
@@ -63,12 +70,13 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
         });
         if (refused) setInput(textOf(refused));
       }
-      if (failure.kind === "payment-required" || failure.kind === "budget-exhausted") refreshBilling();
+      if (failure.kind === "payment-required" || failure.kind === "over-budget") refreshBilling();
     },
   });
 
   const busy = status === "submitted" || status === "streaming";
   const failure: ChatFailure | null = error ? describeChatFailure(error) : null;
+  const conversationTooLong = failure?.kind === "over-budget" && overBudget !== null && overBudget.error === error && overBudget.fixedByNewChat;
 
   const billing = billingQuery.data;
   const budget = billing?.budget ?? null;
@@ -82,10 +90,10 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
   const block: "payment-required" | "budget-exhausted" | null =
     failure?.kind === "payment-required" || (billing && (!billing.active || !budget || budget.tokenBudget <= 0))
       ? "payment-required"
-      : failure?.kind === "budget-exhausted" || tokensRemaining === 0
+      : (failure?.kind === "over-budget" && !conversationTooLong) || tokensRemaining === 0
         ? "budget-exhausted"
         : null;
-  const resetsAt = failure?.kind === "budget-exhausted" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
+  const resetsAt = failure?.kind === "over-budget" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
 
   const lastUsage = messages.findLast((message) => message.role === "assistant" && message.metadata)?.metadata;
 
@@ -156,13 +164,13 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
       ) : null}
 
       {messages.length > 0 || !block ? (
-        <section className="card flex flex-col p-0" aria-label="Conversation">
+        <section className="card flex flex-col p-0">
           <div
             ref={logRef}
             role="log"
             aria-live="polite"
             aria-busy={busy}
-            aria-label="Messages"
+            aria-label="Conversation"
             data-testid="chat-log"
             className="flex max-h-[60vh] min-h-48 flex-col gap-3 overflow-y-auto p-4 sm:p-6"
           >
@@ -192,12 +200,12 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
             <UnavailableNotice kind={failure.kind} onRetry={() => void regenerate()} />
           ) : failure?.kind === "bad-request" ? (
             <BadRequestNotice message={failure.message} onNewChat={messages.length > 0 ? newChat : undefined} />
-          ) : failure?.kind === "conversation-too-long" ? (
+          ) : failure?.kind === "over-budget" ? (
             <ConversationTooLongNotice message={failure.message} onNewChat={newChat} />
           ) : failure?.kind === "unauthorized" ? (
             <SignedOutNotice />
           ) : null}
-          <form onSubmit={onSubmit} className="card p-3 sm:p-4" aria-label="Send a message">
+          <form onSubmit={onSubmit} className="card p-3 sm:p-4">
             <label htmlFor="chat-input" className="sr-only">Message</label>
             <textarea
               id="chat-input"
