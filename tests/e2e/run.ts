@@ -1,0 +1,174 @@
+// The end-to-end suite: one production app stack (next start, the Stripe sandbox, PGlite or Postgres, the in-process
+// store or Redis through the bridge), one Chromium, and each journey in a fresh browser context with a fresh user.
+// Failures keep a screenshot, the journey's steps, the browser console and the server logs in tests/e2e/artifacts/.
+// Env: CHROMIUM_PATH, E2E_REPORT (JSON {passed, failed}), E2E_SCREENSHOTS (folder for the README's screenshots),
+// E2E_ONLY (run journeys whose name contains it).
+import fs from "node:fs";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { chromium, type Browser } from "playwright-core";
+import { startAppStack, type AppStack } from "../../scripts/app-stack";
+import { ensureDir, type Journey, type JourneyContext } from "./harness";
+import { chatBudgetJourney } from "./journeys/chat-budget";
+import { declinedCardJourney } from "./journeys/declined-card";
+import { portalJourney } from "./journeys/portal";
+import { purchaseJourney } from "./journeys/purchase";
+import { signInRedirectJourney } from "./journeys/sign-in-redirect";
+
+const journeys: Journey[] = [purchaseJourney, chatBudgetJourney, portalJourney, declinedCardJourney, signInRedirectJourney];
+
+// Small enough to run out in a few answers of the demo model; Pro gets five times this.
+const STARTER_BUDGET = 600;
+const JOURNEY_TIMEOUT_MS = 180_000;
+const VIEWPORT = { width: 1100, height: 750 };
+const ARTIFACTS_DIR = path.join("tests", "e2e", "artifacts");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+interface Outcome {
+  name: string;
+  ok: boolean;
+  ms: number;
+  error?: string;
+}
+
+const slug = (name: string) => name.split(":")[0]!.trim().replace(/[^a-z0-9]+/gi, "-").toLowerCase();
+
+let stack: AppStack | undefined;
+let browser: Browser | undefined;
+let stopping: Promise<void> | undefined;
+
+function stopEverything(): Promise<void> {
+  stopping ??= (async () => {
+    await browser?.close().catch((error: unknown) => console.error("closing Chromium failed", error));
+    await stack?.stop().catch((error: unknown) => console.error("stopping the app stack failed", error));
+  })();
+  return stopping;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the browser and the app stack`);
+    void stopEverything().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  });
+}
+
+async function runJourney(journey: Journey, runId: string, index: number): Promise<Outcome> {
+  if (!stack || !browser) throw new Error("stack and browser must be started first");
+  const started = Date.now();
+  const context = await browser.newContext({ viewport: VIEWPORT, baseURL: stack.baseUrl });
+  context.setDefaultTimeout(15_000);
+  context.setDefaultNavigationTimeout(30_000);
+  const page = await context.newPage();
+  const steps: string[] = [];
+  const browserLog: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" || message.type() === "warning") browserLog.push(`[${message.type()}] ${message.text()} (${page.url()})`);
+  });
+  page.on("pageerror", (error) => browserLog.push(`[pageerror] ${error.message} (${page.url()})`));
+
+  const screenshotsDir = process.env.E2E_SCREENSHOTS;
+  const ctx: JourneyContext = {
+    page,
+    stack,
+    browser,
+    email: `e2e-${runId}-${index + 1}@example.com`,
+    password: "correct horse battery",
+    starterBudget: STARTER_BUDGET,
+    step(text) {
+      steps.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${text}`);
+    },
+    async screenshot(name) {
+      if (!screenshotsDir) return;
+      await page.screenshot({ path: path.join(ensureDir(screenshotsDir), `${name}.png`), type: "png" });
+    },
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      journey.run(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`journey timed out after ${JOURNEY_TIMEOUT_MS / 1000}s`)), JOURNEY_TIMEOUT_MS);
+      }),
+    ]);
+    return { name: journey.name, ok: true, ms: Date.now() - started };
+  } catch (error) {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const dir = ensureDir(ARTIFACTS_DIR);
+    const base = path.join(dir, `${String(index + 1).padStart(2, "0")}-${slug(journey.name)}`);
+    await page.screenshot({ path: `${base}.png`, type: "png", fullPage: true }).catch(() => undefined);
+    fs.writeFileSync(
+      `${base}.log`,
+      [
+        `journey: ${journey.name}`,
+        `user: ${ctx.email}`,
+        `url at failure: ${page.url()}`,
+        "",
+        message,
+        "",
+        "--- steps ---",
+        ...steps,
+        "",
+        "--- browser console ---",
+        ...browserLog,
+        "",
+        "--- server output ---",
+        stack.logs(),
+      ].join("\n"),
+    );
+    return { name: journey.name, ok: false, ms: Date.now() - started, error: `${message.split("\n")[0]}\n      artifacts: ${base}.{png,log}` };
+  } finally {
+    clearTimeout(timer);
+    await context.close().catch(() => undefined);
+  }
+}
+
+async function main(): Promise<number> {
+  const only = process.env.E2E_ONLY;
+  const selected = only ? journeys.filter((journey) => journey.name.includes(only)) : journeys;
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
+  const outcomes: Outcome[] = [];
+  const suiteStarted = Date.now();
+
+  try {
+    console.log(`Starting the app stack (${process.env.DATABASE_URL ? "Postgres" : "PGlite"}, ${process.env.REDIS_URL ? "Redis via the bridge" : "in-process budget store"})…`);
+    stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10" } });
+    console.log(`App on ${stack.baseUrl}, Stripe sandbox on ${stack.stripeSandboxUrl}`);
+    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+
+    for (const [index, journey] of selected.entries()) {
+      const outcome = await runJourney(journey, runId, index);
+      outcomes.push(outcome);
+      console.log(`${outcome.ok ? "✓" : "✗"} ${journey.name} (${(outcome.ms / 1000).toFixed(1)}s)${outcome.error ? `\n      ${outcome.error}` : ""}`);
+    }
+  } catch (error) {
+    console.error("The suite could not run:", error);
+    outcomes.push({ name: "setup", ok: false, ms: 0, error: String(error) });
+  } finally {
+    await stopEverything();
+  }
+
+  const passed = outcomes.filter((outcome) => outcome.ok).length;
+  const failed = outcomes.length - passed;
+  console.log(`\n${passed} passed, ${failed} failed in ${((Date.now() - suiteStarted) / 1000).toFixed(1)}s`);
+  if (process.env.E2E_REPORT) {
+    fs.writeFileSync(process.env.E2E_REPORT, JSON.stringify({ passed, failed, journeys: outcomes }, null, 2));
+  }
+  return failed === 0 && passed > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    void stopEverything().finally(() => process.exit(1));
+  },
+);
