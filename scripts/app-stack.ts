@@ -7,6 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { openDatabase } from "../db/client";
 import { env } from "../lib/env";
 import { startLocalServices } from "./local-services";
 
@@ -52,6 +53,15 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     retryBaseMs: options.retryBaseMs ?? 100,
   });
   const dataDir = env.DATABASE_URL ? null : fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-stack-"));
+  if (env.DATABASE_URL) {
+    // The app migrates only its embedded PGlite; a real Postgres (a fresh CI database) needs `db:migrate` first.
+    try {
+      await (await openDatabase({ kind: "postgres", url: env.DATABASE_URL, migrate: true, maxConnections: 1 })).close();
+    } catch (error) {
+      await services.close();
+      throw error;
+    }
+  }
 
   let output = "";
   const child: ChildProcess = spawn("npx", ["next", "start", "--port", String(port), "--hostname", "127.0.0.1"], {

@@ -2,7 +2,7 @@
 // store or Redis through the bridge), one Chromium, and each journey in a fresh browser context with a fresh user.
 // Failures keep a screenshot, the journey's steps, the browser console and the server logs in tests/e2e/artifacts/.
 // Env: CHROMIUM_PATH, E2E_REPORT (JSON {passed, failed}), E2E_SCREENSHOTS (folder for the README's screenshots),
-// E2E_ONLY (run journeys whose name contains it).
+// E2E_ONLY (run journeys whose name contains it), E2E_VERBOSE=1 (print every step as it happens).
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -83,7 +83,9 @@ async function runJourney(journey: Journey, runId: string, index: number): Promi
     password: "correct horse battery",
     starterBudget: STARTER_BUDGET,
     step(text) {
-      steps.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${text}`);
+      const line = `${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s ${text}`;
+      steps.push(line);
+      if (process.env.E2E_VERBOSE === "1") console.log(`    ${line}`);
     },
     async screenshot(name) {
       if (!screenshotsDir) return;
