@@ -53,10 +53,11 @@ function stopEverything(): Promise<void> {
   return stopping;
 }
 
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
+const signalExitCodes = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
+for (const signal of Object.keys(signalExitCodes) as Array<keyof typeof signalExitCodes>) {
   process.once(signal, () => {
     console.error(`\n${signal}: stopping the browser and the app stack`);
-    void stopEverything().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void stopEverything().finally(() => process.exit(signalExitCodes[signal]));
   });
 }
 
@@ -144,7 +145,14 @@ async function main(): Promise<number> {
     console.log(`Starting the app stack (${process.env.DATABASE_URL ? "Postgres" : "PGlite"}, ${process.env.REDIS_URL ? "Redis via the bridge" : "in-process budget store"})…`);
     stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10" } });
     console.log(`App on ${stack.baseUrl}, Stripe sandbox on ${stack.stripeSandboxUrl}`);
-    browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: CHROMIUM_ARGS });
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: CHROMIUM_ARGS,
+      // Playwright's own handlers exit the process as soon as Chromium is gone, before the app stack is stopped.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
 
     for (const [index, journey] of selected.entries()) {
       const outcome = await runJourney(journey, runId, index);
