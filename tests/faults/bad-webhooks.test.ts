@@ -42,7 +42,7 @@ describe("1,000 bad webhook bodies", () => {
       const event = JSON.parse(pick(templates)) as { id: string };
       return JSON.stringify({ ...event, id: `evt_fuzz_${crypto.randomUUID()}` });
     };
-    const kinds: Record<string, () => { body: string | Uint8Array; signature?: string }> = {
+    const kinds: Record<string, () => { body: string | Uint8Array<ArrayBuffer>; signature?: string }> = {
       "random bytes": () => ({ body: crypto.getRandomValues(new Uint8Array(randomInt(4_000))), signature: sign("x").replace(/v1=\w+/, `v1=${"ab".repeat(32)}`) }),
       "random bytes, no header": () => ({ body: crypto.getRandomValues(new Uint8Array(randomInt(4_000))) }),
       "truncated, original signature": () => {

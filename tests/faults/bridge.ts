@@ -7,7 +7,7 @@ import { startUpstashBridge } from "../../sandbox/upstash/server";
 
 export const redisUrl = process.env.REDIS_URL;
 
-export async function useBridgeBudgetStore(options: { redisUrl?: string } = {}) {
+export async function startBridgeBudgetStore(options: { redisUrl?: string } = {}) {
   if (!redisUrl) throw new Error("REDIS_URL is not set");
   const token = `faults-${randomUUID()}`;
   const bridge = await startUpstashBridge({ port: 0, redisUrl: options.redisUrl ?? redisUrl, token, onRedisError: () => {} });

@@ -2,12 +2,12 @@
 // answer 503 without ever calling the model, and once Redis is back every budget must be exactly what it was.
 // Needs a real Redis: skipped when REDIS_URL is not set (the in-process store has no outage to simulate).
 import { describe, expect, it, vi } from "vitest";
-import { useBridgeBudgetStore } from "./bridge";
+import { startBridgeBudgetStore } from "./bridge";
 import { hostPort, startTcpProxy, throughProxy } from "./tcp-proxy";
 
 const redisUrl = process.env.REDIS_URL;
 const proxy = redisUrl ? await startTcpProxy(hostPort(redisUrl, 6379)) : null;
-const bridge = redisUrl && proxy ? await useBridgeBudgetStore({ redisUrl: throughProxy(redisUrl, proxy.port) }) : null;
+const bridge = redisUrl && proxy ? await startBridgeBudgetStore({ redisUrl: throughProxy(redisUrl, proxy.port) }) : null;
 
 const { handleChatRequest } = await import("@/server/chat/chat-request");
 const { createDemoModel } = await import("@/server/chat/demo-model");

@@ -3,10 +3,10 @@
 // truth for every customer, and each period's budget reset must apply exactly once.
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { useBridgeBudgetStore, redisUrl } from "./bridge";
+import { startBridgeBudgetStore, redisUrl } from "./bridge";
 import { DAY_MS, inBatches, startFaultHarness } from "./harness";
 
-const bridge = redisUrl ? await useBridgeBudgetStore() : null;
+const bridge = redisUrl ? await startBridgeBudgetStore() : null;
 const harness = await startFaultHarness();
 const { getDb } = await import("@/db/index");
 const { users, stripeEvents } = await import("@/db/schema");
