@@ -5,6 +5,7 @@ import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
 import { currentPlan, hasActivePlan } from "./entitlement";
+import { restoreBudgetFromStripe } from "./restore-budget";
 
 export interface BillingStatus {
   planId: string;
@@ -22,14 +23,23 @@ export interface BillingStatus {
 
 export async function getBillingStatus(
   userId: string,
-  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date } = {},
+  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date; restoreBudget?: (userId: string) => Promise<void> } = {},
 ): Promise<BillingStatus> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
   if (!user) throw new AppError("UNAUTHORIZED", "Your account no longer exists. Sign in again.");
   const active = hasActivePlan(user, deps.now);
   const plan = currentPlan(user, deps.now);
-  const snapshot = active && plan.tokenBudget > 0 ? await (deps.budget ?? getBudgetStore()).read(userId) : null;
+  const store = deps.budget ?? getBudgetStore();
+  let snapshot = active && plan.tokenBudget > 0 ? await store.read(userId) : null;
+  if (active && plan.tokenBudget > 0 && !snapshot) {
+    // No budget at all (an in-process store after a restart, a reset that failed): ask Stripe what was paid
+    // for rather than showing a paying user an empty budget. A failure only leaves the budget shown as empty.
+    await (deps.restoreBudget ?? restoreBudgetFromStripe)(userId).catch((error: unknown) =>
+      console.error(`could not restore the budget of user ${userId}`, error),
+    );
+    snapshot = await store.read(userId);
+  }
   return {
     planId: plan.id,
     planName: plan.name,

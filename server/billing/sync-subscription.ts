@@ -42,7 +42,13 @@ export async function syncCustomerInTransaction(tx: Executor, customerId: string
   const user = await lockUserByStripeCustomer(tx, customerId);
   if (!user) return { outcome: "unknown-customer", customerId };
 
-  const subscriptions = await deps.stripe.subscriptions.list({ customer: customerId, status: "all", limit: 100 });
+  // The latest invoice comes along so a renewal or purchase usually needs no second call (see earnedBudget).
+  const subscriptions = await deps.stripe.subscriptions.list({
+    customer: customerId,
+    status: "all",
+    limit: 100,
+    expand: ["data.latest_invoice"],
+  });
   const current = pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
   await writeSubscriptionState(tx, user.id, state);
@@ -106,8 +112,9 @@ const refillingReasons: ReadonlySet<Stripe.Invoice.BillingReason> = new Set(["su
 
 /**
  * The budget the current period has earned: a paid first or renewal invoice covering the current period
- * refills; plan-change (proration) and unpaid invoices never do. All recent invoices are looked at, not only
- * the latest, so a plan change made before the first invoice's event arrives does not hide the purchase.
+ * refills; plan-change (proration) and unpaid invoices never do. Usually the expanded latest invoice decides;
+ * when it is a plan change, recent invoices are looked at too, so a plan change made before the first
+ * invoice's event arrived does not hide the purchase.
  */
 async function earnedBudget(
   sub: Stripe.Subscription,
@@ -116,13 +123,17 @@ async function earnedBudget(
   const item = sub.items.data[0];
   const plan = findPlanByLookupKey(item?.price.lookup_key);
   if (!item || !plan || plan.tokenBudget === 0) return null;
+  const refills = (invoice: Stripe.Invoice) =>
+    invoice.status === "paid" &&
+    invoice.billing_reason !== null &&
+    refillingReasons.has(invoice.billing_reason) &&
+    invoice.lines.data.some((line) => line.period.end >= item.current_period_end);
+  const earned = { tokenBudget: plan.tokenBudget, periodEnd: fromUnix(item.current_period_end) };
+
+  const latest = typeof sub.latest_invoice === "object" ? sub.latest_invoice : null;
+  if (latest && refills(latest)) return earned;
+  // The newest first or renewal invoice is unpaid: this period has not been paid for.
+  if (latest?.billing_reason && refillingReasons.has(latest.billing_reason)) return null;
   const invoices = await stripe.invoices.list({ subscription: sub.id, limit: 10 });
-  const earned = invoices.data.some(
-    (invoice) =>
-      invoice.status === "paid" &&
-      invoice.billing_reason !== null &&
-      refillingReasons.has(invoice.billing_reason) &&
-      invoice.lines.data.some((line) => line.period.end >= item.current_period_end),
-  );
-  return earned ? { tokenBudget: plan.tokenBudget, periodEnd: fromUnix(item.current_period_end) } : null;
+  return invoices.data.some(refills) ? earned : null;
 }

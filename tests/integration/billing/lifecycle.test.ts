@@ -14,7 +14,9 @@ const { syncAfterCheckout } = await import("@/server/billing/checkout-return");
 const { getChatEntitlement } = await import("@/server/billing/entitlement");
 const { plans } = await import("@/server/billing/plans");
 const { subscriptionState } = await import("@/server/billing/sync-subscription");
-const { getBudgetStore } = await import("@/server/usage");
+const { getBudgetStore, createMemoryBudgetStore } = await import("@/server/usage");
+const { getBillingStatus } = await import("@/server/billing/billing-status");
+const { restoreBudgetFromStripe } = await import("@/server/billing/restore-budget");
 const { stripe } = harness;
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -103,6 +105,25 @@ describe("purchase", () => {
     await harness.idle();
     // The webhooks arrived after the user had already chatted: the period's budget is not refilled.
     expect((await getBudgetStore().read(user.id))?.tokensRemaining).toBe(plans.pro.tokenBudget - 1_234);
+  });
+
+  it("restores a paid period's budget from Stripe when the store has lost it (an in-process store restarted)", async () => {
+    const { user, row } = await subscribedUser("starter");
+    const emptied = createMemoryBudgetStore();
+    const status = await getBillingStatus(user.id, {
+      budget: emptied,
+      restoreBudget: (userId) => restoreBudgetFromStripe(userId, { budget: emptied }),
+    });
+    expect(status.budget).toEqual({
+      tokenBudget: plans.starter.tokenBudget,
+      tokensRemaining: plans.starter.tokenBudget,
+      resetsAt: row.stripeCurrentPeriodEnd,
+    });
+    // A budget that exists (spent or not) is never refilled by reading.
+    await emptied.reserve(user.id, "r1", 5_000);
+    await emptied.settle(user.id, "r1", 5_000);
+    const again = await getBillingStatus(user.id, { budget: emptied, restoreBudget: () => Promise.reject(new Error("not called")) });
+    expect(again.budget?.tokensRemaining).toBe(plans.starter.tokenBudget - 5_000);
   });
 
   it("ignores a success-page return for someone else's checkout session", async () => {
