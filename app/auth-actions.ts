@@ -1,6 +1,7 @@
 "use server";
 // Form actions for sign-up, sign-in and sign-out: parse the form, call the server function, map errors to
-// field messages. Auth.js's signIn redirects by throwing, so it must run outside the try blocks.
+// field messages. On success they return where to go and the browser loads it afresh, so nothing cached from
+// before the session changed (the header, plan buttons) survives.
 import { AuthError } from "next-auth";
 import { safeCallbackPath } from "@/lib/safe-redirect";
 import { signIn, signOut } from "@/server/auth";
@@ -11,6 +12,8 @@ export interface AuthFormState {
   message?: string;
   fieldErrors?: Partial<Record<"name" | "email" | "password", string[]>>;
   values?: { name?: string; email?: string };
+  /** Set on success: the page to load next. */
+  redirectTo?: string;
 }
 
 const text = (form: FormData, key: string) => {
@@ -31,27 +34,24 @@ export async function signUpAction(_state: AuthFormState, form: FormData): Promi
     console.error("sign-up failed", error);
     return { message: "We could not create your account just now. Please try again.", values };
   }
-  await signIn("credentials", { email: values.email, password, redirectTo: safeCallbackPath(text(form, "callbackUrl")) });
-  return {};
+  await signIn("credentials", { email: values.email, password, redirect: false });
+  return { redirectTo: safeCallbackPath(text(form, "callbackUrl")) };
 }
 
 export async function signInAction(_state: AuthFormState, form: FormData): Promise<AuthFormState> {
   const email = text(form, "email");
   try {
-    await signIn("credentials", {
-      email,
-      password: text(form, "password"),
-      redirectTo: safeCallbackPath(text(form, "callbackUrl")),
-    });
+    await signIn("credentials", { email, password: text(form, "password"), redirect: false });
   } catch (error) {
     if (error instanceof AuthError) {
       return { message: "That email and password do not match an account.", values: { email } };
     }
-    throw error; // includes the redirect Next.js signals by throwing
+    throw error;
   }
-  return {};
+  return { redirectTo: safeCallbackPath(text(form, "callbackUrl")) };
 }
 
-export async function signOutAction(): Promise<void> {
-  await signOut({ redirectTo: "/" });
+export async function signOutAction(): Promise<{ redirectTo: string }> {
+  await signOut({ redirect: false });
+  return { redirectTo: "/" };
 }

@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import { useActionState } from "react";
+import { useActionState, useEffect } from "react";
 import { signInAction, signUpAction, type AuthFormState } from "../auth-actions";
 import { FormField } from "./form-field";
 
@@ -10,6 +10,9 @@ export function AuthForm({ mode, callbackUrl }: { mode: "sign-up" | "sign-in"; c
     {},
   );
   const isSignUp = mode === "sign-up";
+  useEffect(() => {
+    if (state.redirectTo) window.location.assign(state.redirectTo);
+  }, [state.redirectTo]);
   const otherHref = `/${isSignUp ? "sign-in" : "sign-up"}?callbackUrl=${encodeURIComponent(callbackUrl)}`;
 
   return (
@@ -42,8 +45,8 @@ export function AuthForm({ mode, callbackUrl }: { mode: "sign-up" | "sign-in"; c
         hint={isSignUp ? "At least 8 characters." : undefined}
         errors={state.fieldErrors?.password}
       />
-      <button type="submit" className="btn-primary w-full" disabled={pending}>
-        {pending ? "Please wait…" : isSignUp ? "Create account" : "Sign in"}
+      <button type="submit" className="btn-primary w-full" disabled={pending || Boolean(state.redirectTo)}>
+        {pending || state.redirectTo ? "Please wait…" : isSignUp ? "Create account" : "Sign in"}
       </button>
       <p className="text-center text-sm text-stone-600">
         {isSignUp ? "Already have an account? " : "New to Hourglass? "}

@@ -7,7 +7,7 @@ import { signOutAction } from "../auth-actions";
 export function DeleteAccount() {
   const trpc = useTRPC();
   const [confirming, setConfirming] = useState(false);
-  const remove = useMutation(trpc.billing.deleteAccount.mutationOptions({ onSuccess: () => signOutAction() }));
+  const remove = useMutation(trpc.billing.deleteAccount.mutationOptions({ onSuccess: async () => window.location.assign((await signOutAction()).redirectTo) }));
 
   return (
     <section className="card border-red-200" aria-labelledby="danger-heading">
