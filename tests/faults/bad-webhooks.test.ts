@@ -3,9 +3,10 @@
 // bodies and missing or malformed headers. Every one must get a 400 with a message, none a 500, and nothing written.
 import { count } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { WEBHOOK_SECRET, inBatches, startFaultHarness } from "./harness";
+import { WEBHOOK_SECRET, startStripeHarness } from "../support/stripe-harness";
+import { inBatches } from "./in-batches";
 
-const harness = await startFaultHarness();
+const harness = await startStripeHarness();
 const { getDb } = await import("@/db/index");
 const { users, stripeEvents } = await import("@/db/schema");
 const { signUp } = await import("@/server/auth/sign-up");
@@ -74,7 +75,7 @@ describe("1,000 bad webhook bodies", () => {
     const answers = await inBatches(cases, 16, async (testCase) => {
       const headers = new Headers();
       if (testCase.signature !== undefined) headers.set("stripe-signature", testCase.signature);
-      const response = await harness.routePost(new Request("http://app/api/webhooks/stripe", { method: "POST", body: testCase.body, headers }));
+      const response = await harness.postWebhook(new Request("http://app/api/webhooks/stripe", { method: "POST", body: testCase.body, headers }));
       const body = (await response.json()) as { error?: { code?: string; message?: string } };
       return { kind: testCase.kind, status: response.status, code: body.error?.code, message: body.error?.message };
     });

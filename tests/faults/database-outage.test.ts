@@ -4,7 +4,8 @@
 // The route must answer 5xx, the sandbox retry, every customer converge, and nothing be half-written.
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
-import { DAY_MS, inBatches, startFaultHarness } from "./harness";
+import { DAY_MS, startStripeHarness } from "../support/stripe-harness";
+import { inBatches } from "./in-batches";
 import { hostPort, startTcpProxy, throughProxy } from "./tcp-proxy";
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
@@ -12,7 +13,7 @@ const proxy = onPostgres ? await startTcpProxy(hostPort(process.env.DATABASE_URL
 // The app's database client connects through the proxy; only the test's own checks would care about the difference.
 if (proxy) process.env.DATABASE_URL = throughProxy(process.env.DATABASE_URL ?? "", proxy.port);
 
-const harness = await startFaultHarness({ retryBaseMs: 50, maxAttempts: 12 });
+const harness = await startStripeHarness({ retryBaseMs: 50, maxAttempts: 12 });
 const { getDb } = await import("@/db/index");
 const { users, stripeEvents } = await import("@/db/schema");
 const { env } = await import("@/lib/env");

@@ -3,9 +3,10 @@
 // strings, unknown plans and missing fields. Never a 500; every refusal is a 4xx that says what is wrong.
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { describe, expect, it } from "vitest";
-import { inBatches, startFaultHarness } from "./harness";
+import { startStripeHarness } from "../support/stripe-harness";
+import { inBatches } from "./in-batches";
 
-await startFaultHarness();
+await startStripeHarness();
 const { getDb } = await import("@/db/index");
 const { appRouter } = await import("@/server/api/root");
 const { signUp } = await import("@/server/auth/sign-up");

@@ -4,10 +4,11 @@
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startBridgeBudgetStore, redisUrl } from "./bridge";
-import { DAY_MS, inBatches, startFaultHarness } from "./harness";
+import { DAY_MS, startStripeHarness } from "../support/stripe-harness";
+import { inBatches } from "./in-batches";
 
 const bridge = redisUrl ? await startBridgeBudgetStore() : null;
-const harness = await startFaultHarness();
+const harness = await startStripeHarness();
 const { getDb } = await import("@/db/index");
 const { users, stripeEvents } = await import("@/db/schema");
 const { env } = await import("@/lib/env");

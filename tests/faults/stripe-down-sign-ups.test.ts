@@ -8,7 +8,8 @@ import { eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { startStripeSandbox, type StripeSandbox } from "../../sandbox/stripe/server";
-import { inBatches } from "./harness";
+import { } from "../support/stripe-harness";
+import { inBatches } from "./in-batches";
 
 const stateFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-faults-stripe-")), "state.json");
 let sandbox: StripeSandbox = await startStripeSandbox({ port: 0, stateFile, autoTestClock: true });

@@ -2,9 +2,9 @@
 import { count, eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
-import { startBillingHarness } from "./harness";
+import { startStripeHarness } from "../../support/stripe-harness";
 
-const harness = await startBillingHarness();
+const harness = await startStripeHarness();
 const { getDb } = await import("@/db/index");
 const { users, stripeEvents } = await import("@/db/schema");
 const { signUp } = await import("@/server/auth/sign-up");

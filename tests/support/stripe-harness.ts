@@ -1,14 +1,14 @@
-// The fault suite's bench: the Stripe sandbox in-process delivering signed webhooks over HTTP to a receiver that
-// hands each one to the real route handler (or a test's own handler built on processStripeWebhook), recording every
-// answer. The app's environment points at the sandbox before any app module loads, so call this before importing
-// app code. Mirrors tests/integration/billing/harness.ts, plus the answer log and a swappable handler.
+// The billing and fault suites' bench: the Stripe sandbox in-process, delivering signed webhooks over HTTP to a
+// receiver that hands each one to the real route handler (or a test's own handler built on processStripeWebhook)
+// and records every answer. The app's environment points at the sandbox before any app module loads, so start
+// this first and import app code dynamically afterwards. Each test file gets its own sandbox and database.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterAll } from "vitest";
 import { startStripeSandbox, type StripeSandbox } from "../../sandbox/stripe/server";
 
-export const WEBHOOK_SECRET = "whsec_fault_suite_secret";
+export const WEBHOOK_SECRET = "whsec_stripe_harness_secret";
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface DeliveryAnswer {
@@ -19,7 +19,7 @@ export interface DeliveryAnswer {
 
 export type WebhookHandler = (request: Request) => Promise<Response>;
 
-export async function startFaultHarness(options: { retryBaseMs?: number; maxAttempts?: number } = {}) {
+export async function startStripeHarness(options: { retryBaseMs?: number; maxAttempts?: number } = {}) {
   let handler: WebhookHandler | null = null;
   const answers: DeliveryAnswer[] = [];
   const receiver = http.createServer((req, res) => {
@@ -65,7 +65,7 @@ export async function startFaultHarness(options: { retryBaseMs?: number; maxAtte
   const route = await import("@/app/api/webhooks/stripe/route");
   handler = route.POST;
 
-  const stripe = new Stripe("sk_test_fault_suite", { host: "127.0.0.1", port: sandbox.port, protocol: "http", maxNetworkRetries: 0 });
+  const stripe = new Stripe("sk_test_stripe_harness", { host: "127.0.0.1", port: sandbox.port, protocol: "http", maxNetworkRetries: 0 });
   const { setupStripe } = await import("@/server/billing/setup-stripe");
   await setupStripe(stripe);
 
@@ -81,14 +81,17 @@ export async function startFaultHarness(options: { retryBaseMs?: number; maxAtte
     sandbox,
     stripe,
     answers,
-    routePost: route.POST,
+    webhookSecret: WEBHOOK_SECRET,
+    /** The real webhook route handler, for posting hand-made deliveries. */
+    postWebhook: route.POST,
     setHandler(next: WebhookHandler) {
       handler = next;
     },
     idle: () => sandbox.idle(),
     faults: (body: Record<string, unknown>) =>
       fetch(`${sandbox.url}/_sandbox/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
-    async completeCheckout(checkoutUrl: string, card = "4242424242424242") {
+    /** Completes a hosted Checkout as a customer would; returns the sandbox's answer (402 for a declined card). */
+    async attemptCheckout(checkoutUrl: string, card = "4242424242424242"): Promise<{ status: number }> {
       const id = new URL(checkoutUrl).pathname.split("/").pop() ?? "";
       const response = await fetch(`${sandbox.url}/_sandbox/checkout/sessions/${id}/complete`, {
         method: "POST",
@@ -103,7 +106,12 @@ export async function startFaultHarness(options: { retryBaseMs?: number; maxAtte
         }),
       });
       await response.arrayBuffer();
-      if (response.status >= 400) throw new Error(`checkout completion answered ${response.status}`);
+      return { status: response.status };
+    },
+    /** Completes a hosted Checkout that must succeed. */
+    async completeCheckout(checkoutUrl: string, card = "4242424242424242"): Promise<void> {
+      const { status } = await harness.attemptCheckout(checkoutUrl, card);
+      if (status >= 400) throw new Error(`checkout completion answered ${status}`);
     },
     async advanceClock(customerId: string, to: Date) {
       const customer = await stripe.customers.retrieve(customerId);
@@ -127,19 +135,4 @@ export async function startFaultHarness(options: { retryBaseMs?: number; maxAtte
   return harness;
 }
 
-export type FaultHarness = Awaited<ReturnType<typeof startFaultHarness>>;
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function inBatches<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        results[index] = await work(items[index] as T, index);
-      }
-    }),
-  );
-  return results;
-}
+export type StripeHarness = Awaited<ReturnType<typeof startStripeHarness>>;
