@@ -1,12 +1,8 @@
-import { assertProductionServices } from "./lib/env";
-
-// Runs once when a server starts: a production server refuses to start on embedded stand-ins unless told to.
-// Next.js would only log a failing hook and keep a broken server up, so this stops the process itself.
-export function register() {
-  try {
-    assertProductionServices();
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(1);
+// Runs once when a server starts. The check needs Node (it stops the process), so the Edge build of this hook
+// is empty: NEXT_RUNTIME is a build-time constant Next.js sets per runtime, not configuration (see lib/env.ts).
+export async function register() {
+  if (process.env.NEXT_RUNTIME === "nodejs") {
+    const { refuseEmbeddedServicesInProduction } = await import("./server/startup-check");
+    refuseEmbeddedServicesInProduction();
   }
 }
