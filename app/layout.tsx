@@ -1,6 +1,5 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
-import { TRPCReactProvider } from "@/lib/trpc/react";
 import { SiteHeader } from "./_components/site-header";
 import "./globals.css";
 
@@ -13,10 +12,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body className="min-h-screen">
-        <TRPCReactProvider>
-          <SiteHeader />
-          <main className="mx-auto w-full max-w-5xl px-4 py-10 sm:px-6">{children}</main>
-        </TRPCReactProvider>
+        <SiteHeader />
+        <main className="mx-auto w-full max-w-5xl px-4 py-10 sm:px-6">{children}</main>
       </body>
     </html>
   );

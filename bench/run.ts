@@ -348,15 +348,17 @@ async function run() {
   const gz = (file: string) => zlib.gzipSync(fs.readFileSync(path.join(".next", file))).length;
   const pages: Record<string, { firstLoadJsGzipKb: number; files: number; prerendered: boolean }> = {};
   for (const route of ["/pricing", "/account", "/chat"]) {
-    const manifestFile = path.join(".next/server/app", route, "page_client-reference-manifest.js");
+    const manifestFile = pageManifestFile(route);
     const holder = globalThis as typeof globalThis & { __RSC_MANIFEST?: Record<string, { entryJSFiles?: Record<string, string[]> }> };
     holder.__RSC_MANIFEST = {};
     new Function("self", "globalThis", fs.readFileSync(manifestFile, "utf8"))(holder, holder);
-    const entry = holder.__RSC_MANIFEST[`${route}/page`];
+    const entry = Object.entries(holder.__RSC_MANIFEST).find(([key]) => key.replace(/\/\([^)]*\)/g, "") === `${route}/page`)?.[1];
+    if (!entry?.entryJSFiles) throw new Error(`${manifestFile} has no entry files for ${route}/page`);
     const files = new Set<string>([...(buildManifest.rootMainFiles ?? [])]);
-    for (const chunkList of Object.entries(entry?.entryJSFiles ?? {})) {
+    for (const chunkList of Object.entries(entry.entryJSFiles)) {
       const [segment, list] = chunkList;
-      if (segment.endsWith(`app${route}/page`) || segment.endsWith("app/layout")) for (const file of list) files.add(file);
+      // The route's manifest holds its own chain: the page and every layout above it (route groups included).
+      if (segment.endsWith("/page") || segment.endsWith("/layout")) for (const file of list) files.add(file);
     }
     const bytes = [...files].reduce((sum, file) => sum + gz(file), 0);
     pages[route] = { firstLoadJsGzipKb: bytes / 1024, files: files.size, prerendered: route in prerender.routes };
@@ -389,6 +391,17 @@ async function run() {
     { target: "/pricing first-load JS < 150 kB (gzipped)", value: pricing?.firstLoadJsGzipKb, met: (pricing?.firstLoadJsGzipKb ?? Infinity) < 150 },
   ];
   return results;
+}
+
+/** The client reference manifest of a page, wherever route groups put it under .next/server/app. */
+function pageManifestFile(route: string): string {
+  const root = ".next/server/app";
+  const found = fs
+    .readdirSync(root, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith("page_client-reference-manifest.js"))
+    .find((file) => `/${path.dirname(file)}`.replace(/\/\([^)]*\)/g, "") === route);
+  if (!found) throw new Error(`no client reference manifest for ${route} in ${root}`);
+  return path.join(root, found);
 }
 
 async function measureDevStartup(): Promise<Record<string, unknown>> {

@@ -1,19 +1,26 @@
 "use client";
-import { useMutation } from "@tanstack/react-query";
-import { useTRPC } from "@/lib/trpc/react";
+import { useState } from "react";
+import { getTrpcClient } from "@/lib/trpc/client";
 
 /** Opens the Stripe Billing Portal for the signed-in user. */
 export function ManageBillingButton({ className = "btn-primary", label = "Manage billing" }: { className?: string; label?: string }) {
-  const trpc = useTRPC();
-  const portal = useMutation(
-    trpc.billing.createPortalSession.mutationOptions({ onSuccess: ({ url }) => window.location.assign(url) }),
-  );
+  const [portal, setPortal] = useState<{ state: "idle" | "pending" } | { state: "failed"; message: string }>({ state: "idle" });
+  const open = () => {
+    setPortal({ state: "pending" });
+    getTrpcClient()
+      .billing.createPortalSession.mutate()
+      // Stays "pending" while the browser leaves for the portal, so the button can't be pressed twice.
+      .then(({ url }) => window.location.assign(url))
+      .catch((error: unknown) =>
+        setPortal({ state: "failed", message: error instanceof Error ? error.message : "Could not open the billing portal." }),
+      );
+  };
   return (
     <div>
-      <button type="button" className={className} disabled={portal.isPending || portal.isSuccess} onClick={() => portal.mutate()}>
-        {portal.isPending || portal.isSuccess ? "Opening billing portal…" : label}
+      <button type="button" className={className} disabled={portal.state === "pending"} onClick={open}>
+        {portal.state === "pending" ? "Opening billing portal…" : label}
       </button>
-      {portal.isError ? <p role="alert" className="mt-2 text-sm text-red-700">{portal.error.message}</p> : null}
+      {portal.state === "failed" ? <p role="alert" className="mt-2 text-sm text-red-700">{portal.message}</p> : null}
     </div>
   );
 }

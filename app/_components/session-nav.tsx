@@ -1,16 +1,27 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useTRPC } from "@/lib/trpc/react";
+import { useEffect, useState } from "react";
+import { getTrpcClient, type RouterOutputs } from "@/lib/trpc/client";
 import { signOutAction } from "../auth-actions";
 
-export function SessionNav() {
-  const trpc = useTRPC();
-  // Sign-in and sign-out reload the page, so this is asked afresh whenever the session changes.
-  const session = useQuery(trpc.account.session.queryOptions());
+type SessionUser = RouterOutputs["account"]["session"]["user"];
 
-  if (session.isPending) return <span className="inline-block h-8 w-32" aria-hidden="true" />;
-  const user = session.data?.user;
+export function SessionNav() {
+  // undefined while loading, null when signed out. Sign-in and sign-out reload the page, so once is enough.
+  const [user, setUser] = useState<SessionUser | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    getTrpcClient()
+      .account.session.query()
+      .then((session) => live && setUser(session?.user ?? null))
+      // The header is not the place to report an outage; offer sign-in, which reports it properly.
+      .catch(() => live && setUser(null));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  if (user === undefined) return <span className="inline-block h-8 w-32" aria-hidden="true" />;
   if (!user) {
     return (
       <div className="flex items-center gap-2 text-sm">

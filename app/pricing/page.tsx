@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import { Suspense } from "react";
 import { formatPriceCents } from "@/lib/format";
 import { plans } from "@/server/billing/plans";
-import { CheckoutNotice, PlanAction } from "./plan-action";
+import { CheckoutNotice, PlanAction, PricingViewer } from "./plan-action";
 
 export const metadata: Metadata = { title: "Pricing" };
 
@@ -18,26 +18,28 @@ export default function PricingPage() {
       <Suspense fallback={null}>
         <CheckoutNotice />
       </Suspense>
-      <div className="grid gap-4 md:grid-cols-3">
-        {cards.map((plan) => (
-          <section key={plan.id} className="card flex flex-col" aria-labelledby={`plan-${plan.id}`} data-testid={`plan-${plan.id}`}>
-            <h2 id={`plan-${plan.id}`} className="text-lg font-semibold">{plan.name}</h2>
-            <p className="mt-1 text-sm text-stone-600">{plan.description}</p>
-            <p className="mt-4">
-              <span className="text-3xl font-bold">{formatPriceCents(plan.amountCents)}</span>
-              <span className="text-stone-500"> / month</span>
-            </p>
-            <ul className="mt-4 flex-1 space-y-1 text-sm text-stone-700">
-              {plan.features.map((feature) => (
-                <li key={feature}>✓ {feature}</li>
-              ))}
-            </ul>
-            <div className="mt-6">
-              <PlanAction planId={plan.id} planName={plan.name} />
-            </div>
-          </section>
-        ))}
-      </div>
+      <PricingViewer>
+        <div className="grid gap-4 md:grid-cols-3">
+          {cards.map((plan) => (
+            <section key={plan.id} className="card flex flex-col" aria-labelledby={`plan-${plan.id}`} data-testid={`plan-${plan.id}`}>
+              <h2 id={`plan-${plan.id}`} className="text-lg font-semibold">{plan.name}</h2>
+              <p className="mt-1 text-sm text-stone-600">{plan.description}</p>
+              <p className="mt-4">
+                <span className="text-3xl font-bold">{formatPriceCents(plan.amountCents)}</span>
+                <span className="text-stone-500"> / month</span>
+              </p>
+              <ul className="mt-4 flex-1 space-y-1 text-sm text-stone-700">
+                {plan.features.map((feature) => (
+                  <li key={feature}>✓ {feature}</li>
+                ))}
+              </ul>
+              <div className="mt-6">
+                <PlanAction planId={plan.id} planName={plan.name} />
+              </div>
+            </section>
+          ))}
+        </div>
+      </PricingViewer>
     </div>
   );
 }

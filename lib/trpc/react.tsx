@@ -1,11 +1,12 @@
 "use client";
-// The browser's tRPC client: one QueryClient per tab, superjson, batched HTTP to /api/trpc.
+// tRPC with React Query for the pages that query and mutate through it (/account, /chat): one QueryClient per
+// tab, superjson, batched HTTP to /api/trpc. Mounted by those routes' layouts, not the root one, so prerendered
+// pages stay light (they use the plain client in ./client).
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState, type ReactNode } from "react";
-import superjson from "superjson";
 import type { AppRouter } from "@/server/api/root";
+import { createBrowserTrpcClient } from "./client";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
@@ -24,11 +25,7 @@ function isClientError(error: unknown): boolean {
 
 export function TRPCReactProvider({ children }: { children: ReactNode }) {
   const [queryClient] = useState(makeQueryClient);
-  const [trpcClient] = useState(() =>
-    createTRPCClient<AppRouter>({
-      links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })],
-    }),
-  );
+  const [trpcClient] = useState(createBrowserTrpcClient);
   return (
     <QueryClientProvider client={queryClient}>
       <TRPCProvider trpcClient={trpcClient} queryClient={queryClient}>
