@@ -46,11 +46,6 @@ export async function listUsersWithStripeCustomer(db: Executor): Promise<Array<{
   return rows.flatMap((row) => (row.stripeCustomerId ? [{ id: row.id, stripeCustomerId: row.stripeCustomerId }] : []));
 }
 
-export async function hasProcessedStripeEvent(db: Executor, eventId: string): Promise<boolean> {
-  const [row] = await db.select({ id: stripeEvents.id }).from(stripeEvents).where(eq(stripeEvents.id, eventId));
-  return Boolean(row);
-}
-
 /**
  * Claims an event for processing inside the caller's transaction. False when it was already processed; a
  * concurrent delivery of the same event waits here until the first commits (then false) or rolls back.
