@@ -2,6 +2,8 @@
 // writes the six billing columns (plus status, plan and cancel date) from that truth, so any event, in any
 // order and any number of times, converges. A paid first or renewal invoice for the current period refills
 // the token budget; the budget store's per-period marker makes that happen once per period.
+// Syncs of one customer run in turn under its row lock, so a burst of events about one customer (a checkout sends
+// four) is read from Stripe about twice, not once per event: see recent-reads.
 import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
 import { lockUserByStripeCustomer, writeSubscriptionState, type SubscriptionState } from "@/db/queries/billing";
@@ -9,6 +11,7 @@ import { env } from "@/lib/env";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
+import { beginRead, hasCommittedReadSince } from "./recent-reads";
 
 export interface SyncDeps extends BillingDeps {
   budget: Pick<BudgetStore, "reset">;
@@ -17,7 +20,17 @@ export interface SyncDeps extends BillingDeps {
 
 export type SyncResult =
   | { outcome: "synced"; userId: string; state: SubscriptionState; budgetReset: boolean }
+  | { outcome: "already-current"; userId: string }
   | { outcome: "unknown-customer"; customerId: string };
+
+export interface SyncOptions {
+  /**
+   * When the caller learned that something changed (performance.now() on a webhook's arrival). If a committed
+   * sync of this customer began reading Stripe after that, the state already includes the change and this sync
+   * skips its read ("already-current").
+   */
+  changedBefore?: number;
+}
 
 export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<SyncDeps> {
   return {
@@ -29,19 +42,44 @@ export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<
 
 /** Syncs one customer in its own transaction. Safe from webhooks, the checkout success page and resync. */
 export async function syncSubscriptionFromStripe(customerId: string, partial: Partial<SyncDeps> = {}): Promise<SyncResult> {
-  const deps = await resolveSyncDeps(partial);
-  return deps.db.transaction((tx) => syncCustomerInTransaction(tx, customerId, deps));
+  return withSyncTransaction(await resolveSyncDeps(partial), (_tx, sync) => sync(customerId));
 }
 
+export type BoundSync = (customerId: string, options?: SyncOptions) => Promise<SyncResult>;
+
 /**
- * The sync itself, inside the caller's transaction (the webhook route records the event in the same one).
- * The user row stays locked while Stripe is read, so two syncs of one customer can't interleave and leave the
- * older read written last.
+ * Runs `work` in one transaction with a sync bound to it (the webhook route records the event in the same one),
+ * then tells the syncs queued behind it whether its reads count. The user row stays locked while Stripe is
+ * read, so two syncs of one customer can't interleave and leave the older read written last.
  */
-export async function syncCustomerInTransaction(tx: Executor, customerId: string, deps: SyncDeps): Promise<SyncResult> {
+export async function withSyncTransaction<T>(deps: SyncDeps, work: (tx: Executor, sync: BoundSync) => Promise<T>): Promise<T> {
+  const settles: Array<(committed: boolean) => void> = [];
+  try {
+    const value = await deps.db.transaction((tx) =>
+      work(tx, (customerId, options = {}) => syncLocked(tx, customerId, deps, options, settles)),
+    );
+    for (const settle of settles) settle(true);
+    return value;
+  } catch (error) {
+    for (const settle of settles) settle(false);
+    throw error;
+  }
+}
+
+async function syncLocked(
+  tx: Executor,
+  customerId: string,
+  deps: SyncDeps,
+  options: SyncOptions,
+  settles: Array<(committed: boolean) => void>,
+): Promise<SyncResult> {
   const user = await lockUserByStripeCustomer(tx, customerId);
   if (!user) return { outcome: "unknown-customer", customerId };
+  if (options.changedBefore !== undefined && (await hasCommittedReadSince(customerId, options.changedBefore))) {
+    return { outcome: "already-current", userId: user.id };
+  }
 
+  settles.push(beginRead(customerId));
   // The latest invoice comes along so a renewal or purchase usually needs no second call (see earnedBudget).
   const subscriptions = await deps.stripe.subscriptions.list({
     customer: customerId,

@@ -1,11 +1,12 @@
 // Verifies, dedupes and applies one Stripe webhook delivery. The event id is recorded in the same
 // transaction as the state it causes, so a crash leaves neither; a redelivered id is a no-op. Throws AppError
 // BAD_REQUEST for anything unsigned or tampered (nothing written); any other error means "retry later".
+import { performance } from "node:perf_hooks";
 import Stripe from "stripe";
 import { claimStripeEvent } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
 import { getWebhookSecret } from "../stripe-client";
-import { resolveSyncDeps, syncCustomerInTransaction, type SyncDeps } from "../sync-subscription";
+import { resolveSyncDeps, withSyncTransaction, type SyncDeps } from "../sync-subscription";
 import { dispatchEvent, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
@@ -22,6 +23,7 @@ export async function processStripeWebhook(
   signature: string | null,
   partial: Partial<WebhookDeps> = {},
 ): Promise<WebhookOutcome> {
+  const receivedAt = performance.now();
   const deps = { ...(await resolveSyncDeps(partial)), webhookSecret: partial.webhookSecret ?? getWebhookSecret() };
   const event = verifyEvent(rawBody, signature, deps);
 
@@ -29,11 +31,11 @@ export async function processStripeWebhook(
 
   // No separate "seen it?" read first: the claim answers that inside the transaction, one round trip fewer for
   // every new event (the common case), and a duplicate still stops before Stripe is called.
-  return deps.db.transaction(async (tx) => {
+  return withSyncTransaction(deps, async (tx, sync) => {
     const claimed = await claimStripeEvent(tx, { id: event.id, type: event.type, customerId: customerIdOf(event) });
     if (!claimed) return { status: "duplicate", eventId: event.id } as const;
-    const result = await dispatchEvent(event, { sync: (customerId) => syncCustomerInTransaction(tx, customerId, deps) });
-    if (result.outcome !== "synced") {
+    const result = await dispatchEvent(event, { sync: (customerId) => sync(customerId, { changedBefore: receivedAt }) });
+    if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
       console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
     }
     return { status: "processed", eventId: event.id, type: event.type, result } as const;

@@ -104,6 +104,125 @@ describe("webhook signatures", () => {
   });
 });
 
+describe("bursts of events for one customer", () => {
+  /** Another handled event of the same customer, from the same checkout. */
+  async function otherEvent(customerId: string, type: "invoice.paid" | "checkout.session.completed") {
+    const events = await stripe.events.list({ type, limit: 100 });
+    const event = events.data.find((candidate) => JSON.stringify(candidate.data.object).includes(customerId));
+    if (!event) throw new Error(`no ${type} event`);
+    return JSON.stringify(event);
+  }
+
+  /**
+   * A Stripe client whose subscriptions.list waits until `release` resolves before reading, and counts reads, so a
+   * test can make a second event queue behind the first one's row lock before the first one reads Stripe.
+   */
+  function gatedStripe(release: Promise<void>) {
+    const reads: number[] = [];
+    let entered: () => void = () => {};
+    const firstReadEntered = new Promise<void>((resolve) => (entered = resolve));
+    const subscriptions = Object.assign(Object.create(stripe.subscriptions) as Stripe["subscriptions"], {
+      list: async (params: Stripe.SubscriptionListParams) => {
+        reads.push(reads.length);
+        entered();
+        await release;
+        return stripe.subscriptions.list(params);
+      },
+    });
+    const client = Object.assign(Object.create(stripe) as Stripe, { subscriptions });
+    return { client, reads, firstReadEntered };
+  }
+
+  /** The database, except that transactions wait until `release()`: an event that has arrived but not begun. */
+  function holdTransactions(db: Awaited<ReturnType<typeof getDb>>) {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const heldDb = Object.assign(Object.create(db) as typeof db, {
+      transaction: (async (work, config) => {
+        await held;
+        return db.transaction(work, config);
+      }) satisfies typeof db.transaction,
+    });
+    return { heldDb, release };
+  }
+
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it("skips the Stripe read of an event that queued behind a committed sync which read Stripe after it arrived", async () => {
+    const { user, customerId, payload } = await subscriptionEvent();
+    try {
+      const queuedPayloads = [await otherEvent(customerId, "invoice.paid"), await otherEvent(customerId, "checkout.session.completed")];
+      let release: () => void = () => {};
+      const gate = gatedStripe(new Promise<void>((resolve) => (release = resolve)));
+      const first = processStripeWebhook(payload, sign(payload), { stripe: gate.client });
+      await gate.firstReadEntered; // the first holds the user's row lock and is reading
+      const queued = queuedPayloads.map((body) => processStripeWebhook(body, sign(body), { stripe: gate.client }));
+      await pause(150); // both have arrived and wait for the lock
+      release();
+      const outcomes = await Promise.all([first, ...queued]);
+      // The first read began before the others arrived, so the next one reads again; the last one queued behind
+      // a read that began after it arrived, and has nothing left to learn.
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(["processed", "processed", "processed"]);
+      const results = outcomes.map((outcome) => (outcome.status === "processed" ? outcome.result.outcome : null));
+      expect(results[0]).toBe("synced");
+      expect(results.slice(1).sort()).toEqual(["already-current", "synced"]);
+      expect(gate.reads).toHaveLength(2);
+      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      expect(row).toMatchObject({ planActive: true, subscriptionStatus: "active" });
+      expect(await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toHaveLength(3);
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+
+  it("does not skip on account of a sync that rolled back", async () => {
+    // An event arrives and is held before its transaction begins; meanwhile another event's sync reads Stripe and
+    // then fails (the budget store is down), rolling back. The held event must read Stripe itself.
+    const { user, customerId, payload } = await subscriptionEvent();
+    try {
+      const db = await getDb();
+      const { heldDb, release } = holdTransactions(db);
+      const reads = gatedStripe(Promise.resolve());
+      const later = await otherEvent(customerId, "invoice.paid");
+      const heldEvent = processStripeWebhook(later, sign(later), { db: heldDb, stripe: reads.client });
+      await pause(20); // it has arrived
+      const storeDown = { reset: () => Promise.reject(new Error("budget store unreachable")) };
+      await expect(processStripeWebhook(payload, sign(payload), { stripe: reads.client, budget: storeDown })).rejects.toThrow(
+        "budget store unreachable",
+      );
+      release();
+      expect(await heldEvent).toMatchObject({ status: "processed", result: { outcome: "synced", budgetReset: true } });
+      expect(reads.reads).toHaveLength(2);
+      const [row] = await db.select().from(users).where(eq(users.id, user.id));
+      expect(row).toMatchObject({ planActive: true, subscriptionStatus: "active" });
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+
+  it("skips the read once a sync that began reading after the event arrived has committed", async () => {
+    const { customerId, payload } = await subscriptionEvent();
+    try {
+      const db = await getDb();
+      const { heldDb, release } = holdTransactions(db);
+      const reads = gatedStripe(Promise.resolve());
+      const later = await otherEvent(customerId, "invoice.paid");
+      const heldEvent = processStripeWebhook(later, sign(later), { db: heldDb, stripe: reads.client });
+      await pause(20);
+      expect(await processStripeWebhook(payload, sign(payload), { stripe: reads.client })).toMatchObject({ result: { outcome: "synced" } });
+      release();
+      expect(await heldEvent).toMatchObject({ status: "processed", result: { outcome: "already-current" } });
+      expect(reads.reads).toHaveLength(1);
+      expect(await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toHaveLength(2);
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+});
+
 describe("webhook outcomes", () => {
   it("answers 200 to event types it does not handle, without recording them", async () => {
     const payload = JSON.stringify({ id: "evt_unhandled_1", object: "event", type: "charge.refunded", data: { object: { id: "ch_1" } } });
