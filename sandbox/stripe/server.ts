@@ -37,6 +37,8 @@ export interface StripeSandbox {
   close(): Promise<void>;
   /** resolves when no webhook delivery is pending or in flight */
   idle(): Promise<void>;
+  /** How many API requests this sandbox has answered for a method and path, e.g. ("GET", "/v1/subscriptions"). */
+  apiRequests(method: string, path: string): number;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -153,9 +155,12 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     res.end(text);
   };
 
+  const apiRequestCounts = new Map<string, number>();
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string, ctx: RequestContext) => {
     if (!isTestKey(req.headers.authorization)) return json(res, 401, unauthorized().toBody());
     const method = req.method ?? "GET";
+    const counted = `${method} ${url.pathname}`;
+    apiRequestCounts.set(counted, (apiRequestCounts.get(counted) ?? 0) + 1);
     const params = { ...parseForm(url.search.slice(1)), ...(method === "GET" ? {} : parseBody(raw, req.headers["content-type"])) };
     const key = ctx.idempotencyKey;
     const fingerprint = `${method} ${url.pathname} ${raw}`;
@@ -300,6 +305,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     url,
     port,
     idle: () => deliveries.idle(),
+    apiRequests: (method, path) => apiRequestCounts.get(`${method} ${path}`) ?? 0,
     close: async () => {
       clearInterval(ticker);
       await deliveries.close();

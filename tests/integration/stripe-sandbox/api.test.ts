@@ -103,6 +103,17 @@ describe("idempotency", () => {
 });
 
 describe("lists, filters and expansion", () => {
+  it("counts the API requests it answered by method and path", async () => {
+    const before = h.sandbox.apiRequests("GET", "/v1/subscriptions");
+    const created = h.sandbox.apiRequests("POST", "/v1/products");
+    await h.stripe.subscriptions.list({ limit: 1 });
+    await h.stripe.subscriptions.list({ status: "all" });
+    await h.stripe.products.create({ name: "Counted" });
+    expect(h.sandbox.apiRequests("GET", "/v1/subscriptions")).toBe(before + 2);
+    expect(h.sandbox.apiRequests("POST", "/v1/products")).toBe(created + 1);
+    expect(h.sandbox.apiRequests("DELETE", "/v1/nothing")).toBe(0);
+  });
+
   it("paginates newest first with limit, has_more and starting_after", async () => {
     const created: string[] = [];
     for (let i = 0; i < 5; i++) created.push((await h.stripe.products.create({ name: `Page ${i}`, metadata: { page: "yes" } })).id);
