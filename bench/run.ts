@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
 import zlib from "node:zlib";
+import { count } from "drizzle-orm";
 import postgres from "postgres";
 import Stripe from "stripe";
 import { Redis as IORedis } from "ioredis";
@@ -61,6 +62,7 @@ const stripe = new Stripe("sk_test_hourglass_bench", { host: "127.0.0.1", port: 
 const { openDatabase } = await import("../db/client");
 const { insertUser, findUserById } = await import("../db/queries/users");
 const { linkStripeCustomer } = await import("../db/queries/billing");
+const { stripeEvents } = await import("../db/schema");
 const { env } = await import("../lib/env");
 const { setupStripe } = await import("../server/billing/setup-stripe");
 const { plans } = await import("../server/billing/plans");
@@ -179,13 +181,14 @@ async function run() {
       if (event) interleaved.push(event);
     }
   }
-  // A global sequence per order, not the run's index, so every event (and so every customer) is posted across runs.
+  // Each order walks its own list, not the run's index, so every event (and so every customer) is posted across
+  // runs; one sequence across all of them keeps every posted event id new (a repeated id is a duplicate no-op).
+  let sequence = 0;
   const poster = (order: typeof events) => {
-    let sequence = 0;
+    let position = 0;
     return async () => {
-      const n = sequence++;
-      const event = order[n % order.length];
-      const payload = JSON.stringify({ ...event, id: `${event?.id}_bench${order === events ? "" : "i"}${n}` });
+      const event = order[position++ % order.length];
+      const payload = JSON.stringify({ ...event, id: `${event?.id}_bench${sequence++}` });
       const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
       return (await request("POST", `${base}/api/webhooks/stripe`, payload, { "stripe-signature": signature })).status === 200;
     };
@@ -253,8 +256,11 @@ async function run() {
     // plan_expires of an ended subscription without ended_at would use "now": not the case in the sandbox.
     if (differing.length > 0) mismatches.push(`${customerId}: ${differing.join(", ")}`);
   }
+  // Every posted event must have been new and processed: a duplicate would be a no-op and flatter the figures.
+  const [recorded] = await check.db.select({ value: count() }).from(stripeEvents);
+  if (recorded?.value !== sequence) throw new Error(`posted ${sequence} distinct events but ${recorded?.value} were recorded`);
   await check.close();
-  log(`mismatches after the webhook runs: ${mismatches.length}`);
+  log(`mismatches after the webhook runs: ${mismatches.length}; events recorded ${recorded.value} of ${sequence} posted`);
   results.webhooks = { eventsPerRun: EVENTS_PER_RUN, handledEventMix: mix, customers: CUSTOMERS, byConcurrency: webhooks, mismatches: mismatches.length, mismatchDetails: mismatches.slice(0, 10) };
 
   // ---- 2. Budget: reserve + settle through the Upstash store and in-process, vs a bare Redis PING. -------------------
