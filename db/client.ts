@@ -1,7 +1,6 @@
 // The one database module: postgres-js when a URL is given, otherwise embedded PGlite in a data directory
 // that is created and migrated on first open. A PGlite directory may be opened by one process only, so the
 // embedded database takes a lock file and refuses a second opener with a message that says what to do.
-import fs from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -10,6 +9,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { acquireFileLock } from "@/lib/file-lock";
 import * as schema from "./schema";
 
 export type Schema = typeof schema;
@@ -63,42 +63,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 }
 
 function lockDataDir(dataDir: string): () => void {
-  fs.mkdirSync(path.dirname(path.resolve(dataDir)), { recursive: true });
-  const lockFile = `${path.resolve(dataDir)}.lock`;
-  for (;;) {
-    try {
-      fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number(fs.readFileSync(lockFile, "utf8"));
-      if (holder === process.pid || !isAlive(holder)) {
-        fs.rmSync(lockFile, { force: true });
-        continue;
-      }
-      throw new Error(
-        `The embedded database in ${dataDir} is open in another process (pid ${holder}). ` +
-          "Stop that process (an earlier `npm run dev` or `npm start`), or set DATABASE_URL to use a Postgres server.",
-      );
-    }
-  }
-  const release = () => {
-    try {
-      if (fs.readFileSync(lockFile, "utf8") === String(process.pid)) fs.rmSync(lockFile, { force: true });
-    } catch {
-      // already gone
-    }
-  };
-  process.once("exit", release);
-  return release;
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  const lock = acquireFileLock(`${path.resolve(dataDir)}.lock`);
+  if (lock.acquired) return lock.release;
+  throw new Error(
+    `The embedded database in ${dataDir} is open in another process (pid ${lock.heldBy}). ` +
+      "Stop that process (an earlier `npm run dev` or `npm start`), or set DATABASE_URL to use a Postgres server.",
+  );
 }

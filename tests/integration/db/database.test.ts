@@ -1,5 +1,9 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { openDatabase } from "@/db/client";
 import { getDb } from "@/db/index";
 import { stripeEvents, users } from "@/db/schema";
 
@@ -18,5 +22,18 @@ describe("database", () => {
     const db = await getDb();
     await db.insert(users).values({ email: "b@example.com", stripeCustomerId: "cus_same" });
     await expect(db.insert(users).values({ email: "c@example.com", stripeCustomerId: "cus_same" })).rejects.toThrow();
+  });
+
+  it("refuses to open an embedded database that another process has open, saying which and what to do", async () => {
+    const dataDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-db-")), "pglite");
+    fs.writeFileSync(`${dataDir}.lock`, String(process.ppid)); // a live process that is not this one
+    try {
+      await expect(openDatabase({ kind: "pglite", dataDir })).rejects.toThrow(
+        `The embedded database in ${dataDir} is open in another process (pid ${process.ppid})`,
+      );
+      expect(fs.existsSync(dataDir)).toBe(false);
+    } finally {
+      fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
+    }
   });
 });
