@@ -16,8 +16,8 @@ export interface AppStack {
   stripeSandboxUrl: string | null;
   /** Everything the server printed, for failure reports. */
   logs(): string;
-  /** Where PGlite keeps its data for this run (null on a real Postgres). */
-  dataDir: string | null;
+  /** The app's DATA_DIR for this run (PGlite unless DATABASE_URL is set, the budgets file), removed on stop. */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -52,7 +52,6 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     stateFile: null,
     retryBaseMs: options.retryBaseMs ?? 100,
   });
-  const dataDir = env.DATABASE_URL ? null : fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-stack-"));
   if (env.DATABASE_URL) {
     // The app migrates only its embedded PGlite; a real Postgres (a fresh CI database) needs `db:migrate` first.
     try {
@@ -63,12 +62,13 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     }
   }
 
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-stack-"));
   let output = "";
   const child: ChildProcess = spawn("npx", ["next", "start", "--port", String(port), "--hostname", "127.0.0.1"], {
     env: {
       ...process.env,
       ...services.env,
-      ...(dataDir ? { DATA_DIR: dataDir } : {}),
+      DATA_DIR: dataDir,
       ...options.appEnv,
       APP_URL: baseUrl,
       EMBEDDED_DEFAULTS: "1",
@@ -91,7 +91,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
     }
     await services.close();
-    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.rmSync(dataDir, { recursive: true, force: true });
   };
 
   try {

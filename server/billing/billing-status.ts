@@ -33,7 +33,7 @@ export async function getBillingStatus(
   const store = deps.budget ?? getBudgetStore();
   let snapshot = active && plan.tokenBudget > 0 ? await store.read(userId) : null;
   if (active && plan.tokenBudget > 0 && !snapshot) {
-    // No budget at all (an in-process store after a restart, a reset that failed): ask Stripe what was paid
+    // No budget at all (Redis lost its data, a reset that failed, an unreadable budgets file): ask Stripe what was paid
     // for rather than showing a paying user an empty budget. A failure only leaves the budget shown as empty.
     await (deps.restoreBudget ?? restoreBudgetFromStripe)(userId).catch((error: unknown) =>
       console.error(`could not restore the budget of user ${userId}`, error),

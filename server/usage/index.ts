@@ -1,5 +1,7 @@
 // Picks the token budget store once per process: Upstash Redis when its REST URL and token are set, otherwise
-// the in-process store (single server only), kept on globalThis so dev reloads do not refill everyone's budget.
+// the in-process store (single server only), kept on globalThis so dev reloads do not refill everyone's budget,
+// and in DATA_DIR/budgets.json so a restart does not either.
+import path from "node:path";
 import { Redis } from "@upstash/redis";
 import { env } from "@/lib/env";
 import type { BudgetSnapshot, BudgetStore, ResetResult } from "./budget-store";
@@ -31,7 +33,7 @@ export function getBudgetStore(): BudgetStore {
     );
     return upstashStore;
   }
-  globalForBudget.hourglassMemoryBudgetStore ??= createMemoryBudgetStore();
+  globalForBudget.hourglassMemoryBudgetStore ??= createMemoryBudgetStore({ file: path.join(env.DATA_DIR, "budgets.json") });
   return globalForBudget.hourglassMemoryBudgetStore;
 }
 

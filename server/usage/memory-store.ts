@@ -1,6 +1,7 @@
 // The in-process budget store, the embedded default for a single server: the same semantics as the Upstash
 // store (expiry at the period end, reservations that expire and stay charged, a per-period reset marker).
-// Each operation runs synchronously inside one call, so operations never interleave.
+// Each operation runs synchronously inside one call, so operations never interleave. Given a file, the budgets
+// outlive the process (see budget-file).
 import {
   type BudgetSnapshot,
   type BudgetStore,
@@ -15,18 +16,17 @@ import {
   assertReservationTtl,
   assertTokenCount,
 } from "./budget-input";
+import { openBudgetFile, type PersistedBudget } from "./budget-file";
 
 export interface MemoryBudgetStoreOptions {
   /** Clock in milliseconds since the epoch; tests inject one to move through periods. */
   now?: () => number;
   reservationTtlMs?: number;
+  /** A JSON file that keeps the budgets across restarts (the dev server's `.data/budgets.json`); omitted: memory only. */
+  file?: string;
 }
 
-interface Budget {
-  tokensRemaining: number;
-  /** The period end in ms: the budget and its reset marker both vanish then. */
-  periodEndMs: number;
-}
+type Budget = PersistedBudget;
 
 interface Reservation {
   granted: number;
@@ -43,7 +43,9 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
   const reservationTtlMs = options.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
   assertReservationTtl(reservationTtlMs);
 
-  const budgets = new Map<string, Budget>();
+  const budgetFile = options.file ? openBudgetFile(options.file) : null;
+  const budgets = budgetFile?.load(now()) ?? new Map<string, Budget>();
+  const saveBudgets = (at: number) => budgetFile?.save(budgets, at);
   const reservations = new Map<string, Reservation>();
   let operations = 0;
 
@@ -101,6 +103,7 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
         settled: false,
         expiresAtMs: at + reservationTtlMs,
       });
+      saveBudgets(at);
       return { ok: true, granted, tokensRemaining: budget.tokensRemaining };
     },
 
@@ -120,6 +123,7 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
         return { applied: true, tokensRemaining: Math.max(0, budget?.tokensRemaining ?? 0) };
       }
       budget.tokensRemaining = Math.max(0, budget.tokensRemaining + reservation.granted - actualTokens);
+      saveBudgets(at);
       return { applied: true, tokensRemaining: budget.tokensRemaining };
     },
 
@@ -135,6 +139,7 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
         return { applied: false, tokensRemaining: Math.max(0, current?.tokensRemaining ?? 0) };
       }
       budgets.set(userId, { tokensRemaining: budget, periodEndMs });
+      saveBudgets(at);
       return { applied: true, tokensRemaining: budget };
     },
 
