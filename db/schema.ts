@@ -28,6 +28,11 @@ export const users = pgTable("users", {
   subscriptionStatus: text("subscription_status"),
   /** When a scheduled cancellation takes effect; null when the subscription renews. */
   cancelAt: timestamptz("cancel_at"),
+  /**
+   * The period end of the last token budget refill, written in the transaction that asked the budget store for
+   * it: later events about the same period skip the store (see syncSubscriptionFromStripe).
+   */
+  budgetRefilledFor: timestamptz("budget_refilled_for"),
 });
 
 export const accounts = pgTable(

@@ -34,8 +34,17 @@ export async function lockUserByStripeCustomer(tx: Executor, customerId: string)
   return row ?? null;
 }
 
-export async function writeSubscriptionState(tx: Executor, userId: string, state: SubscriptionState): Promise<void> {
-  await tx.update(users).set(state).where(eq(users.id, userId));
+/** Writes a synced subscription state, and the period a refill was asked for when this sync asked for one. */
+export async function writeSubscriptionState(
+  tx: Executor,
+  userId: string,
+  state: SubscriptionState,
+  budgetRefilledFor?: Date,
+): Promise<void> {
+  await tx
+    .update(users)
+    .set(budgetRefilledFor ? { ...state, budgetRefilledFor } : state)
+    .where(eq(users.id, userId));
 }
 
 export async function listUsersWithStripeCustomer(db: Executor): Promise<Array<{ id: string; stripeCustomerId: string }>> {

@@ -1,7 +1,8 @@
 // The single writer of a user's subscription state: re-reads the customer's subscriptions from Stripe and
 // writes the six billing columns (plus status, plan and cancel date) from that truth, so any event, in any
 // order and any number of times, converges. A paid first or renewal invoice for the current period refills
-// the token budget; the budget store's per-period marker makes that happen once per period.
+// the token budget; the budget store's per-period marker makes that happen once per period, and the period
+// recorded on the user (budget_refilled_for) spares later events about that period the call to the store.
 // Syncs of one customer run in turn under its row lock, so a burst of events about one customer (a checkout sends
 // four) is read from Stripe about twice, not once per event: see recent-reads.
 import type Stripe from "stripe";
@@ -30,6 +31,11 @@ export interface SyncOptions {
    * skips its read ("already-current").
    */
   changedBefore?: number;
+  /**
+   * The caller found no budget in the store (Redis lost its data, the budgets file was unreadable): ask the store
+   * to refill even when this period's refill is recorded as done. The store's marker still keeps it once per period.
+   */
+  budgetMissing?: boolean;
 }
 
 export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<SyncDeps> {
@@ -41,8 +47,12 @@ export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<
 }
 
 /** Syncs one customer in its own transaction. Safe from webhooks, the checkout success page and resync. */
-export async function syncSubscriptionFromStripe(customerId: string, partial: Partial<SyncDeps> = {}): Promise<SyncResult> {
-  return withSyncTransaction(await resolveSyncDeps(partial), (_tx, sync) => sync(customerId));
+export async function syncSubscriptionFromStripe(
+  customerId: string,
+  partial: Partial<SyncDeps> = {},
+  options: SyncOptions = {},
+): Promise<SyncResult> {
+  return withSyncTransaction(await resolveSyncDeps(partial), (_tx, sync) => sync(customerId, options));
 }
 
 export type BoundSync = (customerId: string, options?: SyncOptions) => Promise<SyncResult>;
@@ -89,15 +99,21 @@ async function syncLocked(
   });
   const current = pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
-  await writeSubscriptionState(tx, user.id, state);
 
+  // A committed sync already asked the store to refill this period: the store would answer "already applied",
+  // and asking costs a round trip while this transaction holds the user's row.
+  const refilledAlready =
+    !options.budgetMissing &&
+    user.budgetRefilledFor !== null &&
+    state.stripeCurrentPeriodEnd?.getTime() === user.budgetRefilledFor.getTime();
+  const refill = current && state.planActive && !refilledAlready ? await earnedBudget(current, deps.stripe) : null;
   let budgetReset = false;
-  const refill = current && state.planActive ? await earnedBudget(current, deps.stripe) : null;
   if (refill) {
     // Inside the transaction on purpose: if the store is down the event fails, rolls back and is retried.
     const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
     budgetReset = result.applied;
   }
+  await writeSubscriptionState(tx, user.id, state, refill?.periodEnd);
   return { outcome: "synced", userId: user.id, state, budgetReset };
 }
 

@@ -13,7 +13,7 @@ const { createCheckoutSession } = await import("@/server/billing/checkout");
 const { syncAfterCheckout } = await import("@/server/billing/checkout-return");
 const { getChatEntitlement } = await import("@/server/billing/entitlement");
 const { plans } = await import("@/server/billing/plans");
-const { subscriptionState } = await import("@/server/billing/sync-subscription");
+const { subscriptionState, syncSubscriptionFromStripe } = await import("@/server/billing/sync-subscription");
 const { getBudgetStore, createMemoryBudgetStore } = await import("@/server/usage");
 const { getBillingStatus } = await import("@/server/billing/billing-status");
 const { restoreBudgetFromStripe } = await import("@/server/billing/restore-budget");
@@ -123,6 +123,33 @@ describe("purchase", () => {
     await emptied.settle(user.id, "r1", 5_000);
     const again = await getBillingStatus(user.id, { budget: emptied, restoreBudget: () => Promise.reject(new Error("not called")) });
     expect(again.budget?.tokensRemaining).toBe(plans.starter.tokenBudget - 5_000);
+  });
+
+  it("records the refilled period, so later syncs of that period leave the budget store alone", async () => {
+    const { user, customerId, row } = await subscribedUser("starter");
+    expect(row.budgetRefilledFor).toEqual(row.stripeCurrentPeriodEnd);
+    const resets: Date[] = [];
+    const store = getBudgetStore();
+    const counting = {
+      reset: (userId: string, budget: number, periodEnd: Date) => {
+        resets.push(periodEnd);
+        return store.reset(userId, budget, periodEnd);
+      },
+    };
+    expect(await syncSubscriptionFromStripe(customerId, { budget: counting })).toMatchObject({ outcome: "synced", budgetReset: false });
+    expect(resets).toEqual([]);
+    // Told the budget is missing, the sync asks again; the store's own marker keeps it a no-op here.
+    expect(await syncSubscriptionFromStripe(customerId, { budget: counting }, { budgetMissing: true })).toMatchObject({
+      outcome: "synced",
+      budgetReset: false,
+    });
+    expect(resets).toEqual([row.stripeCurrentPeriodEnd]);
+
+    await harness.advanceClock(customerId, new Date(row.stripeCurrentPeriodEnd!.getTime() + DAY));
+    await harness.idle();
+    const renewed = await userRow(user.id);
+    expect(renewed.budgetRefilledFor).toEqual(renewed.stripeCurrentPeriodEnd);
+    expect(renewed.budgetRefilledFor!.getTime()).toBeGreaterThan(row.stripeCurrentPeriodEnd!.getTime());
   });
 
   it("ignores a success-page return for someone else's checkout session", async () => {

@@ -1,0 +1,1 @@
+ALTER TABLE "users" ADD COLUMN "budget_refilled_for" timestamp with time zone;
