@@ -1,7 +1,6 @@
 // Fault 1: Stripe delivers every event three times, in shuffled order, while 50 customers buy, change plan, renew
 // through their test clocks (some renewals declined) and cancel. The database must end equal to the sandbox's
 // truth for every customer, and each period's budget reset must apply exactly once.
-import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startBridgeBudgetStore, redisUrl } from "./bridge";
 import { DAY_MS, startStripeHarness } from "../support/stripe-harness";
@@ -10,7 +9,8 @@ import { inBatches } from "./in-batches";
 const bridge = redisUrl ? await startBridgeBudgetStore() : null;
 const harness = await startStripeHarness();
 const { getDb } = await import("@/db/index");
-const { users, stripeEvents } = await import("@/db/schema");
+const { findUserById } = await import("@/db/queries/users");
+const { stripeEvents } = await import("@/db/schema");
 const { env } = await import("@/lib/env");
 const { errorResponse } = await import("@/server/errors");
 const { signUp } = await import("@/server/auth/sign-up");
@@ -60,7 +60,7 @@ interface Customer {
 }
 
 async function userRow(userId: string) {
-  const [row] = await (await getDb()).select().from(users).where(eq(users.id, userId));
+  const row = await findUserById(await getDb(), userId);
   if (!row) throw new Error(`no user ${userId}`);
   return row;
 }

@@ -6,7 +6,8 @@ import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
 const { getDb } = await import("@/db/index");
-const { users, stripeEvents } = await import("@/db/schema");
+const { findUserById } = await import("@/db/queries/users");
+const { stripeEvents } = await import("@/db/schema");
 const { signUp } = await import("@/server/auth/sign-up");
 const { ensureStripeCustomer } = await import("@/server/billing/customers");
 const { createCheckoutSession } = await import("@/server/billing/checkout");
@@ -23,7 +24,7 @@ const DAY = 24 * 60 * 60 * 1000;
 let counter = 0;
 
 async function userRow(userId: string) {
-  const [row] = await (await getDb()).select().from(users).where(eq(users.id, userId));
+  const row = await findUserById(await getDb(), userId);
   if (!row) throw new Error(`no user ${userId}`);
   return row;
 }

@@ -6,7 +6,8 @@ import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
 const { getDb } = await import("@/db/index");
-const { users, stripeEvents } = await import("@/db/schema");
+const { stripeEvents } = await import("@/db/schema");
+const { findUserById } = await import("@/db/queries/users");
 const { signUp } = await import("@/server/auth/sign-up");
 const { ensureStripeCustomer } = await import("@/server/billing/customers");
 const { createCheckoutSession } = await import("@/server/billing/checkout");
@@ -61,7 +62,7 @@ describe("webhook signatures", () => {
         expect(await response.json(), label).toMatchObject({ error: { code: "BAD_REQUEST" } });
       }
       expect(await eventCount()).toBe(before);
-      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      const row = await findUserById(await getDb(), user.id);
       expect(row).toMatchObject({ planActive: false, stripeSubscriptionId: null });
     } finally {
       await harness.faults({});
@@ -75,7 +76,7 @@ describe("webhook signatures", () => {
       const first = await post(payload, sign(payload));
       expect(first.status).toBe(200);
       expect(await first.json()).toEqual({ received: true, status: "processed" });
-      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      const row = await findUserById(await getDb(), user.id);
       expect(row).toMatchObject({ planActive: true, stripeSubscriptionId: event.data.object.id });
 
       const again = await post(payload, sign(payload));
@@ -167,7 +168,7 @@ describe("bursts of events for one customer", () => {
       expect(results[0]).toBe("synced");
       expect(results.slice(1).sort()).toEqual(["already-current", "synced"]);
       expect(gate.reads).toHaveLength(2);
-      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      const row = await findUserById(await getDb(), user.id);
       expect(row).toMatchObject({ planActive: true, subscriptionStatus: "active" });
       expect(await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toHaveLength(3);
     } finally {
@@ -194,7 +195,7 @@ describe("bursts of events for one customer", () => {
       release();
       expect(await heldEvent).toMatchObject({ status: "processed", result: { outcome: "synced", budgetReset: true } });
       expect(reads.reads).toHaveLength(2);
-      const [row] = await db.select().from(users).where(eq(users.id, user.id));
+      const row = await findUserById(db, user.id);
       expect(row).toMatchObject({ planActive: true, subscriptionStatus: "active" });
     } finally {
       await harness.faults({});
@@ -253,12 +254,12 @@ describe("webhook outcomes", () => {
       const unreachable = new Stripe("sk_test_x", { host: "127.0.0.1", port: 9, protocol: "http", maxNetworkRetries: 0 });
       await expect(processStripeWebhook(payload, sign(payload), { stripe: unreachable })).rejects.toThrow();
       expect(await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.id, event.id))).toHaveLength(0);
-      const [untouched] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      const untouched = await findUserById(await getDb(), user.id);
       expect(untouched?.planActive).toBe(false);
 
       const retry = await post(payload, sign(payload));
       expect(retry.status).toBe(200);
-      const [row] = await (await getDb()).select().from(users).where(eq(users.id, user.id));
+      const row = await findUserById(await getDb(), user.id);
       expect(row?.planActive).toBe(true);
     } finally {
       await harness.faults({});
