@@ -6,7 +6,7 @@ import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
 import { DAY_MS, startStripeHarness } from "../support/stripe-harness";
 import { inBatches } from "./in-batches";
-import { hostPort, startTcpProxy, throughProxy } from "./tcp-proxy";
+import { hostPort, startTcpProxy, throughProxy } from "../support/tcp-proxy";
 
 const onPostgres = Boolean(process.env.DATABASE_URL);
 const proxy = onPostgres ? await startTcpProxy(hostPort(process.env.DATABASE_URL ?? "", 5432)) : null;

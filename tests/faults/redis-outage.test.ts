@@ -3,7 +3,7 @@
 // Needs a real Redis: skipped when REDIS_URL is not set (the in-process store has no outage to simulate).
 import { describe, expect, it, vi } from "vitest";
 import { startBridgeBudgetStore } from "./bridge";
-import { hostPort, startTcpProxy, throughProxy } from "./tcp-proxy";
+import { hostPort, startTcpProxy, throughProxy } from "../support/tcp-proxy";
 
 const redisUrl = process.env.REDIS_URL;
 const proxy = redisUrl ? await startTcpProxy(hostPort(redisUrl, 6379)) : null;
