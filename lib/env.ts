@@ -136,6 +136,8 @@ export function missingProductionServices(current: Env = env): string[] {
   if (!current.STRIPE_SECRET_KEY) missing.push("STRIPE_SECRET_KEY");
   if (!current.UPSTASH_REDIS_REST_URL) missing.push("UPSTASH_REDIS_REST_URL");
   if (!current.AUTH_SECRET) missing.push("AUTH_SECRET");
+  // Without either, paying users would chat with the offline demo model.
+  if (!current.OPENAI_API_KEY && !current.OPENAI_BASE_URL) missing.push("OPENAI_API_KEY or OPENAI_BASE_URL");
   return missing;
 }
 

@@ -43,6 +43,7 @@ describe("environment validation", () => {
       "STRIPE_SECRET_KEY",
       "UPSTASH_REDIS_REST_URL",
       "AUTH_SECRET",
+      "OPENAI_API_KEY or OPENAI_BASE_URL",
     ]);
   });
 
@@ -64,7 +65,11 @@ describe("environment validation", () => {
       UPSTASH_REDIS_REST_URL: "https://eu1.upstash.io",
       UPSTASH_REDIS_REST_TOKEN: "token",
       AUTH_SECRET: "x".repeat(32),
+      OPENAI_API_KEY: "sk-abc",
     });
     expect(() => assertProductionServices(env)).not.toThrow();
+    // Any OpenAI-compatible server instead of OpenAI will do; no model at all will not.
+    expect(() => assertProductionServices({ ...env, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: "http://llm:8000/v1" })).not.toThrow();
+    expect(() => assertProductionServices({ ...env, OPENAI_API_KEY: undefined })).toThrow(/set OPENAI_API_KEY or OPENAI_BASE_URL \(/);
   });
 });
