@@ -80,6 +80,13 @@ export const chatBudgetJourney: Journey = {
     const secondUsage = parseTokens(await expectText(page.getByTestId("last-usage"), /^Last answer used [\d,]+ tokens$/, "last usage"));
     expectEqual(await tokensLeft(page), before - secondUsage, "the meter after the second answer");
 
+    // A second tab opened now still shows tokens left after the first one has spent them: its next question is
+    // the one the server refuses with a 429.
+    ctx.step("open /chat in a second tab while tokens are left");
+    const secondTab = await page.context().newPage();
+    await secondTab.goto(stack.baseUrl + "/chat");
+    expectTrue((await tokensLeft(secondTab)) > 0, "the second tab shows tokens left");
+
     ctx.step("keep chatting until the budget is gone");
     let outcome: AfterSend = "answered";
     for (let turn = 0; turn < 30 && outcome !== "exhausted"; turn++) {
@@ -99,6 +106,23 @@ export const chatBudgetJourney: Journey = {
     await expectHidden(page.getByLabel("Message"), "no message box while the budget is exhausted");
     await page.getByTestId("chat-budget-exhausted").scrollIntoViewIfNeeded();
     await ctx.screenshot("chat-budget-exhausted");
+
+    ctx.step("the second tab, still showing tokens left, asks: the server answers 429 with the reset date");
+    await secondTab.getByLabel("Message").fill("One more question?");
+    const [refusal] = await Promise.all([
+      secondTab.waitForResponse((response) => new URL(response.url()).pathname === "/api/chat"),
+      secondTab.getByRole("button", { name: "Send" }).click(),
+    ]);
+    expectEqual(refusal.status(), 429, "/api/chat refuses the second tab's question");
+    const retryAfter = Number(refusal.headers()["retry-after"]);
+    expectTrue(Number.isInteger(retryAfter) && retryAfter > 0, `Retry-After is a number of seconds (got ${refusal.headers()["retry-after"]})`);
+    const refusalBody = (await refusal.json()) as { error?: { code?: string; tokensRemaining?: number; resetsAt?: string } };
+    expectEqual(refusalBody.error?.code, "TOO_MANY_REQUESTS", "the 429's error code");
+    expectEqual(refusalBody.error?.tokensRemaining, 0, "the 429 says no tokens remain");
+    expectTrue(typeof refusalBody.error?.resetsAt === "string", "the 429 says when the budget resets");
+    await expectText(secondTab.getByTestId("budget-resets-on"), new RegExp(`Your budget resets on ${resetDate}\\.`), "the second tab shows the 429 state");
+    expectEqual(await tokensLeft(secondTab), 0, "the second tab's meter drops to 0");
+    await secondTab.close();
 
     ctx.step("reload: still exhausted (the server agrees)");
     await page.reload();
