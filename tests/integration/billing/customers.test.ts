@@ -118,6 +118,21 @@ describe("account deletion", () => {
     expect(await (await getDb()).select().from(users).where(eq(users.id, user.id))).toHaveLength(0);
   });
 
+  it("expires a Checkout Session left open, so it cannot start a subscription after the deletion", async () => {
+    const user = await signUp({ email: email(), password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const customerId = await ensureStripeCustomer(user.id);
+    const checkout = await createCheckoutSession(user.id, { plan: "pro" });
+    expect(checkout.kind).toBe("checkout");
+
+    await deleteAccount(user.id);
+    const sessions = await stripe.checkout.sessions.list({ customer: customerId });
+    expect(sessions.data.map((session) => session.status)).toEqual(["expired"]);
+    // Paying on the page the user still had open no longer works.
+    expect((await harness.attemptCheckout(checkout.url, "4242424242424242")).status).toBeGreaterThanOrEqual(400);
+    expect((await stripe.subscriptions.list({ customer: customerId, status: "all" })).data).toEqual([]);
+    expect(await (await getDb()).select().from(users).where(eq(users.id, user.id))).toHaveLength(0);
+  });
+
   it("deletes nothing when Stripe cannot cancel the subscription", async () => {
     const user = await signUp({ email: email(), password: "correct horse" }, { schedule: () => {}, tasks: [] });
     await ensureStripeCustomer(user.id);
