@@ -68,7 +68,13 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
         {billing?.budget ? (
           <div className="mt-6 border-t border-stone-100 pt-4">
             <h3 className="mb-2 text-sm font-semibold text-stone-700">Chat budget this period</h3>
-            <BudgetMeter {...billing.budget} />
+            {billing.budget.tokensRemaining === null ? (
+              <p role="status" className="text-sm text-stone-600" data-testid="budget-unavailable">
+                Your token budget can&apos;t be read right now, so chat is paused. Reload this page in a moment.
+              </p>
+            ) : (
+              <BudgetMeter {...billing.budget} tokensRemaining={billing.budget.tokensRemaining} />
+            )}
           </div>
         ) : null}
         <p className="mt-4 text-xs text-stone-500">Invoices and payment methods are in the billing portal.</p>

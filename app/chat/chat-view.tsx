@@ -156,7 +156,7 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
           ) : null}
         </section>
       ) : null}
-      {billingQuery.isError && !billing ? (
+      {(billingQuery.isError && !billing) || (budget && budget.tokensRemaining === null) ? (
         <p role="status" className="text-sm text-stone-600">
           Your token budget can&apos;t be shown right now.{" "}
           <button type="button" className="font-medium underline" onClick={() => void billingQuery.refetch()}>Check again</button>

@@ -3,7 +3,7 @@ import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
-import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { currentPlan, hasActivePlan } from "./entitlement";
 import { restoreBudgetFromStripe } from "./restore-budget";
 
@@ -18,7 +18,8 @@ export interface BillingStatus {
   cancelsAt: Date | null;
   pastDue: boolean;
   hasStripeCustomer: boolean;
-  budget: { tokenBudget: number; tokensRemaining: number; resetsAt: Date | null } | null;
+  /** Null without a plan that includes chat; `tokensRemaining` is null while the budget store cannot be reached. */
+  budget: { tokenBudget: number; tokensRemaining: number | null; resetsAt: Date | null } | null;
 }
 
 export async function getBillingStatus(
@@ -31,15 +32,25 @@ export async function getBillingStatus(
   const active = hasActivePlan(user, deps.now);
   const plan = currentPlan(user, deps.now);
   const store = deps.budget ?? getBudgetStore();
-  let snapshot = active && plan.tokenBudget > 0 ? await store.read(userId) : null;
-  if (active && plan.tokenBudget > 0 && !snapshot) {
+  const readBudget = async (): Promise<BudgetSnapshot | null | "unavailable"> => {
+    try {
+      return await store.read(userId);
+    } catch (error) {
+      // The store is down: the page still shows the plan, and says the budget cannot be read (chat answers 503).
+      console.error(`could not read the budget of user ${userId}`, error);
+      return "unavailable";
+    }
+  };
+  let snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
+  if (active && plan.tokenBudget > 0 && snapshot === null) {
     // No budget at all (Redis lost its data, a reset that failed, an unreadable budgets file): ask Stripe what was paid
     // for rather than showing a paying user an empty budget. A failure only leaves the budget shown as empty.
     await (deps.restoreBudget ?? restoreBudgetFromStripe)(userId).catch((error: unknown) =>
       console.error(`could not restore the budget of user ${userId}`, error),
     );
-    snapshot = await store.read(userId);
+    snapshot = await readBudget();
   }
+  const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
   return {
     planId: plan.id,
     planName: plan.name,
@@ -53,8 +64,8 @@ export async function getBillingStatus(
       active && plan.tokenBudget > 0
         ? {
             tokenBudget: plan.tokenBudget,
-            tokensRemaining: snapshot?.tokensRemaining ?? 0,
-            resetsAt: snapshot?.resetsAt ?? user.stripeCurrentPeriodEnd,
+            tokensRemaining: snapshot === "unavailable" ? null : (budgetSnapshot?.tokensRemaining ?? 0),
+            resetsAt: budgetSnapshot?.resetsAt ?? user.stripeCurrentPeriodEnd,
           }
         : null,
   };

@@ -1,7 +1,7 @@
 // The subscription lifecycle through the real Stripe client, the sandbox's hosted-checkout completion and its
 // test clocks, with signed webhooks delivered to the real route handler and state checked in the database.
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
@@ -124,6 +124,20 @@ describe("purchase", () => {
     await emptied.settle(user.id, "r1", 5_000);
     const again = await getBillingStatus(user.id, { budget: emptied, restoreBudget: () => Promise.reject(new Error("not called")) });
     expect(again.budget?.tokensRemaining).toBe(plans.starter.tokenBudget - 5_000);
+  });
+
+  it("still shows the plan when the budget store is down, with the budget marked as unreadable", async () => {
+    const { user, row } = await subscribedUser("starter");
+    const down = { read: () => Promise.reject(new Error("budget store unreachable")) };
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const status = await getBillingStatus(user.id, { budget: down, restoreBudget: () => Promise.reject(new Error("not called")) });
+      expect(status).toMatchObject({ planId: "starter", active: true, renewsAt: row.stripeCurrentPeriodEnd });
+      expect(status.budget).toEqual({ tokenBudget: plans.starter.tokenBudget, tokensRemaining: null, resetsAt: row.stripeCurrentPeriodEnd });
+      expect(logged).toHaveBeenCalledWith(`could not read the budget of user ${user.id}`, expect.any(Error));
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   it("records the refilled period, so later syncs of that period leave the budget store alone", async () => {
