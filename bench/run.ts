@@ -3,8 +3,8 @@
 // in the report). Every figure is the median of several runs and is paired with a reference measured in the same
 // run (the trivial route GET /api/health, a bare Redis round trip, a no-op budget store), so ratios survive a noisy
 // machine.
-// Flags: --runs=N (default 3), --with-dev (also time `npm run dev` from a cold .next/dev to the first 200 on /;
-// it deletes .next/dev, so not while someone runs `npm run dev` from this checkout).
+// Flags: --runs=N (default 3), --skip-dev (leave out timing `npm run dev` from a cold .next/dev to the first 200
+// on /; that step deletes .next/dev, and refuses to while a `next dev` of this checkout holds its lock).
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -19,10 +19,12 @@ import { medianRun, median, round, timed, type RunResult } from "./stats";
 
 const args = process.argv.slice(2);
 const RUNS = Number(args.find((a) => a.startsWith("--runs="))?.split("=")[1] ?? 3);
-const WITH_DEV = args.includes("--with-dev");
+const SKIP_DEV = args.includes("--skip-dev");
 const WEBHOOK_SECRET = "whsec_hourglass_bench";
 const CUSTOMERS = 60;
 const EVENTS_PER_RUN = 240;
+const CHAT_USER_PASSWORD = "bench-chat-password";
+const CHAT_BODY = JSON.stringify({ messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "How does the token budget work?" }] }] });
 
 const realPostgres = process.env.DATABASE_URL ?? null;
 const realRedis = process.env.REDIS_URL ?? null;
@@ -61,6 +63,7 @@ const stripe = new Stripe("sk_test_hourglass_bench", { host: "127.0.0.1", port: 
 // App modules read the environment at import: only now.
 const { openDatabase } = await import("../db/client");
 const { insertUser, findUserById } = await import("../db/queries/users");
+const { hashPassword } = await import("../server/auth/password");
 const { linkStripeCustomer } = await import("../db/queries/billing");
 const { stripeEvents } = await import("../db/schema");
 const { env } = await import("../lib/env");
@@ -101,12 +104,14 @@ async function run() {
     pro: (await stripe.prices.list({ lookup_keys: [plans.pro.lookupKey] })).data[0]?.id ?? "",
   };
   const database = await openAppDatabase();
-  const customers: Array<{ userId: string; customerId: string }> = [];
+  const customers: Array<{ userId: string; customerId: string; email: string }> = [];
   for (let i = 0; i < CUSTOMERS; i++) {
-    const user = await insertUser(database.db, { email: `bench${i}-${Date.now()}@example.com`, name: `Bench ${i}`, passwordHash: "x" });
+    // Customer 0 stays subscribed (renewed, never cancelled) and signs in over HTTP for the /api/chat figure.
+    const passwordHash = i === 0 ? await hashPassword(CHAT_USER_PASSWORD) : "x";
+    const user = await insertUser(database.db, { email: `bench${i}-${Date.now()}@example.com`, name: `Bench ${i}`, passwordHash });
     const customer = await stripe.customers.create({ email: user.email, metadata: { userId: user.id } });
     await linkStripeCustomer(database.db, user.id, customer.id);
-    customers.push({ userId: user.id, customerId: customer.id });
+    customers.push({ userId: user.id, customerId: customer.id, email: user.email });
     const session = await stripe.checkout.sessions.create({
       mode: "subscription",
       customer: customer.id,
@@ -232,6 +237,18 @@ async function run() {
     pricingTtfb.push(await ttfb(`${base}/pricing`));
     trivialTtfb.push(await ttfb(trivialRoute));
   }
+  // ---- 3b. The real route over HTTP: session cookie, entitlement from the database, budget, demo model at 0 delay. -------
+  const chatCustomer = customers[0];
+  if (!chatCustomer) throw new Error("no customers");
+  const sessionCookie = await signIn(base, chatCustomer.email, CHAT_USER_PASSWORD);
+  const chatOverHttp = async () => (await request("POST", `${base}/api/chat`, CHAT_BODY, { cookie: sessionCookie })).status === 200;
+  await timed(30, 1, chatOverHttp); // warm-up
+  const chatHttpRuns: RunResult[] = [];
+  for (let r = 0; r < RUNS; r++) chatHttpRuns.push(await timed(200, 1, chatOverHttp));
+  const chatHttp = medianRun(chatHttpRuns);
+  if (chatHttp.errors > 0) throw new Error(`/api/chat over HTTP: ${chatHttp.errors} requests were not answered 200`);
+  log(`chat over HTTP: p50 ${round(chatHttp.p50)} p99 ${round(chatHttp.p99)} ms`);
+
   agent.destroy();
   await stack.stop();
   stackStopped = true;
@@ -265,7 +282,10 @@ async function run() {
 
   // ---- 2. Budget: reserve + settle through the Upstash store and in-process, vs a bare Redis PING. -------------------
   const periodEnd = new Date(Date.now() + 86_400_000);
-  const memory = createMemoryBudgetStore();
+  // As the app runs it: every change written to its budgets file.
+  const budgetsDir = fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-bench-budgets-"));
+  cleanups.push(() => fs.rmSync(budgetsDir, { recursive: true, force: true }));
+  const memory = createMemoryBudgetStore({ file: path.join(budgetsDir, "budgets.json") });
   let upstash: ReturnType<typeof createUpstashBudgetStore> | null = null;
   let ioredis: IORedis | null = null;
   const benchUsers: string[] = [];
@@ -291,7 +311,7 @@ async function run() {
     return true;
   };
   const budget: Record<string, unknown> = {};
-  const stores: Array<[string, typeof memory]> = [["in-process", memory], ...(upstash ? ([["upstash via bridge", upstash]] as Array<[string, typeof memory]>) : [])];
+  const stores: Array<[string, typeof memory]> = [["in-process (budgets file)", memory], ...(upstash ? ([["upstash via bridge", upstash]] as Array<[string, typeof memory]>) : [])];
   const pingRuns = { c1: [] as RunResult[], c16: [] as RunResult[] };
   const storeRuns: Record<string, { c1: RunResult[]; c16: RunResult[] }> = {};
   for (const [name] of stores) storeRuns[name] = { c1: [], c16: [] };
@@ -350,8 +370,7 @@ async function run() {
   await realStore.reset(chatUser, 1_000_000_000, periodEnd);
   const model = createDemoModel({ delayMs: 0 });
   const chatOnce = (store: typeof memory) => async () => {
-    const body = JSON.stringify({ messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "How does the token budget work?" }] }] });
-    const response = await handleChatRequest(new Request("http://app/api/chat", { method: "POST", body }), { userId: chatUser }, {
+    const response = await handleChatRequest(new Request("http://app/api/chat", { method: "POST", body: CHAT_BODY }), { userId: chatUser }, {
       store,
       model,
       getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000_000, periodEndsAt: periodEnd }),
@@ -376,6 +395,7 @@ async function run() {
     noopStore: withoutBudget,
     overheadP50Ms: withBudget.p50 - withoutBudget.p50,
     overheadP99Ms: withBudget.p99 - withoutBudget.p99,
+    overHttp: chatHttp,
   };
   log(`chat: with budget p50 ${round(withBudget.p50)} p99 ${round(withBudget.p99)}; no-op p50 ${round(withoutBudget.p50)} p99 ${round(withoutBudget.p99)} ms`);
 
@@ -404,7 +424,7 @@ async function run() {
   results.pages = { routes: pages, pricingTtfbP50Ms: median(pricingTtfb), trivialRouteTtfbP50Ms: median(trivialTtfb) };
 
   // ---- 5. Start-up of `next dev` (opt-in). ------------------------------------------------------------------------------
-  results.devStartup = WITH_DEV ? await measureDevStartup() : "not measured (pass --with-dev; it deletes .next/dev)";
+  results.devStartup = SKIP_DEV ? "not measured (--skip-dev)" : await measureDevStartup();
 
   // ---- Targets. -----------------------------------------------------------------------------------------------------------
   const c16 = webhooks.c16;
@@ -450,6 +470,14 @@ function pageManifestFile(route: string): string {
  * `next dev`) to the first 200 on /: from a cold .next/dev, against the same command with the cache warm.
  */
 async function measureDevStartup(): Promise<DevStartup> {
+  // `next dev` writes its pid into .next/dev/lock while it runs; deleting .next/dev under it would break it.
+  const lock = path.join(".next", "dev", "lock");
+  if (fs.existsSync(lock)) {
+    const pid = Number((JSON.parse(fs.readFileSync(lock, "utf8") || "{}") as { pid?: unknown }).pid);
+    if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
+      throw new Error(`A \`next dev\` of this checkout is running (pid ${pid}): stop it, or pass --skip-dev.`);
+    }
+  }
   const cold: number[] = [];
   const warm: number[] = [];
   for (let r = 0; r < RUNS; r++) {
@@ -459,6 +487,15 @@ async function measureDevStartup(): Promise<DevStartup> {
     log(`dev start-up run ${r + 1}: cold ${round(cold.at(-1) ?? NaN, 0)} ms, warm ${round(warm.at(-1) ?? NaN, 0)} ms`);
   }
   return { coldMs: median(cold), warmMs: median(warm), ratio: median(cold) / median(warm) };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 async function timeDevToFirst200(): Promise<number> {
@@ -494,6 +531,22 @@ async function timeDevToFirst200(): Promise<number> {
   }
 }
 
+/** Signs in through Auth.js's credentials callback, as the sign-in form does; returns the session cookie. */
+async function signIn(base: string, email: string, password: string): Promise<string> {
+  const csrf = await fetch(`${base}/api/auth/csrf`);
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  const csrfCookies = csrf.headers.getSetCookie().map((cookie) => cookie.split(";")[0]);
+  const response = await fetch(`${base}/api/auth/callback/credentials`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; ") },
+    body: new URLSearchParams({ csrfToken, email, password, callbackUrl: `${base}/account` }),
+  });
+  const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "").find((cookie) => cookie.startsWith("authjs.session-token="));
+  if (!session) throw new Error(`signing in ${email} over HTTP gave no session cookie (status ${response.status})`);
+  return session;
+}
+
 interface WebhookFigures {
   events: RunResult;
   ceiling: RunResult;
@@ -515,7 +568,7 @@ function markdown(results: Record<string, unknown>): string {
     runs: number;
     webhooks: { byConcurrency: Record<string, WebhookFigures>; mismatches: number; handledEventMix: Record<string, number> };
     budget: { stores: Record<string, { c1: RunResult; c16: RunResult; ratioToPing: { p50: number; opsPerSecC16: number } | null; overspend: { overspendTokens: number; granted: number } }>; redisPing: { c1: RunResult; c16: RunResult } | string };
-    chat: { store: string; withBudget: RunResult; noopStore: RunResult; overheadP50Ms: number; overheadP99Ms: number };
+    chat: { store: string; withBudget: RunResult; noopStore: RunResult; overheadP50Ms: number; overheadP99Ms: number; overHttp: RunResult };
     pages: { routes: Record<string, { firstLoadJsGzipKb: number; prerendered: boolean }>; pricingTtfbP50Ms: number; trivialRouteTtfbP50Ms: number };
     devStartup: string | DevStartup;
     targets: Array<{ target: string; value: unknown; met: boolean | null }>;
@@ -556,6 +609,8 @@ function markdown(results: Record<string, unknown>): string {
     `| with the budget | ${n(r.chat.withBudget.p50)} | ${n(r.chat.withBudget.p99)} |`,
     `| no-op store | ${n(r.chat.noopStore.p50)} | ${n(r.chat.noopStore.p99)} |`,
     `| overhead | ${n(r.chat.overheadP50Ms)} | ${n(r.chat.overheadP99Ms)} |`,
+    "",
+    `The whole route for comparison, \`POST /api/chat\` over HTTP on the production server (session cookie, entitlement from the database, the same store, the answer read to its end): p50 ${n(r.chat.overHttp.p50)} ms, p99 ${n(r.chat.overHttp.p99)} ms. The budget's share cannot be switched off there without a test-only branch in the route, hence the in-process pair above.`,
     "",
     "## 4. Pages (first-load JS: root main files + layout and page client entry chunks, gzipped)",
     "",
