@@ -204,7 +204,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     const complete = /^\/_sandbox\/checkout\/sessions\/([^/]+)\/complete$/.exec(url.pathname);
     if (complete && method === "POST") {
       const session = engine.requireOpenSession(decodeURIComponent(complete[1] ?? ""));
-      const completed = engine.completeCheckout(session, completionFromParams(params, { address: true }), ctx);
+      const completed = engine.completeCheckout(session, completionFromParams(params, { address: true, card: true }), ctx);
       scheduleSave();
       return json(res, 200, completed);
     }

@@ -99,6 +99,18 @@ describe("hosted Checkout", () => {
     expect((await h.stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
   });
 
+  it("asks for the card number and expiry when they are left empty, and creates nothing", async () => {
+    const { customer, session } = await openCheckout("empty-card@example.com");
+    const noCard = await post(session.url ?? "", { ...checkoutFields(""), card: "" });
+    expect(noCard.status).toBe(402);
+    expect(await noCard.text()).toContain(`<div role="alert">Your card number is incomplete.</div>`);
+    const noExpiry = await post(session.url ?? "", { ...checkoutFields("4242 4242 4242 4242"), exp: "" });
+    expect(noExpiry.status).toBe(402);
+    expect(await noExpiry.text()).toContain(`<div role="alert">Your card&#39;s expiration date is incomplete.</div>`);
+    expect((await h.stripe.subscriptions.list({ customer: customer.id, status: "all" })).data).toHaveLength(0);
+    expect((await h.stripe.checkout.sessions.retrieve(session.id)).status).toBe("open");
+  });
+
   it("pays with 4242 4242 4242 4242 and redirects to success_url with the session id", async () => {
     const { customer, session } = await openCheckout("paid-page@example.com");
     const response = await post(session.url ?? "", checkoutFields("4242 4242 4242 4242"));
