@@ -10,7 +10,7 @@ import { getDb } from "@/db/index";
 import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { env } from "@/lib/env";
 import { authenticateWithPassword } from "./credentials";
-import { schedulePostSignUp } from "./post-sign-up";
+import { onAdapterCreatedUser } from "./post-sign-up";
 import { resolveAuthSecret } from "./secret";
 
 export const oauthProviders = [
@@ -50,9 +50,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<Ne
       },
     },
     events: {
-      createUser({ user }) {
-        if (user.id && user.email) schedulePostSignUp({ id: user.id, email: user.email });
-      },
+      createUser: ({ user }) => onAdapterCreatedUser(user),
     },
   };
 });

@@ -42,3 +42,11 @@ export function schedulePostSignUp(
     console.error("could not schedule post-sign-up work", error);
   }
 }
+
+/** Auth.js's `createUser` event: the adapter has just stored a new (OAuth) user. Users without an email have no hook. */
+export function onAdapterCreatedUser(
+  user: { id?: string; email?: string | null },
+  options: { schedule?: Scheduler; tasks?: readonly PostSignUpTask[] } = {},
+): void {
+  if (user.id && user.email) schedulePostSignUp({ id: user.id, email: user.email }, options);
+}

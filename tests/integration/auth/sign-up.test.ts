@@ -3,7 +3,9 @@ import { describe, expect, it, vi } from "vitest";
 import { getDb } from "@/db/index";
 import { users } from "@/db/schema";
 import { authenticateWithPassword } from "@/server/auth/credentials";
-import type { PostSignUpTask } from "@/server/auth/post-sign-up";
+import { DrizzleAdapter } from "@auth/drizzle-adapter";
+import { accounts, sessions, verificationTokens } from "@/db/schema";
+import { onAdapterCreatedUser, type PostSignUpTask } from "@/server/auth/post-sign-up";
 import { signUp } from "@/server/auth/sign-up";
 import { AppError } from "@/server/errors";
 
@@ -113,6 +115,29 @@ describe("sign-up", () => {
     );
     expect(created.id).toEqual(expect.any(String));
     errors.mockRestore();
+  });
+});
+
+describe("users the Auth.js adapter creates (OAuth sign-ups)", () => {
+  it("pass through the same post-sign-up hook, scheduled after the response", async () => {
+    const db = await getDb();
+    const adapter = DrizzleAdapter(db, { usersTable: users, accountsTable: accounts, sessionsTable: sessions, verificationTokensTable: verificationTokens });
+    const created = await adapter.createUser?.({ id: crypto.randomUUID(), email: uniqueEmail(), emailVerified: null, name: "Octo Cat" });
+    if (!created) throw new Error("the adapter created no user");
+    const { schedule, pending } = collectingScheduler();
+    const run = vi.fn<PostSignUpTask["run"]>(async () => {});
+    onAdapterCreatedUser(created, { schedule, tasks: [{ name: "probe", run }] });
+    expect(run).not.toHaveBeenCalled();
+    await pending[0]?.();
+    expect(run).toHaveBeenCalledWith({ id: created.id, email: created.email });
+    const [row] = await db.select().from(users).where(eq(users.id, created.id));
+    expect(row).toMatchObject({ email: created.email, passwordHash: null });
+  });
+
+  it("skip the hook for a provider profile without an email", () => {
+    const { schedule, pending } = collectingScheduler();
+    onAdapterCreatedUser({ id: "u1", email: null }, { schedule, tasks: [] });
+    expect(pending).toHaveLength(0);
   });
 });
 
