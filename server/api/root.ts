@@ -1,11 +1,13 @@
 // The app's tRPC router: one sub-router per area. Client types come from `AppRouter`.
 import { accountRouter } from "./routers/account";
 import { billingRouter } from "./routers/billing";
+import { usageRouter } from "./routers/usage";
 import { createCallerFactory, router } from "./trpc";
 
 export const appRouter = router({
   account: accountRouter,
   billing: billingRouter,
+  usage: usageRouter,
 });
 
 export type AppRouter = typeof appRouter;

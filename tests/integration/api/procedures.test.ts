@@ -1,6 +1,9 @@
 import { TRPCError } from "@trpc/server";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getDb } from "@/db/index";
+import { users } from "@/db/schema";
+import { getBudgetStore } from "@/server/usage";
 import { createCaller } from "@/server/api/root";
 import { signUp } from "@/server/auth/sign-up";
 
@@ -12,6 +15,23 @@ describe("tRPC procedures", () => {
     );
     await expect(caller.billing.createPortalSession()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(caller.billing.createCheckoutSession({ plan: "starter" })).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    await expect(caller.usage.budget()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+
+  it("answers usage.budget: null on the free tier, the period's budget on a paid plan", async () => {
+    const db = await getDb();
+    const user = await signUp({ email: `usage-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const caller = createCaller({ db, userId: user.id });
+    expect(await caller.usage.budget()).toBeNull();
+
+    const periodEnd = new Date(Math.ceil((Date.now() + 30 * 86_400_000) / 1000) * 1000);
+    await db
+      .update(users)
+      .set({ planActive: true, planId: "starter", subscriptionStatus: "active", stripeCurrentPeriodEnd: periodEnd, planExpires: periodEnd })
+      .where(eq(users.id, user.id));
+    await getBudgetStore().reset(user.id, 1_000_000, periodEnd);
+    await getBudgetStore().reserve(user.id, "r1", 250);
+    expect(await caller.usage.budget()).toEqual({ tokenBudget: 1_000_000, tokensRemaining: 999_750, resetsAt: periodEnd });
   });
 
   it("answers account.me and account.session for the signed-in user", async () => {
