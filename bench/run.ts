@@ -77,6 +77,7 @@ const { createDemoModel } = await import("../server/chat/demo-model");
 const { startUpstashBridge } = await import("../sandbox/upstash/server");
 const { Redis: UpstashRedis } = await import("@upstash/redis");
 const { startAppStack, freePort } = await import("../scripts/app-stack");
+const { isProcessAlive } = await import("../lib/file-lock");
 
 function openAppDatabase() {
   return realPostgres
@@ -474,7 +475,7 @@ async function measureDevStartup(): Promise<DevStartup> {
   const lock = path.join(".next", "dev", "lock");
   if (fs.existsSync(lock)) {
     const pid = Number((JSON.parse(fs.readFileSync(lock, "utf8") || "{}") as { pid?: unknown }).pid);
-    if (Number.isInteger(pid) && pid > 0 && isRunning(pid)) {
+    if (isProcessAlive(pid)) {
       throw new Error(`A \`next dev\` of this checkout is running (pid ${pid}): stop it, or pass --skip-dev.`);
     }
   }
@@ -487,15 +488,6 @@ async function measureDevStartup(): Promise<DevStartup> {
     log(`dev start-up run ${r + 1}: cold ${round(cold.at(-1) ?? NaN, 0)} ms, warm ${round(warm.at(-1) ?? NaN, 0)} ms`);
   }
   return { coldMs: median(cold), warmMs: median(warm), ratio: median(cold) / median(warm) };
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function timeDevToFirst200(): Promise<number> {

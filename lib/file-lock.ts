@@ -18,7 +18,7 @@ export function acquireFileLock(lockFile: string): FileLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = Number(fs.readFileSync(lockFile, "utf8"));
-      if (holder !== process.pid && isAlive(holder)) return { acquired: false, heldBy: holder };
+      if (holder !== process.pid && isProcessAlive(holder)) return { acquired: false, heldBy: holder };
       fs.rmSync(lockFile, { force: true });
     }
   }
@@ -44,7 +44,8 @@ function removeIfOurs(lockFile: string): void {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (one we may not signal counts). */
+export function isProcessAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
