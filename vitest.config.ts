@@ -24,6 +24,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // The local stand-ins' own suites (sandbox/stripe/tests, sandbox/upstash/tests): no app database needed.
+          name: "sandbox",
+          include: ["sandbox/*/tests/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: "integration",
           include: ["tests/integration/**/*.test.ts"],
           environment: "node",

@@ -52,7 +52,7 @@ if (realPostgres) {
 }
 
 // ---- Stripe: the bench's own sandbox (the app reaches it as "Stripe"); events are posted by the bench itself. ------
-const { startStripeSandbox } = await import("../sandbox/stripe/server");
+const { startStripeSandbox } = await import("../sandbox/stripe");
 const sandbox = await startStripeSandbox({ port: 0, autoTestClock: true });
 cleanups.push(() => sandbox.close());
 process.env.STRIPE_SECRET_KEY = "sk_test_hourglass_bench";
@@ -74,7 +74,7 @@ const { isHandledEvent } = await import("../server/billing/webhooks/handlers");
 const { createMemoryBudgetStore, createUpstashBudgetStore } = await import("../server/usage");
 const { handleChatRequest } = await import("../server/chat/chat-request");
 const { createDemoModel } = await import("../server/chat/demo-model");
-const { startUpstashBridge } = await import("../sandbox/upstash/server");
+const { startUpstashBridge } = await import("../sandbox/upstash");
 const { Redis: UpstashRedis } = await import("@upstash/redis");
 const { startAppStack, freePort } = await import("../scripts/app-stack");
 const { isProcessAlive } = await import("../lib/file-lock");

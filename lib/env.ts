@@ -1,6 +1,7 @@
 // The only reader of process.env in the app. Every variable is validated here once; a bad value throws
 // at import with a message that names the variable, which fails `next build` and start-up alike.
 import { z } from "zod";
+import { STRIPE_SANDBOX_DEFAULT_PORT, UPSTASH_BRIDGE_DEFAULT_PORT } from "./local-services";
 
 const optionalString = z
   .string()
@@ -49,7 +50,7 @@ export const envSchema = z
     ),
     STRIPE_API_BASE: optionalUrl,
     STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt(2),
-    STRIPE_SANDBOX_PORT: positiveInt(12111),
+    STRIPE_SANDBOX_PORT: positiveInt(STRIPE_SANDBOX_DEFAULT_PORT),
     /** Seconds of access kept after a period ends, so a renewal that lands late does not lock a payer out. */
     BILLING_GRACE_SECONDS: nonNegativeInt(60 * 60 * 24),
     /** Tokens per billing period for the default paid plan; other plans scale from it. */
@@ -57,7 +58,7 @@ export const envSchema = z
 
     UPSTASH_REDIS_REST_URL: optionalUrl,
     UPSTASH_REDIS_REST_TOKEN: optionalString,
-    UPSTASH_BRIDGE_PORT: positiveInt(8079),
+    UPSTASH_BRIDGE_PORT: positiveInt(UPSTASH_BRIDGE_DEFAULT_PORT),
     REDIS_URL: optionalString.pipe(
       z
         .string()
@@ -120,9 +121,8 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
 
 export const env: Env = parseEnv(process.env);
 
-/** Fixed, public development credentials for the embedded Stripe sandbox; never valid against api.stripe.com. */
-export const SANDBOX_SECRET_KEY = "sk_test_hourglass_sandbox";
-export const SANDBOX_WEBHOOK_SECRET = "whsec_hourglass_sandbox_development_secret";
+/** Fixed, public development credentials for the embedded Stripe sandbox (defined once, in lib/local-services). */
+export { SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "./local-services";
 
 /** True when Stripe calls go to the local sandbox rather than api.stripe.com. */
 export function usesStripeSandbox(current: Env = env): boolean {

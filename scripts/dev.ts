@@ -3,8 +3,9 @@
 // - REDIS_URL without UPSTASH_REDIS_REST_URL: the Upstash bridge in front of that Redis
 // The database needs nothing here: `next dev` is the only process that opens the embedded PGlite directory.
 import { spawn } from "node:child_process";
-import { env, SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "../lib/env";
-import { isListening, LOCAL_BRIDGE_TOKEN, startLocalServices } from "./local-services";
+import { env } from "../lib/env";
+import { SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "../lib/local-services";
+import { isListening, startLocalServices } from "./local-services";
 
 async function main() {
   const appPort = Number(new URL(env.APP_URL).port || 3000);
@@ -46,7 +47,7 @@ async function main() {
     console.log(`Stripe sandbox:  ${services.env.STRIPE_API_BASE} (key ${SANDBOX_SECRET_KEY}, webhook secret ${SANDBOX_WEBHOOK_SECRET})`);
   }
   if (services.env.UPSTASH_REDIS_REST_URL) {
-    console.log(`Upstash bridge:  ${services.env.UPSTASH_REDIS_REST_URL} -> ${env.REDIS_URL} (token ${LOCAL_BRIDGE_TOKEN})`);
+    console.log(`Upstash bridge:  ${services.env.UPSTASH_REDIS_REST_URL} -> ${env.REDIS_URL} (a random token for this run, handed to the app)`);
   }
 }
 

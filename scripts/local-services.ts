@@ -2,13 +2,12 @@
 // the Stripe sandbox (no STRIPE_SECRET_KEY) with products, prices and the portal set up, and the Upstash bridge
 // (REDIS_URL set, no UPSTASH_REDIS_REST_URL). Returns the variables the app needs to reach them.
 import net from "node:net";
-import { startStripeSandbox } from "../sandbox/stripe/server";
-import { startUpstashBridge } from "../sandbox/upstash/server";
-import { env, SANDBOX_WEBHOOK_SECRET } from "../lib/env";
+import { startStripeSandbox } from "../sandbox/stripe";
+import { startUpstashBridge } from "../sandbox/upstash";
+import { env } from "../lib/env";
+import { SANDBOX_WEBHOOK_SECRET, newBridgeToken } from "../lib/local-services";
 import { createStripeClient } from "../server/billing/stripe-client";
 import { setupStripe } from "../server/billing/setup-stripe";
-
-export const LOCAL_BRIDGE_TOKEN = "hourglass-local-token";
 
 export interface LocalServicesOptions {
   appUrl: string;
@@ -22,7 +21,7 @@ export interface LocalServicesOptions {
 }
 
 export interface LocalServices {
-  /** Variables for the app process: STRIPE_API_BASE, UPSTASH_REDIS_REST_URL/TOKEN as applicable. */
+  /** Variables for the app process: STRIPE_API_BASE, UPSTASH_REDIS_REST_URL/TOKEN (random per run) as applicable. */
   env: Record<string, string>;
   stripeSandboxUrl: string | null;
   close(): Promise<void>;
@@ -57,10 +56,12 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     }
 
     if (env.REDIS_URL && !env.UPSTASH_REDIS_REST_URL) {
-      const bridge = await startUpstashBridge({ port: options.bridgePort, redisUrl: env.REDIS_URL, token: LOCAL_BRIDGE_TOKEN });
+      // A fresh token per run, known only to this process and the app it starts (through the child's env).
+      const token = newBridgeToken();
+      const bridge = await startUpstashBridge({ port: options.bridgePort, redisUrl: env.REDIS_URL, token });
       closers.push(() => bridge.close());
       vars.UPSTASH_REDIS_REST_URL = bridge.url;
-      vars.UPSTASH_REDIS_REST_TOKEN = LOCAL_BRIDGE_TOKEN;
+      vars.UPSTASH_REDIS_REST_TOKEN = token;
     }
   } catch (error) {
     await Promise.allSettled(closers.map((close) => close()));

@@ -2,6 +2,7 @@
 // asks for it, and the events that come out, in Stripe's order. All times are passed in explicitly (`at`), because a
 // customer on a test clock lives at the clock's frozen time, not at the wall clock.
 import type Stripe from "stripe";
+import { STRIPE_SANDBOX_DEFAULT_PORT } from "../../lib/local-services";
 import { PAYMENT_METHOD_TOKENS, readCard } from "./cards";
 import { StripeApiError, cardDeclined, invalidRequest, resourceMissing } from "./errors";
 import {
@@ -760,7 +761,7 @@ export class Engine {
     if (!paid && sub.status === "active") this.setStatus(sub, "past_due", at, ctx);
   }
 
-  baseUrl = "http://127.0.0.1:12111";
+  baseUrl = `http://127.0.0.1:${STRIPE_SANDBOX_DEFAULT_PORT}`;
 
   // ---- checkout --------------------------------------------------------------------------------------------
 

@@ -1,19 +1,26 @@
 // `npm run sandbox:stripe`: the Stripe sandbox as its own process, on 127.0.0.1:${STRIPE_SANDBOX_PORT:-12111}, delivering
-// every event to the local app's webhook route and keeping its state in .data/ across restarts.
+// every event to the local app's webhook route and keeping its state in .data/ across restarts. The sandbox never
+// imports the app, so it reads its variables here rather than through lib/env; the defaults come from lib/local-services.
 import path from "node:path";
-import { startStripeSandbox } from "./server";
+import {
+  LOCAL_WEBHOOK_URL,
+  SANDBOX_WEBHOOK_SECRET,
+  STRIPE_SANDBOX_DEFAULT_PORT,
+  STRIPE_SANDBOX_STATE_FILE,
+} from "../../lib/local-services";
+import { startStripeSandbox } from "./index";
 
 const flag = (value: string | undefined, fallback: boolean): boolean =>
   value === undefined || value === "" ? fallback : !["0", "false", "off", "no"].includes(value.toLowerCase());
 
 const sandbox = await startStripeSandbox({
-  port: Number(process.env.STRIPE_SANDBOX_PORT || 12111),
+  port: Number(process.env.STRIPE_SANDBOX_PORT || STRIPE_SANDBOX_DEFAULT_PORT),
   host: "127.0.0.1",
-  stateFile: path.resolve(process.env.STRIPE_SANDBOX_STATE || ".data/stripe-sandbox.json"),
+  stateFile: path.resolve(process.env.STRIPE_SANDBOX_STATE || STRIPE_SANDBOX_STATE_FILE),
   webhooks: [
     {
-      url: process.env.STRIPE_WEBHOOK_URL || "http://localhost:3000/api/webhooks/stripe",
-      secret: process.env.STRIPE_WEBHOOK_SECRET || "whsec_hourglass_sandbox_development_secret",
+      url: process.env.STRIPE_WEBHOOK_URL || LOCAL_WEBHOOK_URL,
+      secret: process.env.STRIPE_WEBHOOK_SECRET || SANDBOX_WEBHOOK_SECRET,
     },
   ],
   autoTestClock: flag(process.env.STRIPE_SANDBOX_AUTO_TEST_CLOCK, true),

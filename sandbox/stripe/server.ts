@@ -13,9 +13,10 @@ import { fromJson, parseForm, type Params } from "./form";
 import { completionFromParams, createPages } from "./pages";
 import { bool, int } from "./params";
 import { API_VERSION, emptyState, newId, realNow, type SandboxState } from "./state";
+import { STRIPE_SANDBOX_DEFAULT_PORT } from "../../lib/local-services";
 
 export interface StripeSandboxOptions {
-  /** 0 picks a free port; default STRIPE_SANDBOX_PORT or 12111 (stripe-mock's port) */
+  /** 0 picks a free port; default STRIPE_SANDBOX_DEFAULT_PORT (12111, stripe-mock's port) */
   port?: number;
   /** default 127.0.0.1 */
   host?: string;
@@ -88,7 +89,7 @@ function loadState(file: string | null): SandboxState {
 
 export async function startStripeSandbox(options: StripeSandboxOptions = {}): Promise<StripeSandbox> {
   const host = options.host ?? "127.0.0.1";
-  const requestedPort = options.port ?? Number(process.env.STRIPE_SANDBOX_PORT ?? 12111);
+  const requestedPort = options.port ?? STRIPE_SANDBOX_DEFAULT_PORT;
   const stateFile = options.stateFile ?? null;
   const configured: DeliveryEndpoint[] = (options.webhooks ?? []).map((w, i) => ({
     id: `we_configured_${i}`,

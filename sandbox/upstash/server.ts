@@ -29,12 +29,41 @@ type Reply = { result: Json } | { error: string };
 
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
-// Commands that would change or block the one shared connection every request runs on.
-const REFUSED_COMMANDS = new Set([
-  "subscribe", "psubscribe", "ssubscribe", "unsubscribe", "punsubscribe", "sunsubscribe", "monitor", "select",
-  "quit", "reset", "auth", "hello", "client", "multi", "exec", "discard", "watch", "unwatch", "wait", "blpop",
-  "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "xread", "xreadgroup",
+/**
+ * The only commands the bridge forwards (lower case). Everything else (CONFIG, FLUSHALL, FLUSHDB, KEYS, DEBUG,
+ * SHUTDOWN, CLIENT, ACL, MODULE, FUNCTION, SELECT, SUBSCRIBE, blocking pops, ...) is refused with 400 ERR before it
+ * reaches Redis. The list is what the app's stores send:
+ * - the budget store (server/usage/upstash-store.ts): its four Lua scripts through EVALSHA, falling back to EVAL
+ *   (SCRIPT LOAD/EXISTS for clients that preload), and inside those scripts GET, SET, DECRBY, HGET, HSET, HEXISTS,
+ *   PEXPIRE, PTTL and TIME;
+ * - the plain key/value commands next to it: reading and deleting a user's keys (GET, MGET, DEL, UNLINK, EXISTS,
+ *   TYPE, SCAN, HGETALL, HDEL), counters with expiry (INCR, INCRBY, DECR, EXPIRE, PEXPIREAT, TTL, PERSIST, HINCRBY)
+ *   and PING/ECHO for readiness checks.
+ * A new store that needs another data command adds it here (and to `SCRIPT_COMMANDS` if its Lua calls it).
+ */
+export const ALLOWED_COMMANDS: ReadonlySet<string> = new Set([
+  "eval", "evalsha", "script",
+  "get", "set", "mget", "del", "unlink", "exists", "type", "scan",
+  "incr", "incrby", "decr", "decrby", "expire", "pexpire", "expireat", "pexpireat", "ttl", "pttl", "persist",
+  "hget", "hset", "hdel", "hexists", "hgetall", "hincrby",
+  "time", "ping", "echo",
 ]);
+
+/** SCRIPT subcommands the bridge forwards: LOAD (checked like EVAL) and EXISTS. FLUSH and KILL are refused. */
+const SCRIPT_SUBCOMMANDS = new Set(["load", "exists"]);
+
+/**
+ * What a Lua script sent through EVAL or SCRIPT LOAD may call: the data commands above, never EVAL again. Arbitrary
+ * Lua is restricted because inside a script Redis runs FLUSHALL, KEYS and other commands the allow-list refuses,
+ * so without this check EVAL would reopen everything. The check is static and conservative: every use of the
+ * `redis` table must be `redis.call('NAME'` / `redis.pcall('NAME'` with a literal allowed name, or one of the
+ * harmless helpers; anything that could reach the table another way (`_G`, `getfenv`, `rawget`, `loadstring`,
+ * `load`, `setfenv`, `rawset`, `dofile`, `require`) is refused. EVALSHA runs only scripts that passed this check
+ * through this bridge; for any other hash it answers NOSCRIPT, so a client falls back to EVAL and is checked.
+ */
+const SCRIPT_COMMANDS = new Set([...ALLOWED_COMMANDS].filter((name) => !["eval", "evalsha", "script", "scan"].includes(name)));
+const LUA_REDIS_HELPERS = new Set(["error_reply", "status_reply", "sha1hex", "log", "LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "setresp"]);
+const LUA_FORBIDDEN = /\b(_G|_ENV|getfenv|setfenv|rawget|rawset|rawequal|loadstring|load|dofile|loadfile|require|module|debug|newproxy|setmetatable|getmetatable)\b/;
 
 /** An HTTP error with Upstash's reply body: `{"error": message}`. */
 class BridgeError extends Error {
@@ -60,6 +89,22 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
   });
   redis.on("error", (error: Error) => options.onRedisError?.(error));
 
+  // SHA1s of the scripts that passed checkLua here; EVALSHA of any other answers NOSCRIPT (the client then EVALs).
+  const checkedScripts = new Set<string>();
+  /** Checks a command's script, if any; returns a NOSCRIPT reply for an EVALSHA this bridge has not checked. */
+  const admit = (command: Command): string | null => {
+    const source = scriptSource(command);
+    if (source !== null) {
+      checkLua(source);
+      checkedScripts.add(createHash("sha1").update(source).digest("hex"));
+      return null;
+    }
+    if (command[0].toLowerCase() === "evalsha" && !checkedScripts.has(String(command[1] ?? "").toLowerCase())) {
+      return "NOSCRIPT No matching script. Please use EVAL.";
+    }
+    return null;
+  };
+
   async function handle(req: http.IncomingMessage): Promise<{ status: number; body: unknown }> {
     if (req.method !== "POST") throw new BridgeError(405, "ERR only POST is supported by this bridge");
     if (!authorized(req.headers.authorization, expectedToken)) return { status: 401, body: { error: "Unauthorized" } };
@@ -69,6 +114,8 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
 
     if (path === "/" || path === "") {
       const command = parseCommand(body);
+      const noScript = admit(command);
+      if (noScript) throw new BridgeError(400, noScript);
       try {
         return { status: 200, body: { result: encode(await redis.callBuffer(...toRedisArgs(command)), base64) } };
       } catch (error) {
@@ -80,8 +127,14 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
         throw new BridgeError(400, "ERR a pipeline must be a non-empty array of commands");
       }
       const commands = body.map(parseCommand);
+      // A refused EVALSHA is answered in its place, as Redis would; in a transaction it aborts the whole.
+      const refused = commands.map(admit);
+      const firstRefusal = refused.find((reply) => reply !== null);
+      if (path === "/multi-exec" && firstRefusal) throw new BridgeError(400, `EXECABORT ${firstRefusal}`);
       const batch = path === "/pipeline" ? redis.pipeline() : redis.multi();
-      for (const command of commands) batch.callBuffer(...toRedisArgs(command));
+      commands.forEach((command, i) => {
+        if (refused[i] === null) batch.callBuffer(...toRedisArgs(command));
+      });
       let results: [error: Error | null, result: unknown][] | null;
       try {
         results = await batch.exec();
@@ -90,7 +143,10 @@ export async function startUpstashBridge(options: UpstashBridgeOptions): Promise
         throw asBridgeError(error);
       }
       if (!results) throw new BridgeError(500, "ERR transaction aborted");
-      const replies: Reply[] = results.map(([error, result]) => {
+      const ran = results[Symbol.iterator]();
+      const replies: Reply[] = refused.map((refusal) => {
+        if (refusal !== null) return { error: refusal };
+        const [error, result] = ran.next().value ?? [new Error("missing reply"), null];
         if (!error) return { result: encode(result, base64) };
         if (isReplyError(error)) return { error: error.message };
         throw asBridgeError(error);
@@ -180,10 +236,48 @@ function parseCommand(value: unknown): Command {
     if (typeof arg === "string" || typeof arg === "number" || typeof arg === "boolean") args.push(arg);
     else throw new BridgeError(400, `ERR unsupported argument ${JSON.stringify(arg)} for '${name}'`);
   }
-  if (REFUSED_COMMANDS.has(name.toLowerCase())) {
-    throw new BridgeError(400, `ERR '${name}' is not supported over this REST bridge`);
+  const lower = name.toLowerCase();
+  if (!ALLOWED_COMMANDS.has(lower)) {
+    throw new BridgeError(400, `ERR '${name}' is not allowed over this REST bridge`);
+  }
+  if (lower === "script") {
+    const sub = String(args[0] ?? "").toLowerCase();
+    if (!SCRIPT_SUBCOMMANDS.has(sub)) throw new BridgeError(400, `ERR 'SCRIPT ${sub.toUpperCase()}' is not allowed over this REST bridge`);
   }
   return [name, ...args];
+}
+
+/** The Lua source a command brings (EVAL's first argument, SCRIPT LOAD's second), or null. */
+function scriptSource(command: Command): string | null {
+  const [name, ...args] = command;
+  const lower = name.toLowerCase();
+  if (lower === "eval") return String(args[0] ?? "");
+  if (lower === "script" && String(args[0] ?? "").toLowerCase() === "load") return String(args[1] ?? "");
+  return null;
+}
+
+/** Refuses a Lua script that could call a command outside the allow-list (see SCRIPT_COMMANDS). */
+export function checkLua(source: string): void {
+  // Comments and string contents cannot call anything; strip them so `-- redis.call('FLUSHALL')` is harmless and a
+  // command name can only come from the literal right after `redis.call(`.
+  const code = source.replace(/--\[(=*)\[[\s\S]*?\]\1\]/g, " ").replace(/--[^\n]*/g, " ");
+  const forbidden = LUA_FORBIDDEN.exec(code.replace(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g, "''"));
+  if (forbidden) throw new BridgeError(400, `ERR scripts over this REST bridge may not use '${forbidden[1]}'`);
+  const uses = code.match(/\bredis\b/g)?.length ?? 0;
+  let allowed = 0;
+  for (const match of code.matchAll(/\bredis\s*\.\s*(p?call)\s*\(\s*(['"])([A-Za-z_]+)\2/g)) {
+    const command = (match[3] ?? "").toLowerCase();
+    if (!SCRIPT_COMMANDS.has(command)) {
+      throw new BridgeError(400, `ERR scripts over this REST bridge may not call '${match[3]}'`);
+    }
+    allowed++;
+  }
+  for (const match of code.matchAll(/\bredis\s*\.\s*([A-Za-z_]+)\b(?!\s*\()|\bredis\s*\.\s*([A-Za-z_]+)\s*\(/g)) {
+    if (LUA_REDIS_HELPERS.has(match[1] ?? match[2] ?? "")) allowed++;
+  }
+  if (uses !== allowed) {
+    throw new BridgeError(400, "ERR scripts over this REST bridge must call redis.call/pcall with a literal command name");
+  }
 }
 
 function toRedisArgs(command: Command): [string, ...(string | number)[]] {

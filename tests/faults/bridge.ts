@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis as IORedis } from "ioredis";
 import { afterAll } from "vitest";
-import { startUpstashBridge } from "../../sandbox/upstash/server";
+import { startUpstashBridge } from "../../sandbox/upstash";
 
 export const redisUrl = process.env.REDIS_URL;
 

@@ -7,7 +7,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { startStripeSandbox, type StripeSandbox } from "../../sandbox/stripe/server";
+import { startStripeSandbox, type StripeSandbox } from "../../sandbox/stripe";
 import { } from "../support/stripe-harness";
 import { inBatches } from "./in-batches";
 

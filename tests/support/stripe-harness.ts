@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
 import { afterAll } from "vitest";
-import { startStripeSandbox, type StripeSandbox } from "../../sandbox/stripe/server";
+import { startStripeSandbox, type StripeSandbox } from "../../sandbox/stripe";
 
 export const WEBHOOK_SECRET = "whsec_stripe_harness_secret";
 export const DAY_MS = 24 * 60 * 60 * 1000;

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { budgetKey, createMemoryBudgetStore, createUpstashBudgetStore, type BudgetStore } from "@/server/usage";
-import { redisUrl, startBridgeFixture, type BridgeFixture } from "../upstash-bridge/bridge-fixture";
+import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
 /** Small seeded PRNG (mulberry32), so a failing run can be replayed from its seed. */
 function random(seed: number) {

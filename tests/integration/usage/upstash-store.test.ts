@@ -9,8 +9,8 @@ import {
   periodMarkerKey,
   reservationKey,
 } from "@/server/usage";
-import { startUpstashBridge } from "@/sandbox/upstash/server";
-import { redisUrl, startBridgeFixture, type BridgeFixture } from "../upstash-bridge/bridge-fixture";
+import { startUpstashBridge } from "@/sandbox/upstash";
+import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 import { describeBudgetStoreContract } from "./budget-store-contract";
 
 const prefix = `upstash-${randomUUID().slice(0, 8)}-`;

@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
-import { startUpstashBridge, type UpstashBridge } from "@/sandbox/upstash/server";
+import { startUpstashBridge, type UpstashBridge } from "../index";
 
 export const redisUrl = process.env.REDIS_URL;
 

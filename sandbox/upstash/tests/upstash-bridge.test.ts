@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Redis as UpstashRedis, errors } from "@upstash/redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startUpstashBridge } from "@/sandbox/upstash/server";
+import { startUpstashBridge } from "../index";
 import { redisUrl, startBridgeFixture, type BridgeFixture } from "./bridge-fixture";
 
 const prefix = `bridge-test:${randomUUID()}:`;
@@ -65,8 +65,7 @@ describe.runIf(redisUrl)("Upstash bridge with the default @upstash/redis client"
       status: 200,
       body: { result: ["2", "OK", "a", "1", "b", "two"] },
     });
-    await client.rpush(key("list"), "x", "y", "ü");
-    expect(await client.lrange(key("list"), 0, -1)).toEqual(["x", "y", "ü"]);
+    expect(await client.mget(key("hash"), key("counter"))).toEqual([null, 999_996]);
   });
 
   it("runs explicit pipelines, reporting a failed command without losing the others", async () => {
@@ -118,7 +117,8 @@ describe.runIf(redisUrl)("Upstash bridge with the default @upstash/redis client"
     );
     expect(await fixture.redis.get(key("tx"))).toBe("1");
 
-    const aborted = await post("/multi-exec", [["set", key("never"), "1"], ["nosuchcommand"]]);
+    // GET without its key is refused by Redis while queueing (wrong number of arguments).
+    const aborted = await post("/multi-exec", [["set", key("never"), "1"], ["get"]]);
     expect(aborted.status).toBe(400);
     expect(aborted.body.error).toMatch(/^EXECABORT/);
     expect(await fixture.redis.exists(key("never"))).toBe(0);
@@ -137,14 +137,14 @@ describe.runIf(redisUrl)("Upstash bridge with the default @upstash/redis client"
 
   it("turns Redis errors into UpstashError, and a failed single command into a 400", async () => {
     await fixture.redis.set(key("plain"), "x");
-    const error = await client.lpush(key("plain"), "y").then(
+    const error = await client.hget(key("plain"), "y").then(
       () => null,
       (caught: unknown) => caught,
     );
     expect(error).toBeInstanceOf(errors.UpstashError);
     expect(String(error)).toMatch(/WRONGTYPE/);
 
-    const single = await post("/", ["lpush", key("plain"), "y"]);
+    const single = await post("/", ["hset", key("plain"), "f", "y"]);
     expect(single).toEqual({
       status: 400,
       body: { error: "WRONGTYPE Operation against a key holding the wrong kind of value" },
@@ -186,6 +186,85 @@ describe.runIf(redisUrl)("Upstash bridge with the default @upstash/redis client"
     expect((await post("/pipeline", [])).status).toBe(400);
     expect((await post("/", ["subscribe", "channel"])).status).toBe(400);
     expect((await post("/nowhere", ["ping"])).status).toBe(404);
+  });
+});
+
+describe.runIf(redisUrl)("Upstash bridge command allow-list", () => {
+  beforeAll(async () => {
+    fixture = await startBridgeFixture([`${prefix}*`]);
+    client = fixture.client();
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it("refuses server and admin commands with 400 ERR before they reach Redis", async () => {
+    await fixture.redis.set(key("survivor"), "still here");
+    for (const command of [
+      ["config", "get", "dir"],
+      ["CONFIG", "SET", "dir", "/tmp"],
+      ["flushall"],
+      ["flushdb"],
+      ["keys", "*"],
+      ["debug", "sleep", "0"],
+      ["shutdown", "nosave"],
+      ["script", "flush"],
+      ["client", "list"],
+      ["acl", "list"],
+      ["select", "1"],
+      ["subscribe", "channel"],
+      ["eval_ro", "return 1", 0],
+      ["function", "flush"],
+    ]) {
+      const reply = await post("/", command);
+      expect({ command, reply }).toEqual({ command, reply: { status: 400, body: { error: expect.stringMatching(/^ERR .*not allowed/) } } });
+    }
+    // Inside a pipeline or a transaction, one refused command refuses the whole request.
+    expect((await post("/pipeline", [["get", key("survivor")], ["flushall"]])).status).toBe(400);
+    expect((await post("/multi-exec", [["get", key("survivor")], ["keys", "*"]])).status).toBe(400);
+    expect(await fixture.redis.get(key("survivor"))).toBe("still here");
+    expect(String(await client.get(key("survivor")))).toBe("still here");
+  });
+
+  it("runs the Lua the budget store sends, and refuses Lua that could call anything else", async () => {
+    expect(await post("/", ["eval", "return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, key("lua"), 2])).toEqual({ status: 200, body: { result: 2 } });
+    expect(
+      await post("/", ["eval", "if not redis.call('GET', KEYS[1]) then return redis.error_reply('ERR none') end -- redis.call('FLUSHALL')\nreturn 1", 1, key("lua")]),
+    ).toEqual({ status: 200, body: { result: 1 } });
+    await fixture.redis.set(key("survivor"), "still here");
+    for (const lua of [
+      "return redis.call('CONFIG', 'GET', 'dir')",
+      "return redis.pcall('FLUSHALL')",
+      'return redis.call("KEYS", "*")',
+      "return redis.call(ARGV[1])",
+      "local r = redis; return r.call('FLUSHALL')",
+      "local c = redis.call; return c('FLUSHALL')",
+      "return _G['red' .. 'is'].call('FLUSHALL')",
+      "return getfenv(1).redis.call('FLUSHALL')",
+      "return loadstring(\"return redis.call('FLUSHALL')\")()",
+      "return redis [ 'call' ] ('FLUSHALL')",
+    ]) {
+      const evaluated = await post("/", ["eval", lua, 0]);
+      expect({ lua, evaluated }).toEqual({ lua, evaluated: { status: 400, body: { error: expect.stringMatching(/^ERR scripts over this REST bridge/) } } });
+      expect((await post("/", ["script", "load", lua])).status).toBe(400);
+    }
+    expect(await fixture.redis.get(key("survivor"))).toBe("still here");
+  });
+
+  it("answers NOSCRIPT to EVALSHA of a script it has not checked, even when Redis holds it", async () => {
+    const unsafe = `return redis.call('DBSIZE') -- ${randomUUID()}`;
+    const sha = String(await fixture.redis.script("LOAD", unsafe));
+    expect(await post("/", ["evalsha", sha, 0])).toEqual({ status: 400, body: { error: "NOSCRIPT No matching script. Please use EVAL." } });
+    expect(await post("/pipeline", [["evalsha", sha, 0], ["ping"]])).toEqual({
+      status: 200,
+      body: [{ error: "NOSCRIPT No matching script. Please use EVAL." }, { result: "PONG" }],
+    });
+    // A checked script, once loaded through the bridge, runs by its hash.
+    const safe = `return redis.call('GET', KEYS[1]) -- ${randomUUID()}`;
+    const loaded = await post("/", ["script", "load", safe]);
+    expect(loaded.status).toBe(200);
+    await fixture.redis.set(key("by-sha"), "v");
+    expect(await post("/", ["evalsha", loaded.body.result, 1, key("by-sha")])).toEqual({ status: 200, body: { result: "v" } });
   });
 });
 

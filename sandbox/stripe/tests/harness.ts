@@ -3,7 +3,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Stripe from "stripe";
-import { startStripeSandbox, type StripeSandbox, type StripeSandboxOptions } from "../../../sandbox/stripe/server";
+import { startStripeSandbox, type StripeSandbox, type StripeSandboxOptions } from "../index";
 
 export const WEBHOOK_SECRET = "whsec_sandbox_test_secret";
 
