@@ -75,6 +75,24 @@ function isTestKey(header: string | undefined): boolean {
   return false;
 }
 
+/**
+ * A browser request another site made: its `Origin` is not this sandbox's own (the Host it was sent to), or
+ * `Sec-Fetch-Site` says cross-site/same-site. Requests without either header (tests, curl, the Stripe client) and the
+ * hosted pages' own forms (same origin) pass. Used for every state-changing request outside /v1 (which needs a key).
+ */
+export function isCrossOrigin(req: http.IncomingMessage): boolean {
+  const site = req.headers["sec-fetch-site"];
+  if (typeof site === "string" && site !== "same-origin" && site !== "none") return true;
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    const parsed = new URL(origin);
+    return parsed.protocol !== "http:" || parsed.host !== req.headers.host;
+  } catch {
+    return true; // "null" (sandboxed frames, some redirects) or garbage
+  }
+}
+
 function loadState(file: string | null): SandboxState {
   if (!file || !fs.existsSync(file)) return emptyState();
   try {
@@ -155,6 +173,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     res.writeHead(status, { "content-type": "application/json", "stripe-version": API_VERSION, ...headers });
     res.end(text);
   };
+
+  const forbidCrossOrigin = (res: http.ServerResponse) =>
+    json(res, 403, {
+      error: { type: "invalid_request_error", code: null, message: "The Stripe sandbox refuses cross-origin requests to its pages and control routes.", param: null },
+    });
 
   const apiRequestCounts = new Map<string, number>();
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string, ctx: RequestContext) => {
@@ -261,6 +284,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     readBody(req)
       .then(async (raw) => {
         if (url.pathname.startsWith("/v1/")) return handleApi(req, res, url, raw, ctx);
+        if (req.method !== "GET" && req.method !== "HEAD" && isCrossOrigin(req)) return forbidCrossOrigin(res);
         if (url.pathname.startsWith("/_sandbox/")) return await handleControl(req, res, url, raw, ctx);
         const params = parseBody(raw, req.headers["content-type"]);
         const page = pages(req.method ?? "GET", url, params, ctx);
