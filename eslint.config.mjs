@@ -33,7 +33,13 @@ export default defineConfig([
     [noSandbox, noApp, pattern(["@/server/*", "@/db", "@/db/*"], "lib/ is a leaf; only the tRPC router's type may come from server/.")],
     true,
   ),
-  layer(["sandbox/**"], [pattern(["@/*", "**/app/*", "**/server/*", "**/db/*", "**/lib/*"], "Sandboxes are standalone programs.")]),
+  // Sandboxes are standalone programs; the one app module they share is lib/local-services (ports, sandbox keys).
+  layer(["sandbox/**"], [pattern(["@/*", "**/app/*", "**/server/*", "**/db/*", "**/lib/*", "!**/lib/local-services"], "Sandboxes are standalone programs.")]),
+  // Outside a sandbox, only its public entry (sandbox/stripe, sandbox/upstash) and its test fixtures may be imported.
+  layer(
+    ["scripts/**", "tests/**", "bench/**"],
+    [{ regex: "^(@/|(\\.\\./)+)sandbox/(stripe|upstash)/(?!tests/)", message: "Import a sandbox through its public entry (sandbox/stripe, sandbox/upstash)." }],
+  ),
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -1,0 +1,141 @@
+// Customer portal configurations (features validated key by key) and portal sessions.
+import type Stripe from "stripe";
+import { invalidRequest, missingParameter, resourceMissing } from "../errors";
+import type { Params } from "../form";
+import { defaultPortalFeatures, portalConfigurationObject, portalSessionObject } from "../objects";
+import { allowOnly, bool, mergeMetadata, obj, objects, requireStr, str, strings } from "../params";
+import { clone, newId, realNow } from "../state";
+import { LIST_PARAMS, listOf, nullableStr, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
+
+export function billingPortalRoutes({ engine, route }: RouteContext): void {
+  const s = () => engine.state;
+  // Billing portal
+  const readFeatures = (params: Params, base: Stripe.BillingPortal.Configuration.Features): Stripe.BillingPortal.Configuration.Features => {
+    const features = obj(params, "features");
+    if (!features) return base;
+    checkNested(features, "features", ["customer_update", "invoice_history", "payment_method_update", "subscription_cancel", "subscription_update", "subscription_pause"]);
+    const next = clone(base);
+    const customerUpdate = obj(features, "customer_update");
+    if (customerUpdate) {
+      next.customer_update.enabled = bool(customerUpdate, "enabled") ?? next.customer_update.enabled;
+      next.customer_update.allowed_updates = strings(customerUpdate, "allowed_updates") ?? next.customer_update.allowed_updates;
+    }
+    const invoiceHistory = obj(features, "invoice_history");
+    if (invoiceHistory) next.invoice_history.enabled = bool(invoiceHistory, "enabled") ?? next.invoice_history.enabled;
+    const pmUpdate = obj(features, "payment_method_update");
+    if (pmUpdate) next.payment_method_update.enabled = bool(pmUpdate, "enabled") ?? next.payment_method_update.enabled;
+    const cancel = obj(features, "subscription_cancel");
+    if (cancel) {
+      checkNested(cancel, "features[subscription_cancel]", ["enabled", "mode", "proration_behavior", "cancellation_reason"]);
+      next.subscription_cancel.enabled = bool(cancel, "enabled") ?? next.subscription_cancel.enabled;
+      next.subscription_cancel.mode = str(cancel, "mode") ?? next.subscription_cancel.mode;
+      next.subscription_cancel.proration_behavior = str(cancel, "proration_behavior") ?? next.subscription_cancel.proration_behavior;
+    }
+    const update = obj(features, "subscription_update");
+    if (update) {
+      checkNested(update, "features[subscription_update]", ["enabled", "default_allowed_updates", "proration_behavior", "products", "billing_cycle_anchor", "schedule_at_period_end", "trial_update_behavior"]);
+      next.subscription_update.enabled = bool(update, "enabled") ?? next.subscription_update.enabled;
+      const allowed = update.default_allowed_updates === "" ? [] : strings(update, "default_allowed_updates");
+      if (allowed) next.subscription_update.default_allowed_updates = allowed;
+      next.subscription_update.proration_behavior = str(update, "proration_behavior") ?? next.subscription_update.proration_behavior;
+      const products = update.products === "" ? [] : objects(update, "products");
+      if (products) {
+        next.subscription_update.products = products.map((p, i) => {
+          const product = requireStr(p, "product", `features[subscription_update][products][${i}][product]`);
+          if (!s().products[product]) throw resourceMissing("product", product, `features[subscription_update][products][${i}][product]`);
+          const prices = strings(p, "prices") ?? [];
+          for (const price of prices) engine.requirePrice(price, `features[subscription_update][products][${i}][prices]`);
+          return { product, prices, adjustable_quantity: { enabled: false, maximum: null, minimum: 1 } };
+        });
+      }
+    }
+    return next;
+  };
+  const businessProfile = (params: Params) => {
+    const profile = obj(params, "business_profile");
+    checkNested(profile, "business_profile", ["headline", "privacy_policy_url", "terms_of_service_url"]);
+    return profile;
+  };
+  route("POST", "/v1/billing_portal/configurations", ({ params }) => {
+    allowOnly(params, ["features", "business_profile", "default_return_url", "login_page", "metadata", "name"]);
+    if (!obj(params, "features")) throw missingParameter("features");
+    const profile = businessProfile(params);
+    const config = portalConfigurationObject({
+      headline: (profile && str(profile, "headline")) || null,
+      privacyPolicyUrl: (profile && str(profile, "privacy_policy_url")) || null,
+      termsOfServiceUrl: (profile && str(profile, "terms_of_service_url")) || null,
+      defaultReturnUrl: str(params, "default_return_url") || null,
+      features: readFeatures(params, defaultPortalFeatures()),
+      // Like a test-mode account, the first configuration becomes the default one.
+      isDefault: !Object.values(s().portalConfigurations).some((c) => c.is_default),
+      name: str(params, "name") || null,
+      metadata: stringRecord(params, "metadata"),
+      now: realNow(),
+    });
+    s().portalConfigurations[config.id] = config;
+    return config;
+  });
+  route("GET", "/v1/billing_portal/configurations/:id", (_req, id) =>
+    s().portalConfigurations[id] ?? throwMissing("billing_portal.configuration", id),
+  );
+  route("POST", "/v1/billing_portal/configurations/:id", ({ params }, id) => {
+    allowOnly(params, ["features", "business_profile", "default_return_url", "login_page", "metadata", "name", "active"]);
+    const config = s().portalConfigurations[id] ?? throwMissing("billing_portal.configuration", id);
+    const profile = businessProfile(params);
+    if (profile) {
+      const headline = nullableStr(profile, "headline");
+      if (headline !== undefined) config.business_profile.headline = headline;
+    }
+    config.features = readFeatures(params, config.features);
+    const active = bool(params, "active");
+    if (active !== undefined) config.active = active;
+    const returnUrl = nullableStr(params, "default_return_url");
+    if (returnUrl !== undefined) config.default_return_url = returnUrl;
+    const name = nullableStr(params, "name");
+    if (name !== undefined) config.name = name;
+    config.metadata = mergeMetadata(config.metadata ?? {}, params);
+    config.updated = realNow();
+    return config;
+  });
+  route("GET", "/v1/billing_portal/configurations", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "active", "is_default"]);
+    const active = bool(params, "active");
+    const isDefault = bool(params, "is_default");
+    return listOf(
+      Object.values(s().portalConfigurations).filter(
+        (c) => (active === undefined || c.active === active) && (isDefault === undefined || c.is_default === isDefault),
+      ),
+      params,
+      "/v1/billing_portal/configurations",
+    );
+  });
+  route("POST", "/v1/billing_portal/sessions", ({ params, ctx }) => {
+    allowOnly(params, ["customer", "return_url", "configuration", "locale", "flow_data", "on_behalf_of"]);
+    const customer = engine.requireCustomer(requireStr(params, "customer"), "customer");
+    const configurationId = str(params, "configuration");
+    let config: Stripe.BillingPortal.Configuration | undefined;
+    if (configurationId) {
+      config = s().portalConfigurations[configurationId];
+      if (!config) throw resourceMissing("billing_portal.configuration", configurationId, "configuration");
+    } else {
+      config = Object.values(s().portalConfigurations).find((c) => c.is_default && c.active);
+      if (!config) {
+        throw invalidRequest(
+          "No configuration provided and your test mode default configuration has not been created. Provide a configuration or create your default by saving your customer portal settings in test mode at https://dashboard.stripe.com/test/settings/billing/portal.",
+        );
+      }
+    }
+    const id = newId("bps", 24);
+    const session = portalSessionObject({
+      id,
+      configuration: config.id,
+      customer: customer.id,
+      returnUrl: str(params, "return_url") ?? config.default_return_url,
+      url: `${ctx.baseUrl}/portal/${id}`,
+      locale: str(params, "locale") ?? null,
+      now: engine.nowForCustomer(customer.id),
+    });
+    s().portalSessions[id] = session;
+    return session;
+  });
+}

@@ -1,0 +1,146 @@
+// Checkout Sessions in `subscription` mode: create (validated as Stripe does), retrieve, line items, expire, list.
+import type Stripe from "stripe";
+import type { Engine } from "../engine";
+import { invalidParameter, invalidRequest, missingParameter } from "../errors";
+import { allowOnly, bool, int, obj, objects, requireStr, str } from "../params";
+import { randomToken } from "../state";
+import { LIST_PARAMS, type ListObject, listOf, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
+
+/** A session's line items, built from what it was created with (Stripe computes them on request, too). */
+export function checkoutLineItems(engine: Engine, sessionId: string): ListObject<Stripe.LineItem> {
+  const setup = engine.state.checkoutSetup[sessionId];
+  const data = (setup?.lines ?? []).flatMap((line): Stripe.LineItem[] => {
+    const price = engine.state.prices[line.price];
+    if (!price) return [];
+    const amount = (price.unit_amount ?? 0) * line.quantity;
+    return [
+      {
+        id: `li_${randomToken(24)}`,
+        object: "item",
+        adjustable_quantity: null,
+        amount_discount: 0,
+        amount_subtotal: amount,
+        amount_tax: 0,
+        amount_total: amount,
+        currency: price.currency,
+        description: engine.productName(price),
+        metadata: {},
+        price,
+        quantity: line.quantity,
+      } satisfies Stripe.LineItem,
+    ];
+  });
+  return { object: "list", data, has_more: false, url: `/v1/checkout/sessions/${sessionId}/line_items` };
+}
+
+export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
+  const s = () => engine.state;
+  // Checkout Sessions
+  route("POST", "/v1/checkout/sessions", ({ params, ctx }) => {
+    allowOnly(params, [
+      "mode",
+      "line_items",
+      "success_url",
+      "cancel_url",
+      "customer",
+      "customer_email",
+      "customer_update",
+      "billing_address_collection",
+      "client_reference_id",
+      "subscription_data",
+      "metadata",
+      "allow_promotion_codes",
+      "locale",
+      "ui_mode",
+      "expires_at",
+      "payment_method_collection",
+    ]);
+    const mode = requireStr(params, "mode");
+    if (mode !== "subscription") throw invalidParameter("mode", "The Stripe sandbox supports Checkout in `subscription` mode only.");
+    const uiMode = str(params, "ui_mode");
+    if (uiMode !== undefined && uiMode !== "hosted_page") throw invalidParameter("ui_mode", "The Stripe sandbox hosts Checkout pages only (`ui_mode=hosted_page`).");
+    const lineItems = objects(params, "line_items");
+    if (!lineItems || lineItems.length === 0) throw missingParameter("line_items");
+    const lines = lineItems.map((item, i) => {
+      checkNested(item, `line_items[${i}]`, ["price", "quantity"]);
+      const price = engine.requirePrice(requireStr(item, "price", `line_items[${i}][price]`), `line_items[${i}][price]`);
+      if (!price.recurring) throw invalidParameter(`line_items[${i}][price]`, "You must specify at least one recurring price in `subscription` mode.");
+      if (!price.active) throw invalidParameter(`line_items[${i}][price]`, "The price specified is inactive.");
+      return { price: price.id, quantity: int(item, "quantity", `line_items[${i}][quantity]`) ?? 1 };
+    });
+    const customerId = str(params, "customer");
+    const customerEmail = str(params, "customer_email");
+    if (customerId && customerEmail) throw invalidRequest("You may only specify one of these parameters: customer, customer_email.", "customer_email");
+    const customer = customerId ? engine.requireCustomer(customerId, "customer") : null;
+    const customerUpdate = obj(params, "customer_update");
+    if (customerUpdate && !customer) throw invalidRequest("customer_update can only be used with customer.", "customer_update");
+    checkNested(customerUpdate, "customer_update", ["address", "name", "shipping"]);
+    const billing = str(params, "billing_address_collection");
+    if (billing !== undefined && billing !== "auto" && billing !== "required") {
+      throw invalidParameter("billing_address_collection", "Invalid billing_address_collection: must be one of auto or required");
+    }
+    const subscriptionData = obj(params, "subscription_data");
+    checkNested(subscriptionData, "subscription_data", ["metadata", "description"]);
+    const first = engine.requirePrice(lines[0]?.price ?? "");
+    const amount = lines.reduce((sum, line) => sum + (s().prices[line.price]?.unit_amount ?? 0) * line.quantity, 0);
+    const session = engine.createCheckoutSession(
+      {
+        customer: customer?.id ?? null,
+        customerEmail: customer ? customer.email : (customerEmail ?? null),
+        clientReferenceId: str(params, "client_reference_id") ?? null,
+        billingAddressCollection: billing ?? null,
+        allowPromotionCodes: bool(params, "allow_promotion_codes") ?? null,
+        amount,
+        currency: first.currency,
+        metadata: stringRecord(params, "metadata"),
+        successUrl: str(params, "success_url") ?? null,
+        cancelUrl: str(params, "cancel_url") ?? null,
+        locale: str(params, "locale") ?? null,
+      },
+      {
+        lines,
+        subscriptionMetadata: subscriptionData ? stringRecord(subscriptionData, "metadata") : {},
+        subscriptionDescription: (subscriptionData && str(subscriptionData, "description")) ?? null,
+        customerUpdate: {
+          name: (customerUpdate && str(customerUpdate, "name")) ?? null,
+          address: (customerUpdate && str(customerUpdate, "address")) ?? null,
+        },
+      },
+      ctx,
+    );
+    // Stripe leaves `customer_email` null when a customer is given; the page still shows the customer's email.
+    if (customer) session.customer_email = null;
+    const expiresAt = int(params, "expires_at");
+    if (expiresAt !== undefined) session.expires_at = expiresAt;
+    return session;
+  });
+  route("GET", "/v1/checkout/sessions/:id", (_req, id) => {
+    const session = s().checkoutSessions[id] ?? throwMissing("checkout.session", id);
+    engine.expireIfDue(session);
+    return session;
+  });
+  route("GET", "/v1/checkout/sessions/:id/line_items", ({ params }, id) => {
+    allowOnly(params, LIST_PARAMS);
+    if (!s().checkoutSessions[id]) throwMissing("checkout.session", id);
+    return checkoutLineItems(engine, id);
+  });
+  route("POST", "/v1/checkout/sessions/:id/expire", ({ ctx }, id) =>
+    engine.expireSession(s().checkoutSessions[id] ?? throwMissing("checkout.session", id), ctx),
+  );
+  route("GET", "/v1/checkout/sessions", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "customer", "subscription", "status", "payment_intent", "customer_details"]);
+    const customer = str(params, "customer");
+    const subscription = str(params, "subscription");
+    const status = str(params, "status");
+    return listOf(
+      Object.values(s().checkoutSessions).filter(
+        (cs) =>
+          (!customer || cs.customer === customer) &&
+          (!subscription || cs.subscription === subscription) &&
+          (!status || cs.status === status),
+      ),
+      params,
+      "/v1/checkout/sessions",
+    );
+  });
+}
