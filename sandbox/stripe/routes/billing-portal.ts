@@ -4,16 +4,63 @@ import { invalidRequest, missingParameter, resourceMissing } from "../errors";
 import type { Params } from "../form";
 import { defaultPortalFeatures, portalConfigurationObject, portalSessionObject } from "../objects";
 import { allowOnly, bool, mergeMetadata, obj, objects, requireStr, str, strings } from "../params";
+import { arrayOf, boolean, emptyable, integer, object, oneOf, string, validate, type Spec } from "../schema";
 import { clone, newId, realNow } from "../state";
-import { LIST_PARAMS, listOf, nullableStr, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
+import { LIST_PARAMS, listOf, nullableStr, stringRecord, throwMissing, type RouteContext } from "./router";
+
+const PRORATION = oneOf("always_invoice", "create_prorations", "none");
+
+/** `features[...]` as the pinned API takes it (BillingPortal.ConfigurationCreateParams.Features); `enabled` is required on create. */
+function featuresSpec(creating: boolean): Spec {
+  const enabled = creating ? ["enabled"] : [];
+  return object({
+    customer_update: object({ allowed_updates: emptyable(arrayOf(oneOf("address", "email", "name", "phone", "shipping", "tax_id"))), enabled: boolean }, enabled),
+    invoice_history: object({ enabled: boolean }, ["enabled"]),
+    payment_method_update: object({ enabled: boolean, payment_method_configuration: emptyable(string) }, ["enabled"]),
+    subscription_cancel: object(
+      {
+        cancellation_reason: object(
+          {
+            enabled: boolean,
+            feedback_options: emptyable(arrayOf(string)),
+            options: emptyable(arrayOf(oneOf("customer_service", "low_quality", "missing_features", "other", "switched_service", "too_complex", "too_expensive", "unused"))),
+          },
+          creating ? ["enabled", "options"] : ["enabled"],
+        ),
+        enabled: boolean,
+        mode: oneOf("at_period_end", "immediately"),
+        proration_behavior: PRORATION,
+      },
+      enabled,
+    ),
+    subscription_pause: object({
+      duration: object({ interval_options: emptyable(arrayOf(object({ interval: oneOf("day", "month", "week", "year"), interval_count: integer }, ["interval"]))), type: oneOf("indefinite", "interval_options") }, ["type"]),
+      enabled: boolean,
+    }),
+    subscription_update: object(
+      {
+        billing_cycle_anchor: oneOf("now", "unchanged"),
+        default_allowed_updates: emptyable(arrayOf(oneOf("price", "promotion_code", "quantity"))),
+        enabled: boolean,
+        products: emptyable(arrayOf(object({ adjustable_quantity: object({ enabled: boolean, maximum: integer, minimum: integer }, ["enabled"]), prices: arrayOf(string), product: string }, ["prices", "product"]))),
+        proration_behavior: PRORATION,
+        schedule_at_period_end: object({ conditions: arrayOf(object({ type: oneOf("decreasing_item_amount", "shortening_interval") }, ["type"])) }),
+        trial_update_behavior: oneOf("continue_trial", "end_trial"),
+      },
+      enabled,
+    ),
+  });
+}
+
+const BUSINESS_PROFILE: Spec = object({ headline: emptyable(string), privacy_policy_url: string, terms_of_service_url: string });
 
 export function billingPortalRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
   // Billing portal
-  const readFeatures = (params: Params, base: Stripe.BillingPortal.Configuration.Features): Stripe.BillingPortal.Configuration.Features => {
+  const readFeatures = (params: Params, base: Stripe.BillingPortal.Configuration.Features, creating: boolean): Stripe.BillingPortal.Configuration.Features => {
     const features = obj(params, "features");
     if (!features) return base;
-    checkNested(features, "features", ["customer_update", "invoice_history", "payment_method_update", "subscription_cancel", "subscription_update", "subscription_pause"]);
+    validate(features, featuresSpec(creating), "features");
     const next = clone(base);
     const customerUpdate = obj(features, "customer_update");
     if (customerUpdate) {
@@ -26,14 +73,12 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
     if (pmUpdate) next.payment_method_update.enabled = bool(pmUpdate, "enabled") ?? next.payment_method_update.enabled;
     const cancel = obj(features, "subscription_cancel");
     if (cancel) {
-      checkNested(cancel, "features[subscription_cancel]", ["enabled", "mode", "proration_behavior", "cancellation_reason"]);
       next.subscription_cancel.enabled = bool(cancel, "enabled") ?? next.subscription_cancel.enabled;
       next.subscription_cancel.mode = str(cancel, "mode") ?? next.subscription_cancel.mode;
       next.subscription_cancel.proration_behavior = str(cancel, "proration_behavior") ?? next.subscription_cancel.proration_behavior;
     }
     const update = obj(features, "subscription_update");
     if (update) {
-      checkNested(update, "features[subscription_update]", ["enabled", "default_allowed_updates", "proration_behavior", "products", "billing_cycle_anchor", "schedule_at_period_end", "trial_update_behavior"]);
       next.subscription_update.enabled = bool(update, "enabled") ?? next.subscription_update.enabled;
       const allowed = update.default_allowed_updates === "" ? [] : strings(update, "default_allowed_updates");
       if (allowed) next.subscription_update.default_allowed_updates = allowed;
@@ -53,7 +98,7 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
   };
   const businessProfile = (params: Params) => {
     const profile = obj(params, "business_profile");
-    checkNested(profile, "business_profile", ["headline", "privacy_policy_url", "terms_of_service_url"]);
+    if (profile) validate(profile, BUSINESS_PROFILE, "business_profile");
     return profile;
   };
   route("POST", "/v1/billing_portal/configurations", ({ params }) => {
@@ -65,7 +110,7 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
       privacyPolicyUrl: (profile && str(profile, "privacy_policy_url")) || null,
       termsOfServiceUrl: (profile && str(profile, "terms_of_service_url")) || null,
       defaultReturnUrl: str(params, "default_return_url") || null,
-      features: readFeatures(params, defaultPortalFeatures()),
+      features: readFeatures(params, defaultPortalFeatures(), true),
       // Like a test-mode account, the first configuration becomes the default one.
       isDefault: !Object.values(s().portalConfigurations).some((c) => c.is_default),
       name: str(params, "name") || null,
@@ -86,7 +131,7 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
       const headline = nullableStr(profile, "headline");
       if (headline !== undefined) config.business_profile.headline = headline;
     }
-    config.features = readFeatures(params, config.features);
+    config.features = readFeatures(params, config.features, false);
     const active = bool(params, "active");
     if (active !== undefined) config.active = active;
     const returnUrl = nullableStr(params, "default_return_url");

@@ -4,6 +4,7 @@ import type { Engine } from "../engine";
 import { invalidParameter, invalidRequest, missingParameter } from "../errors";
 import { allowOnly, bool, int, obj, objects, requireStr, str } from "../params";
 import { randomToken } from "../state";
+import { arrayOf, boolean, integer, metadata, object, oneOf, string, validateFields, type Spec } from "../schema";
 import { LIST_PARAMS, type ListObject, listOf, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
 
 /** A session's line items, built from what it was created with (Stripe computes them on request, too). */
@@ -33,28 +34,35 @@ export function checkoutLineItems(engine: Engine, sessionId: string): ListObject
   return { object: "list", data, has_more: false, url: `/v1/checkout/sessions/${sessionId}/line_items` };
 }
 
+const AUTO_OR_NEVER = oneOf("auto", "never");
+const LOCALES = "auto bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hi-IN hr hu id it ja ko lt lv ms mt nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW".split(" ");
+
+/** The create params the sandbox takes, with Stripe's enums (Checkout.SessionCreateParams in the pinned types). */
+const CREATE_PARAMS: Record<string, Spec> = {
+  mode: oneOf("payment", "setup", "subscription"),
+  line_items: arrayOf(object({ price: string, quantity: integer })),
+  success_url: string,
+  cancel_url: string,
+  customer: string,
+  customer_email: string,
+  customer_update: object({ address: AUTO_OR_NEVER, name: AUTO_OR_NEVER, shipping: AUTO_OR_NEVER }),
+  billing_address_collection: oneOf("auto", "required"),
+  client_reference_id: string,
+  subscription_data: object({ metadata, description: string }),
+  metadata,
+  allow_promotion_codes: boolean,
+  locale: oneOf(...LOCALES),
+  ui_mode: oneOf("elements", "embedded_page", "form", "hosted_page"),
+  expires_at: integer,
+  payment_method_collection: oneOf("always", "if_required"),
+  expand: arrayOf(string),
+};
+
 export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
   // Checkout Sessions
   route("POST", "/v1/checkout/sessions", ({ params, ctx }) => {
-    allowOnly(params, [
-      "mode",
-      "line_items",
-      "success_url",
-      "cancel_url",
-      "customer",
-      "customer_email",
-      "customer_update",
-      "billing_address_collection",
-      "client_reference_id",
-      "subscription_data",
-      "metadata",
-      "allow_promotion_codes",
-      "locale",
-      "ui_mode",
-      "expires_at",
-      "payment_method_collection",
-    ]);
+    validateFields(params, CREATE_PARAMS);
     const mode = requireStr(params, "mode");
     if (mode !== "subscription") throw invalidParameter("mode", "The Stripe sandbox supports Checkout in `subscription` mode only.");
     const uiMode = str(params, "ui_mode");
@@ -74,13 +82,11 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
     const customer = customerId ? engine.requireCustomer(customerId, "customer") : null;
     const customerUpdate = obj(params, "customer_update");
     if (customerUpdate && !customer) throw invalidRequest("customer_update can only be used with customer.", "customer_update");
-    checkNested(customerUpdate, "customer_update", ["address", "name", "shipping"]);
     const billing = str(params, "billing_address_collection");
     if (billing !== undefined && billing !== "auto" && billing !== "required") {
       throw invalidParameter("billing_address_collection", "Invalid billing_address_collection: must be one of auto or required");
     }
     const subscriptionData = obj(params, "subscription_data");
-    checkNested(subscriptionData, "subscription_data", ["metadata", "description"]);
     const first = engine.requirePrice(lines[0]?.price ?? "");
     const amount = lines.reduce((sum, line) => sum + (s().prices[line.price]?.unit_amount ?? 0) * line.quantity, 0);
     const session = engine.createCheckoutSession(
