@@ -212,7 +212,8 @@ export class Engine {
       if (customer.test_clock === clock.id) this.deleteCustomer(customer, ctx, true);
     }
     delete this.state.testClocks[clock.id];
-    this.emit("test_helpers.test_clock.deleted", { ...clock, deleted: true }, ctx, clock.frozen_time);
+    // The event carries the clock as it was (Stripe.TestClock has no `deleted`); only the DELETE response says deleted.
+    this.emit("test_helpers.test_clock.deleted", clock, ctx, clock.frozen_time);
   }
 
   // ---- customers and payment methods -----------------------------------------------------------------------

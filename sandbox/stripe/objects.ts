@@ -592,10 +592,9 @@ export function invoiceObject(input: {
     total_taxes: [],
     webhooks_delivered_at: null,
   } satisfies Stripe.Invoice;
-  // Stripe's own fixture still carries a top-level `subscription: null` although the typed object dropped it; keep the
-  // wire shape identical so code written against real payloads sees the same keys.
-  const wire = { ...invoice, subscription: null };
-  return wire;
+  // No top-level `subscription`: the pinned API moved it to `parent.subscription_details.subscription` (Stripe's older
+  // fixture still shows `subscription: null`; the contract test follows the types).
+  return invoice;
 }
 
 export function checkoutSessionObject(input: {
