@@ -50,7 +50,8 @@ export interface ListObject<T> {
 export function listOf<T extends { id: string }>(items: T[], params: Params, url: string): ListObject<T> {
   const limit = int(params, "limit") ?? 10;
   if (limit < 1 || limit > 100) throw invalidParameter("limit", "Invalid limit: must be between 1 and 100");
-  const newestFirst = [...items].reverse();
+  const inRange = createdFilter(params);
+  const newestFirst = [...items].reverse().filter((item) => inRange((item as { created?: unknown }).created));
   let start = 0;
   let end = newestFirst.length;
   const after = str(params, "starting_after");
@@ -71,6 +72,29 @@ export function listOf<T extends { id: string }>(items: T[], params: Params, url
 }
 
 export const LIST_PARAMS = ["limit", "starting_after", "ending_before", "created"];
+
+/** `created=<unix>` or `created[gt|gte|lt|lte]=<unix>`, as Stripe's list endpoints take it. */
+function createdFilter(params: Params): (created: unknown) => boolean {
+  const value = params.created;
+  if (value === undefined || value === "") return () => true;
+  if (typeof value === "string") {
+    const exact = int(params, "created");
+    return (created) => created === exact;
+  }
+  if (typeof value !== "object" || Array.isArray(value)) throw invalidParameter("created", "Invalid created: must be an integer or a hash of gt, gte, lt, lte");
+  const bounds: Array<[string, (a: number, b: number) => boolean]> = [
+    ["gt", (a, b) => a > b],
+    ["gte", (a, b) => a >= b],
+    ["lt", (a, b) => a < b],
+    ["lte", (a, b) => a <= b],
+  ];
+  for (const key of Object.keys(value)) if (!bounds.some(([name]) => name === key)) throw unknownParameter(`created[${key}]`);
+  const checks = bounds.flatMap(([name, compare]) => {
+    const bound = int(value, name, `created[${name}]`);
+    return bound === undefined ? [] : [(created: number) => compare(created, bound)];
+  });
+  return (created) => typeof created === "number" && checks.every((check) => check(created));
+}
 
 // ---- params shared by several routes ---------------------------------------------------------------------------
 
