@@ -85,6 +85,11 @@ export function validateFields(params: Params, fields: Record<string, Spec>, req
   for (const key of required) if (params[key] === undefined) throw missingParameter(at(key));
 }
 
+/** Validates each of `specs` that is present in `params` (their other keys are left to `allowOnly`). */
+export function checkEach(params: Params, specs: Record<string, Spec>): void {
+  for (const [key, spec] of Object.entries(specs)) check(params, key, spec);
+}
+
 /** Validates one optional nested param of `params` against `spec`, when present. */
 export function check(params: Params, key: string, spec: Spec): void {
   const value = params[key];

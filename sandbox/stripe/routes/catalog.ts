@@ -5,8 +5,19 @@ import { invalidParameter, invalidRequest, missingParameter, resourceMissing } f
 import type { Params } from "../form";
 import { priceObject, productObject } from "../objects";
 import { allowOnly, bool, int, mergeMetadata, obj, requireStr, str, strings } from "../params";
+import { checkEach, emptyable, integer, object, oneOf, string } from "../schema";
 import { realNow } from "../state";
 import { LIST_PARAMS, listOf, nullableStr, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
+
+const TAX_BEHAVIOR = oneOf("exclusive", "inclusive", "unspecified");
+/** Enums and nested shapes of the price params the sandbox reads (Stripe.PriceCreateParams). */
+const PRICE_PARAMS = {
+  recurring: object({ interval: oneOf("day", "month", "week", "year"), interval_count: integer, usage_type: oneOf("licensed", "metered"), trial_period_days: integer }, ["interval"]),
+  tax_behavior: TAX_BEHAVIOR,
+  billing_scheme: oneOf("per_unit", "tiered"),
+  unit_amount: integer,
+  lookup_key: emptyable(string),
+};
 
 export function catalogRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
@@ -80,6 +91,7 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
   };
   const createPrice = (params: Params): Stripe.Price => {
     allowOnly(params, ["product", "product_data", "currency", "unit_amount", "unit_amount_decimal", "recurring", "lookup_key", "transfer_lookup_key", "nickname", "active", "metadata", "tax_behavior", "billing_scheme"]);
+    checkEach(params, PRICE_PARAMS);
     const currency = requireStr(params, "currency").toLowerCase();
     const unitAmount = int(params, "unit_amount") ?? (str(params, "unit_amount_decimal") ? Math.round(Number(str(params, "unit_amount_decimal"))) : undefined);
     if (unitAmount === undefined) throw missingParameter("unit_amount");
@@ -119,6 +131,7 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
   route("GET", "/v1/prices/:id", (_req, id) => s().prices[id] ?? throwMissing("price", id));
   route("POST", "/v1/prices/:id", ({ params }, id) => {
     allowOnly(params, ["active", "lookup_key", "transfer_lookup_key", "metadata", "nickname", "tax_behavior"]);
+    checkEach(params, { tax_behavior: TAX_BEHAVIOR });
     const price = s().prices[id] ?? throwMissing("price", id);
     const active = bool(params, "active");
     if (active !== undefined) price.active = active;
@@ -134,6 +147,7 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
   });
   route("GET", "/v1/prices", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "active", "lookup_keys", "product", "type", "currency", "recurring"]);
+    checkEach(params, { type: oneOf("one_time", "recurring") });
     const active = bool(params, "active");
     const lookupKeys = strings(params, "lookup_keys");
     const product = str(params, "product");

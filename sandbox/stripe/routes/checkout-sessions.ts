@@ -4,7 +4,7 @@ import type { Engine } from "../engine";
 import { invalidParameter, invalidRequest, missingParameter } from "../errors";
 import { allowOnly, bool, int, obj, objects, requireStr, str } from "../params";
 import { randomToken } from "../state";
-import { arrayOf, boolean, integer, metadata, object, oneOf, string, validateFields, type Spec } from "../schema";
+import { arrayOf, boolean, checkEach, integer, metadata, object, oneOf, string, validateFields, type Spec } from "../schema";
 import { LIST_PARAMS, type ListObject, listOf, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
 
 /** A session's line items, built from what it was created with (Stripe computes them on request, too). */
@@ -135,6 +135,7 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
   );
   route("GET", "/v1/checkout/sessions", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "customer", "subscription", "status", "payment_intent", "customer_details"]);
+    checkEach(params, { status: oneOf("complete", "expired", "open") });
     const customer = str(params, "customer");
     const subscription = str(params, "subscription");
     const status = str(params, "status");

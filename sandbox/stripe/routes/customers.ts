@@ -2,15 +2,18 @@
 import { invalidRequest, resourceMissing } from "../errors";
 import type { Params } from "../form";
 import { allowOnly, mergeMetadata, obj, requireStr, str } from "../params";
+import { checkEach, emptyable, metadata, oneOf, string } from "../schema";
 import { realNow } from "../state";
 import { LIST_PARAMS, listOf, readAddress, nullableStr, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
 
 export function customerRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
   // Customers
+  const CUSTOMER_PARAMS = { tax_exempt: emptyable(oneOf("exempt", "none", "reverse")), metadata: emptyable(metadata), email: emptyable(string), name: emptyable(string) };
   const CUSTOMER_FIELDS = ["email", "name", "description", "phone", "address", "metadata", "invoice_settings", "payment_method", "test_clock", "preferred_locales", "shipping", "tax_exempt"];
   route("POST", "/v1/customers", ({ params, ctx }) => {
     allowOnly(params, CUSTOMER_FIELDS);
+    checkEach(params, CUSTOMER_PARAMS);
     const invoiceSettings = obj(params, "invoice_settings");
     checkNested(invoiceSettings, "invoice_settings", ["default_payment_method"]);
     const customer = engine.createCustomer(
@@ -40,6 +43,7 @@ export function customerRoutes({ engine, route }: RouteContext): void {
   });
   route("POST", "/v1/customers/:id", ({ params, ctx }, id) => {
     allowOnly(params, CUSTOMER_FIELDS.filter((f) => f !== "test_clock"));
+    checkEach(params, CUSTOMER_PARAMS);
     const customer = engine.requireCustomer(id);
     const invoiceSettings = obj(params, "invoice_settings");
     checkNested(invoiceSettings, "invoice_settings", ["default_payment_method"]);

@@ -1,6 +1,7 @@
 // Invoices: retrieve, lines, pay, list.
 import { idOf } from "../engine";
 import { allowOnly, str } from "../params";
+import { checkEach, oneOf } from "../schema";
 import { LIST_PARAMS, listOf, type RouteContext } from "./router";
 
 export function invoiceRoutes({ engine, route }: RouteContext): void {
@@ -18,6 +19,7 @@ export function invoiceRoutes({ engine, route }: RouteContext): void {
   });
   route("GET", "/v1/invoices", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "customer", "subscription", "status", "collection_method", "due_date"]);
+    checkEach(params, { status: oneOf("draft", "open", "paid", "uncollectible", "void"), collection_method: oneOf("charge_automatically", "send_invoice") });
     const customer = str(params, "customer");
     const subscription = str(params, "subscription");
     const status = str(params, "status");

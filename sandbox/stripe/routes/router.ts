@@ -4,7 +4,7 @@ import type { Engine, RequestContext } from "../engine";
 import { invalidParameter, resourceMissing, unknownParameter } from "../errors";
 import type { Params } from "../form";
 import { toAddress } from "../objects";
-import { allowOnly, int, obj, str } from "../params";
+import { int, obj, str } from "../params";
 import { clone } from "../state";
 
 export interface ApiRequest {
@@ -104,7 +104,7 @@ export function readAddress(params: Params, key: string): ReturnType<typeof toAd
   if (value === "") return null;
   const address = obj(params, key);
   if (!address) return null;
-  allowOnly(address, ["line1", "line2", "city", "state", "postal_code", "country"]);
+  checkNested(address, key, ["line1", "line2", "city", "state", "postal_code", "country"]);
   return toAddress({
     line1: str(address, "line1"),
     line2: str(address, "line2"),

@@ -2,8 +2,26 @@
 import type Stripe from "stripe";
 import { invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
 import type { Params } from "../form";
+import { arrayOf, boolean, checkEach, emptyable, integer, metadata, object, oneOf, string } from "../schema";
 import { allowOnly, bool, int, mergeMetadata, obj, objects, requireStr, str } from "../params";
 import { LIST_PARAMS, listOf, nullableStr, checkNested, stringRecord, type RouteContext } from "./router";
+
+const PRORATION = oneOf("always_invoice", "create_prorations", "none");
+const FEEDBACK = oneOf("customer_service", "low_quality", "missing_features", "other", "switched_service", "too_complex", "too_expensive", "unused");
+/** Enums and nested shapes of the subscription params the sandbox reads (Stripe.SubscriptionCreateParams / UpdateParams). */
+const SUBSCRIPTION_PARAMS = {
+  items: arrayOf(object({ id: string, price: string, quantity: integer, metadata: emptyable(metadata), deleted: boolean })),
+  payment_behavior: oneOf("allow_incomplete", "default_incomplete", "error_if_incomplete", "pending_if_incomplete"),
+  proration_behavior: PRORATION,
+  collection_method: oneOf("charge_automatically", "send_invoice"),
+  cancel_at_period_end: boolean,
+  cancellation_details: object({ comment: emptyable(string), feedback: emptyable(FEEDBACK) }),
+  billing_cycle_anchor: oneOf("now", "unchanged"),
+  proration_date: integer,
+  off_session: boolean,
+  metadata: emptyable(metadata),
+};
+const LIST_STATUS = oneOf("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid");
 
 export function subscriptionRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
@@ -28,6 +46,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
   };
   route("POST", "/v1/subscriptions", ({ params, ctx }) => {
     allowOnly(params, ["customer", "items", "default_payment_method", "metadata", "description", "payment_behavior", "cancel_at_period_end", "cancel_at", "collection_method", "proration_behavior", "off_session", "payment_settings", "billing_mode"]);
+    checkEach(params, SUBSCRIPTION_PARAMS);
     const customer = engine.requireCustomer(requireStr(params, "customer"), "customer");
     const items = readItems(params);
     if (!items || items.length === 0) throw missingParameter("items");
@@ -60,6 +79,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
   route("GET", "/v1/subscriptions/:id", (_req, id) => engine.requireSubscription(id));
   route("POST", "/v1/subscriptions/:id", ({ params, ctx }, id) => {
     allowOnly(params, ["items", "proration_behavior", "cancel_at_period_end", "cancel_at", "metadata", "default_payment_method", "description", "payment_behavior", "cancellation_details", "proration_date", "billing_cycle_anchor", "off_session"]);
+    checkEach(params, SUBSCRIPTION_PARAMS);
     const sub = engine.requireSubscription(id);
     const customer = engine.requireCustomer(String(sub.customer), "customer");
     const terminal = sub.status === "canceled" || sub.status === "incomplete_expired";
@@ -109,6 +129,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
   });
   route("DELETE", "/v1/subscriptions/:id", ({ params, ctx }, id) => {
     allowOnly(params, ["invoice_now", "prorate", "cancellation_details"]);
+    checkEach(params, { invoice_now: boolean, prorate: boolean, cancellation_details: SUBSCRIPTION_PARAMS.cancellation_details });
     const sub = engine.requireSubscription(id);
     if (sub.status === "canceled" || sub.status === "incomplete_expired") {
       throw invalidRequest(`A canceled subscription can't be canceled again: ${id}.`);
@@ -117,6 +138,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
   });
   route("GET", "/v1/subscriptions", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "customer", "status", "price", "test_clock", "collection_method", "current_period_end", "current_period_start"]);
+    checkEach(params, { status: LIST_STATUS, collection_method: SUBSCRIPTION_PARAMS.collection_method });
     const customer = str(params, "customer");
     const status = str(params, "status");
     const price = str(params, "price");

@@ -128,3 +128,32 @@ describe("expand", () => {
     expect(typeof expanded.latest_invoice).toBe("object");
   });
 });
+
+describe("other resources' enums and nested params", () => {
+  it("refuses bad enum values and nested keys on subscriptions, customers, prices and list filters", async () => {
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], default_payment_method: "pm_card_visa" });
+    const cast = <T>(value: unknown) => value as T;
+    const cases: Array<[Promise<unknown>, string, string]> = [
+      [h.stripe.subscriptions.update(sub.id, cast({ proration_behavior: "sometimes" })), "proration_behavior", "parameter_invalid"],
+      [h.stripe.subscriptions.update(sub.id, cast({ cancellation_details: { feedback: "meh" } })), "cancellation_details[feedback]", "parameter_invalid"],
+      [h.stripe.subscriptions.update(sub.id, cast({ cancellation_details: { mood: "meh" } })), "cancellation_details[mood]", "parameter_unknown"],
+      [h.stripe.subscriptions.update(sub.id, cast({ items: [{ id: sub.items.data[0]?.id, quantity: "lots" }] })), "items[0][quantity]", "parameter_invalid"],
+      [h.stripe.subscriptions.create(cast({ customer: customer.id, items: [{ price: catalog.basic.id }], collection_method: "by_post" })), "collection_method", "parameter_invalid"],
+      [h.stripe.subscriptions.list(cast({ status: "sleeping" })), "status", "parameter_invalid"],
+      [h.stripe.invoices.list(cast({ status: "lost" })), "status", "parameter_invalid"],
+      [h.stripe.checkout.sessions.list(cast({ status: "pending" })), "status", "parameter_invalid"],
+      [h.stripe.customers.update(customer.id, cast({ address: { line1: "1 Main St", line3: "nope" } })), "address[line3]", "parameter_unknown"],
+      [h.stripe.customers.create(cast({ email: "tax@example.com", tax_exempt: "maybe" })), "tax_exempt", "parameter_invalid"],
+      [h.stripe.prices.create(cast({ product: catalog.basicProduct.id, currency: "usd", unit_amount: 100, recurring: { interval: "fortnight" } })), "recurring[interval]", "parameter_invalid"],
+      [h.stripe.prices.create(cast({ product: catalog.basicProduct.id, currency: "usd", unit_amount: 100, recurring: { usage_type: "licensed" } })), "recurring[interval]", "parameter_missing"],
+      [h.stripe.prices.create(cast({ product: catalog.basicProduct.id, currency: "usd", unit_amount: 100, tax_behavior: "sometimes" })), "tax_behavior", "parameter_invalid"],
+    ];
+    for (const [request, param, code] of cases) {
+      expect({ param, refused: await refusal(request) }).toEqual({ param, refused: invalid(param, code) });
+    }
+    const after = await h.stripe.subscriptions.retrieve(sub.id);
+    expect(after.cancellation_details?.feedback ?? null).toBeNull();
+    expect(after.items.data[0]?.quantity).toBe(1);
+  });
+});
+
