@@ -72,7 +72,10 @@ const { plans } = await import("../server/billing/plans");
 const { subscriptionState, pickCurrentSubscription } = await import("../server/billing/sync-subscription");
 const { isHandledEvent } = await import("../server/billing/webhooks/handlers");
 const { createMemoryBudgetStore, createUpstashBudgetStore } = await import("../server/usage");
-const { handleChatRequest } = await import("../server/chat/chat-request");
+const { startChat } = await import("../server/chat/chat-request");
+const { errorResponse } = await import("../server/errors");
+// What POST /api/chat does: start the chat, and map a thrown AppError to its response.
+const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
 const { createDemoModel } = await import("../server/chat/demo-model");
 const { startUpstashBridge } = await import("../sandbox/upstash/server");
 const { Redis: UpstashRedis } = await import("@upstash/redis");

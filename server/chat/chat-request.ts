@@ -9,8 +9,14 @@ import {
   type LanguageModelUsage,
   type UIMessageChunk,
 } from "ai";
-import { AppError, errorResponse } from "@/server/errors";
-import { getBudgetStore, type BudgetStore, type ReserveResult, type SettleResult } from "@/server/usage";
+import { AppError } from "@/server/errors";
+import {
+  BudgetStoreUnavailableError,
+  getBudgetStore,
+  type BudgetStore,
+  type ReserveResult,
+  type SettleResult,
+} from "@/server/usage";
 import type { ChatMessageMetadata, ChatUIMessage } from "./chat-ui-message";
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, type ChatEntitlement } from "./entitlement";
@@ -48,22 +54,21 @@ function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
   };
 }
 
+/** Any store failure refuses the chat (fails closed); the store's own AppError already says so. */
 const storeUnavailable = (cause: unknown) =>
-  new AppError("SERVICE_UNAVAILABLE", "Chat is unavailable right now because the token budget cannot be checked. Please try again shortly.", {
-    cause,
-  });
+  cause instanceof AppError
+    ? cause
+    : new BudgetStoreUnavailableError("the budget store failed", { cause });
 
-function budgetExhausted(tokensRemaining: number, resetsAt: Date | null, message?: string): Response {
-  const retryAfterSeconds = resetsAt ? Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)) : null;
-  const error = new AppError(
+function budgetExhausted(tokensRemaining: number, resetsAt: Date | null, message?: string): AppError {
+  return new AppError(
     "TOO_MANY_REQUESTS",
     message ??
       (resetsAt
         ? `You have used all the tokens in this period's budget. It resets on ${resetsAt.toISOString().slice(0, 10)}.`
         : "You have no tokens left. Your budget is refilled when your plan renews."),
-    { details: { tokensRemaining, resetsAt: resetsAt ? resetsAt.toISOString() : null } },
+    { details: { tokensRemaining, resetsAt: resetsAt ? resetsAt.toISOString() : null }, retryAt: resetsAt },
   );
-  return errorResponse(error, retryAfterSeconds === null ? undefined : { "Retry-After": String(retryAfterSeconds) });
 }
 
 /** Tokens to charge for a finished answer: the reported total, else its parts, else the whole grant. */
@@ -100,41 +105,37 @@ function toModelInput(turns: ChatTurn[]): Array<Omit<ChatUIMessage, "id">> {
   return turns.map((turn) => ({ role: turn.role, parts: [{ type: "text", text: turn.text }] }));
 }
 
-export async function handleChatRequest(
+/**
+ * Starts one chat answer and returns its stream. Every refusal is a thrown AppError (401, 400, 402, 429 with its
+ * reset date, 503 when the budget cannot be checked); the route maps it to a response once (`errorResponse`).
+ */
+export async function startChat(
   request: Request,
   caller: { userId: string } | null,
   overrides: Partial<ChatDeps> = {},
 ): Promise<Response> {
-  if (!caller) return errorResponse(new AppError("UNAUTHORIZED", "Sign in to chat."));
+  if (!caller) throw new AppError("UNAUTHORIZED", "Sign in to chat.");
   const { userId } = caller;
 
-  let raw: string;
-  try {
-    raw = await request.text();
-  } catch (cause) {
-    return errorResponse(new AppError("BAD_REQUEST", "The request body could not be read.", { cause }));
-  }
+  const raw = await request.text().catch((cause: unknown) => {
+    throw new AppError("BAD_REQUEST", "The request body could not be read.", { cause });
+  });
   const input = parseChatBody(raw);
-  if (!input.ok) return errorResponse(new AppError("BAD_REQUEST", input.message));
+  if (!input.ok) throw new AppError("BAD_REQUEST", input.message);
 
   let deps: ChatDeps;
   try {
     deps = resolveDeps(overrides);
   } catch (cause) {
-    return errorResponse(storeUnavailable(cause));
+    throw storeUnavailable(cause);
   }
 
-  let entitlement: ChatEntitlement;
-  try {
-    entitlement = await deps.getEntitlement(userId);
-  } catch (cause) {
-    return errorResponse(cause);
-  }
+  const entitlement = await deps.getEntitlement(userId);
   if (!entitlement.active || entitlement.tokenBudget <= 0) {
     const message = entitlement.active
       ? "Your plan does not include chat tokens. Choose a plan with chat on the pricing page."
       : "Chat needs an active plan. Choose one on the pricing page.";
-    return errorResponse(new AppError("PAYMENT_REQUIRED", message, { details: { pricingUrl: PRICING_URL } }));
+    throw new AppError("PAYMENT_REQUIRED", message, { details: { pricingUrl: PRICING_URL } });
   }
 
   const messages = await convertToModelMessages(toModelInput(input.turns));
@@ -155,18 +156,16 @@ export async function handleChatRequest(
       reservation = await store.reserve(userId, requestId, upperBound);
     }
   } catch (cause) {
-    return errorResponse(storeUnavailable(cause));
+    throw storeUnavailable(cause);
   }
-  if (!reservation.ok) {
-    return budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
-  }
+  if (!reservation.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
 
   const { granted } = reservation;
   const settlement = createSettlement(store, userId, requestId);
   const outputCap = Math.min(deps.maxOutputTokens, granted - promptTokens);
   if (outputCap < 1) {
     const settled = await settlement.settle(0);
-    return budgetExhausted(
+    throw budgetExhausted(
       settled?.result.tokensRemaining ?? reservation.tokensRemaining,
       periodEndsAt,
       `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +

@@ -1,5 +1,6 @@
 // The token budget's contract: the remaining tokens of a user's current billing period, changed only through
 // four atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
+import { AppError } from "@/server/errors";
 
 /** Redis key holding a user's remaining tokens for the current period, as an integer string. */
 export const budgetKey = (userId: string) => `chatbot-usage:${userId}`;
@@ -57,10 +58,17 @@ export interface BudgetStore {
   read(userId: string): Promise<BudgetSnapshot | null>;
 }
 
-/** The store could not be reached or answered wrongly; callers fail closed (503), never grant tokens. */
-export class BudgetStoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * The store could not be reached or answered wrongly; callers fail closed (503), never grant tokens.
+ * `what` names the operation that failed (shown to the user); the store's own error stays in `cause` (logged).
+ */
+export class BudgetStoreUnavailableError extends AppError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(
+      "SERVICE_UNAVAILABLE",
+      `Chat is unavailable right now because the token budget cannot be checked (${what}). Please try again shortly.`,
+      options,
+    );
     this.name = "BudgetStoreUnavailableError";
   }
 }

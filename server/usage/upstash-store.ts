@@ -120,8 +120,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
     try {
       return await scripts[name].exec(keys, args);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new BudgetStoreUnavailableError(`Budget store (Upstash) failed on ${name}: ${reason}`, { cause: error });
+      throw new BudgetStoreUnavailableError(`the Upstash store failed on ${name}`, { cause: error });
     }
   }
 
@@ -180,9 +179,9 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
 function integers<N extends 2 | 3>(operation: string, reply: unknown, length: N): N extends 3 ? [number, number, number] : [number, number];
 function integers(operation: string, reply: unknown, length: number): number[] {
   if (!Array.isArray(reply) || reply.length !== length || !reply.every((item) => Number.isSafeInteger(item))) {
-    throw new BudgetStoreUnavailableError(
-      `Budget store (Upstash) answered ${operation} with an unexpected reply: ${JSON.stringify(reply)}`,
-    );
+    throw new BudgetStoreUnavailableError(`the Upstash store answered ${operation} wrongly`, {
+      cause: new Error(`unexpected reply to ${operation}: ${JSON.stringify(reply)}`),
+    });
   }
   return reply.filter((item): item is number => typeof item === "number");
 }

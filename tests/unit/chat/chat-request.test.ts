@@ -2,10 +2,14 @@ import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart, LanguageMod
 import { simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
-import { handleChatRequest, type ChatDeps, type ChatEntitlement } from "@/server/chat/chat-request";
+import { startChat, type ChatDeps, type ChatEntitlement } from "@/server/chat/chat-request";
 import { chatErrorBodySchema, chatMessageMetadataSchema } from "@/server/chat/chat-ui-message";
 import { countPromptTokens, countTokens, createDemoModel, demoReply } from "@/server/chat/demo-model";
+import { errorResponse } from "@/server/errors";
 import { BudgetStoreUnavailableError, createMemoryBudgetStore, type BudgetStore, type SettleResult } from "@/server/usage";
+
+/** What POST /api/chat does: start the chat, and map a thrown AppError to its response. */
+const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
 
 const USER = "user-1";
 const HOUR = 60 * 60 * 1000;
