@@ -70,6 +70,8 @@ export const envSchema = z
     CHAT_MODEL: optionalString,
     /** Milliseconds between words streamed by the local demo model (0 for benchmarks). */
     DEMO_MODEL_DELAY_MS: nonNegativeInt(25),
+    /** Longest the chat model may stay silent (before its first token, or between two) before the answer fails. */
+    CHAT_MODEL_SILENCE_TIMEOUT_MS: positiveInt(30_000),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {

@@ -1,14 +1,17 @@
 // POST /api/chat without Next: caller -> input -> entitlement -> reserve an upper bound -> stream -> settle.
 // Invariants: the model never runs without a reservation; every reservation is settled at most once (real usage,
 // or a conservative charge on error); an unreachable store refuses the chat (503), it never grants free tokens.
+import type { LanguageModelV3 } from "@ai-sdk/provider";
 import {
+  APICallError,
+  RetryError,
   convertToModelMessages,
   streamText,
   createUIMessageStreamResponse,
-  type LanguageModel,
   type LanguageModelUsage,
   type UIMessageChunk,
 } from "ai";
+import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
 import {
   BudgetStoreUnavailableError,
@@ -20,6 +23,7 @@ import {
 import type { ChatMessageMetadata, ChatUIMessage } from "./chat-ui-message";
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, type ChatEntitlement } from "./entitlement";
+import { guardModelStream } from "./guard-model-stream";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
 
@@ -27,7 +31,7 @@ export type { ChatEntitlement } from "./entitlement";
 
 export interface ChatDeps {
   store: BudgetStore;
-  model: LanguageModel;
+  model: LanguageModelV3;
   getEntitlement(userId: string): Promise<ChatEntitlement>;
   /**
    * Asks billing to re-derive a budget that is missing (a lost in-process store, a failed reset) from Stripe.
@@ -36,6 +40,8 @@ export interface ChatDeps {
   restoreBudget(userId: string): Promise<void>;
   /** Cap on the reply's length, and the reply's share of the reserved upper bound. */
   maxOutputTokens: number;
+  /** Longest the model may stay silent (before its first token, or between two) before the answer fails. */
+  modelSilenceTimeoutMs: number;
   newRequestId(): string;
 }
 
@@ -50,6 +56,7 @@ function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
     restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,
     maxOutputTokens: overrides.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    modelSilenceTimeoutMs: overrides.modelSilenceTimeoutMs ?? env.CHAT_MODEL_SILENCE_TIMEOUT_MS,
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
   };
 }
@@ -69,6 +76,34 @@ function budgetExhausted(tokensRemaining: number, resetsAt: Date | null, message
         : "You have no tokens left. Your budget is refilled when your plan renews."),
     { details: { tokensRemaining, resetsAt: resetsAt ? resetsAt.toISOString() : null }, retryAt: resetsAt },
   );
+}
+
+/**
+ * How a model failure is settled (see README, "Chat model failures"):
+ * - the model server refused the request before answering (an HTTP error status such as 401, 429 or 500, or no
+ *   connection at all) and nothing was streamed: charge nothing, since no token was generated and providers do not
+ *   bill a refused request;
+ * - any other failure (silent past CHAT_MODEL_SILENCE_TIMEOUT_MS, a connection dropped mid-answer, an unknown
+ *   error): charge the whole reservation, because the provider may have generated, and billed, tokens we never saw.
+ *   The reservation is the upper bound the user agreed to, so the budget never undercharges the operator's bill.
+ */
+function modelRefusedRequest(error: unknown): boolean {
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  if (!APICallError.isInstance(last)) return false;
+  if (last.statusCode !== undefined) return last.statusCode >= 400;
+  const code = last.cause instanceof Error && "code" in last.cause ? last.cause.code : undefined;
+  return typeof code === "string" && connectionRefusals.has(code);
+}
+
+const connectionRefusals = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** One log line: the error's kind, message and status, never its request body (the user's conversation). */
+function describeModelError(error: unknown): string {
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  const attempts = RetryError.isInstance(error) ? ` after ${error.errors.length} attempts` : "";
+  if (!(last instanceof Error)) return String(last);
+  const status = APICallError.isInstance(last) && last.statusCode !== undefined ? ` (HTTP ${last.statusCode})` : "";
+  return `${last.name}: ${last.message}${status}${attempts}`;
 }
 
 /** Tokens to charge for a finished answer: the reported total, else its parts, else the whole grant. */
@@ -175,7 +210,7 @@ export async function startChat(
 
   let streamedText = "";
   const result = streamText({
-    model: deps.model,
+    model: guardModelStream(deps.model, { silenceTimeoutMs: deps.modelSilenceTimeoutMs }),
     messages,
     maxOutputTokens: outputCap,
     abortSignal: request.signal,
@@ -193,9 +228,9 @@ export async function startChat(
       void settlement.settle(finished + unfinished);
     },
     onError({ error }) {
-      console.error(`[chat] model stream failed for request ${requestId}`, error);
-      // The provider may have spent tokens we never saw: charge the whole reservation.
-      return settlement.settle(granted).then(() => undefined);
+      const refused = modelRefusedRequest(error) && streamedText === "";
+      console.error(`[chat] the model failed to answer request ${requestId}: ${describeModelError(error)}`);
+      return settlement.settle(refused ? 0 : granted).then(() => undefined);
     },
   });
 
