@@ -367,6 +367,7 @@ async function run() {
     reserve: async (_u, _r, upperBound) => ({ ok: true, granted: upperBound, tokensRemaining: 1_000_000 }),
     settle: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     reset: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
+    restore: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
     read: async () => ({ tokensRemaining: 1_000_000, resetsAt: periodEnd }),
   };
   const chatUser = `bench-chat-${crypto.randomUUID()}`;

@@ -61,6 +61,29 @@ function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
   };
 }
 
+/**
+ * Restoring a lost budget: the one repair the chat takes (and nothing on a read path: pages and billing.status only
+ * read). Taken when a paying user's reserve finds no budget at all during a period their plan says is current.
+ * 1. The store still has the marker of exactly this period (Redis lost or evicted only `chatbot-usage:<id>`): that
+ *    period was paid for and reset, so the budget is put back to the plan's FULL budget for the period. What was
+ *    spent before the loss is unknowable (the key was the only record); the full budget errs towards the paying
+ *    user, bounded by one period's budget, rather than locking them out until renewal (0 would) or inventing a number.
+ * 2. No record at all (Redis flushed, the in-process store or its file lost): billing re-derives the period from
+ *    Stripe and refills it only if its first or renewal invoice is paid, so no unearned tokens are ever granted.
+ */
+async function restoreLostBudget(
+  userId: string,
+  period: { tokenBudget: number; periodEndsAt: Date },
+  deps: Pick<ChatDeps, "store" | "restoreBudget">,
+): Promise<void> {
+  const restored = await deps.store.restore(userId, period.tokenBudget, period.periodEndsAt);
+  if (restored.applied) {
+    console.warn(`[chat] restored the lost budget of user ${userId}: ${period.tokenBudget} tokens until ${period.periodEndsAt.toISOString()}`);
+    return;
+  }
+  await deps.restoreBudget(userId);
+}
+
 /** Any store failure refuses the chat (fails closed); the store's own AppError already says so. */
 const storeUnavailable = (cause: unknown) =>
   cause instanceof AppError
@@ -185,9 +208,9 @@ export async function startChat(
   let reservation: ReserveResult;
   try {
     reservation = await store.reserve(userId, requestId, upperBound);
-    // A paying user without any budget key: let billing re-derive it from Stripe, then try once more.
+    // A paying user with no budget at all in a current period: the one repair step, then one more try.
     if (!reservation.ok && reservation.resetsAt === null && periodEndsAt) {
-      await deps.restoreBudget(userId);
+      await restoreLostBudget(userId, { tokenBudget: entitlement.tokenBudget, periodEndsAt }, deps);
       reservation = await store.reserve(userId, requestId, upperBound);
     }
   } catch (cause) {

@@ -97,6 +97,18 @@ redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[2])
 return {1, tonumber(ARGV[1])}
 `;
 
+// KEYS: budget, marker. ARGV: budget, period end ms. Returns {applied 0|1, remaining}.
+// Only a missing budget under a live marker for exactly this period is put back.
+const RESTORE_LUA = `${PRELUDE}
+local remaining = parse_remaining(redis.call('GET', KEYS[1]))
+if type(remaining) == 'table' then return remaining end
+if remaining then return {0, math.max(0, remaining)} end
+local marker = tonumber(redis.call('GET', KEYS[2]))
+if not marker or marker ~= tonumber(ARGV[2]) or marker <= now_ms() then return {0, 0} end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return {1, tonumber(ARGV[1])}
+`;
+
 // KEYS: budget, marker. Returns nil or {remaining, resetsAtMs | -1}.
 const READ_LUA = `${PRELUDE}
 local remaining = parse_remaining(redis.call('GET', KEYS[1]))
@@ -113,6 +125,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
     reserve: redis.createScript<unknown>(RESERVE_LUA),
     settle: redis.createScript<unknown>(SETTLE_LUA),
     reset: redis.createScript<unknown>(RESET_LUA),
+    restore: redis.createScript<unknown>(RESTORE_LUA),
     read: redis.createScript<unknown>(READ_LUA),
   };
 
@@ -162,6 +175,19 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
         [String(budget), String(periodEnd.getTime())],
       );
       const [applied, tokensRemaining] = integers("reset", reply, 2);
+      return { applied: applied === 1, tokensRemaining };
+    },
+
+    async restore(userId, budget, periodEnd): Promise<ResetResult> {
+      assertId("userId", userId);
+      assertTokenCount("budget", budget);
+      assertPeriodEnd(periodEnd);
+      const reply = await run(
+        "restore",
+        [budgetKey(userId), periodMarkerKey(userId)],
+        [String(budget), String(periodEnd.getTime())],
+      );
+      const [applied, tokensRemaining] = integers("restore", reply, 2);
       return { applied: applied === 1, tokensRemaining };
     },
 

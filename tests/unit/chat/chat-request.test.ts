@@ -67,6 +67,7 @@ function recordingStore(inner: BudgetStore = createMemoryBudgetStore()) {
   const store: BudgetStore = {
     reserve: (...args) => inner.reserve(...args),
     reset: (...args) => inner.reset(...args),
+    restore: (...args) => inner.restore(...args),
     read: (...args) => inner.read(...args),
     async settle(userId, requestId, actualTokens) {
       const result = await inner.settle(userId, requestId, actualTokens);
@@ -92,6 +93,7 @@ const downStore: BudgetStore = {
   reserve: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   settle: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   reset: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  restore: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   read: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
 };
 
