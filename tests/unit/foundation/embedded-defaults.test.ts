@@ -64,7 +64,7 @@ describe("embedded stand-ins in production", () => {
 
 describe("the start-up check (as instrumentation.ts runs it)", () => {
   const runCheck = (extraEnv: Record<string, string>) => {
-    const childEnv: Record<string, string | undefined> = { ...process.env, NODE_ENV: "production", EMBEDDED_DEFAULTS: "1", ...extraEnv };
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production", EMBEDDED_DEFAULTS: "1", ...extraEnv };
     for (const name of ["DATABASE_URL", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "UPSTASH_REDIS_REST_URL", "UPSTASH_REDIS_REST_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL", "NEXT_PHASE"]) {
       delete childEnv[name];
     }
