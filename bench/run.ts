@@ -72,7 +72,10 @@ const { plans } = await import("../server/billing/plans");
 const { subscriptionState, pickCurrentSubscription } = await import("../server/billing/sync-subscription");
 const { isHandledEvent } = await import("../server/billing/webhooks/handlers");
 const { createMemoryBudgetStore, createUpstashBudgetStore } = await import("../server/usage");
-const { handleChatRequest } = await import("../server/chat/chat-request");
+const { startChat } = await import("../server/chat/chat-request");
+const { errorResponse } = await import("../server/errors");
+// What POST /api/chat does: start the chat, and map a thrown AppError to its response.
+const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
 const { createDemoModel } = await import("../server/chat/demo-model");
 const { startUpstashBridge } = await import("../sandbox/upstash");
 const { Redis: UpstashRedis } = await import("@upstash/redis");
@@ -364,6 +367,7 @@ async function run() {
     reserve: async (_u, _r, upperBound) => ({ ok: true, granted: upperBound, tokensRemaining: 1_000_000 }),
     settle: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     reset: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
+    restore: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
     read: async () => ({ tokensRemaining: 1_000_000, resetsAt: periodEnd }),
   };
   const chatUser = `bench-chat-${crypto.randomUUID()}`;

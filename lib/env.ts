@@ -71,6 +71,8 @@ export const envSchema = z
     CHAT_MODEL: optionalString,
     /** Milliseconds between words streamed by the local demo model (0 for benchmarks). */
     DEMO_MODEL_DELAY_MS: nonNegativeInt(25),
+    /** Longest the chat model may stay silent (before its first token, or between two) before the answer fails. */
+    CHAT_MODEL_SILENCE_TIMEOUT_MS: positiveInt(30_000),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
@@ -151,4 +153,49 @@ export function assertProductionServices(current: Env = env): void {
         "(or EMBEDDED_DEFAULTS=1 to run on the embedded development defaults, for demos and tests only).",
     );
   }
+}
+
+/**
+ * The embedded stand-ins this environment runs on, each named with what it means in production and the variable
+ * that replaces it. `npm start` with EMBEDDED_DEFAULTS=1 prints them all at start-up (see embeddedDefaultsWarning).
+ */
+export function embeddedStandIns(current: Env = env): string[] {
+  const standIns: string[] = [];
+  if (!current.DATABASE_URL) standIns.push(`embedded database: PGlite in ${current.DATA_DIR}/pglite, one process only (set DATABASE_URL)`);
+  if (!current.STRIPE_SECRET_KEY) {
+    const base = current.STRIPE_API_BASE ?? `http://127.0.0.1:${current.STRIPE_SANDBOX_PORT}`;
+    standIns.push(`Stripe sandbox at ${base} with its public test key: no real payments (set STRIPE_SECRET_KEY)`);
+  }
+  if (!current.UPSTASH_REDIS_REST_URL) {
+    standIns.push("in-process budget store: one budget per server process, N instances give N budgets (set UPSTASH_REDIS_REST_URL)");
+  }
+  if (!current.OPENAI_API_KEY && !current.OPENAI_BASE_URL) standIns.push("demo model: canned offline answers (set OPENAI_API_KEY or OPENAI_BASE_URL)");
+  if (!current.AUTH_SECRET) standIns.push(`generated AUTH_SECRET in ${current.DATA_DIR}/auth-secret, one per data dir (set AUTH_SECRET)`);
+  return standIns;
+}
+
+/** The loud start-up warning of a production server running on stand-ins (EMBEDDED_DEFAULTS=1); null otherwise. */
+export function embeddedDefaultsWarning(current: Env = env): string | null {
+  if (current.NODE_ENV !== "production" || !current.EMBEDDED_DEFAULTS || current.NEXT_PHASE === "phase-production-build") return null;
+  const standIns = embeddedStandIns(current);
+  if (standIns.length === 0) return null;
+  const rule = "!".repeat(100);
+  return [
+    rule,
+    `!! EMBEDDED_DEFAULTS=1: this production server runs on ${standIns.length} development stand-in(s). For demos and tests only:`,
+    ...standIns.map((standIn) => `!!   - ${standIn}`),
+    rule,
+  ].join("\n");
+}
+
+/**
+ * A production server never signs sessions with a generated secret, even with EMBEDDED_DEFAULTS=1: every instance
+ * (or data dir) would mint its own, and a lost data dir silently signs everyone out. The build is let through.
+ */
+export function assertProductionAuthSecret(current: Env = env): void {
+  if (current.NODE_ENV !== "production" || current.NEXT_PHASE === "phase-production-build" || current.AUTH_SECRET) return;
+  throw new Error(
+    "Production start without AUTH_SECRET: a generated secret is refused in production, even with EMBEDDED_DEFAULTS=1. " +
+      "Set AUTH_SECRET (32+ characters, e.g. `openssl rand -base64 32`).",
+  );
 }

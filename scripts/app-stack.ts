@@ -1,8 +1,9 @@
 // Starts the production app the way the end-to-end suite and the bench need it: the local stand-ins on free
-// ports, then `next start` (EMBEDDED_DEFAULTS=1) on a free port, waiting until it answers. Uses the build in
+// ports, then `next start` (EMBEDDED_DEFAULTS=1, a random AUTH_SECRET per run) on a free port, waiting until it answers. Uses the build in
 // .next (run `npm run build` first). Real Postgres and Redis are used when DATABASE_URL / REDIS_URL are set;
 // otherwise PGlite in a fresh temporary DATA_DIR and the in-process budget store.
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -69,6 +70,8 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
       ...process.env,
       ...services.env,
       DATA_DIR: dataDir,
+      // A production server refuses a generated secret, even on the stand-ins: a random one per run.
+      AUTH_SECRET: env.AUTH_SECRET ?? randomBytes(32).toString("base64url"),
       ...options.appEnv,
       APP_URL: baseUrl,
       EMBEDDED_DEFAULTS: "1",

@@ -19,12 +19,19 @@ export class AppError extends Error {
   readonly code: AppErrorCode;
   /** Extra fields safe to show the caller (for example `{ tokensRemaining: 0, resetsAt }`). */
   readonly details: Record<string, unknown> | undefined;
+  /** When trying again can succeed (a 429's budget reset); sent as `Retry-After`. */
+  readonly retryAt: Date | undefined;
 
-  constructor(code: AppErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: AppErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown>; retryAt?: Date | null },
+  ) {
     super(message, { cause: options?.cause });
     this.name = "AppError";
     this.code = code;
     this.details = options?.details;
+    this.retryAt = options?.retryAt ?? undefined;
   }
 
   get status(): number {
@@ -36,7 +43,14 @@ export class AppError extends Error {
 export function errorResponse(error: unknown, headers?: HeadersInit): Response {
   if (error instanceof AppError) {
     if (error.status >= 500) console.error(`[${error.code}] ${error.message}`, error.cause ?? "");
-    return Response.json({ error: { code: error.code, message: error.message, ...error.details } }, { status: error.status, headers });
+    const withRetry = new Headers(headers);
+    if (error.retryAt) {
+      withRetry.set("Retry-After", String(Math.max(1, Math.ceil((error.retryAt.getTime() - Date.now()) / 1000))));
+    }
+    return Response.json(
+      { error: { code: error.code, message: error.message, ...error.details } },
+      { status: error.status, headers: withRetry },
+    );
   }
   console.error("Unhandled error", error);
   return Response.json(

@@ -1,20 +1,22 @@
 // The key that signs session cookies: AUTH_SECRET when set; otherwise one generated on first use and kept
-// in DATA_DIR, so development sessions survive restarts without anyone creating a secret by hand.
+// in DATA_DIR, so development sessions survive restarts without anyone creating a secret by hand. Never generated
+// for a production server (even with EMBEDDED_DEFAULTS=1): see assertProductionAuthSecret.
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { env } from "@/lib/env";
+import { assertProductionAuthSecret, env, type Env } from "@/lib/env";
 
 let cached: string | undefined;
 
-export function resolveAuthSecret(): string {
-  if (env.AUTH_SECRET) return env.AUTH_SECRET;
+export function resolveAuthSecret(current: Env = env): string {
+  if (current.AUTH_SECRET) return current.AUTH_SECRET;
+  assertProductionAuthSecret(current);
   if (cached) return cached;
-  const file = path.join(env.DATA_DIR, "auth-secret");
+  const file = path.join(current.DATA_DIR, "auth-secret");
   try {
     cached = fs.readFileSync(file, "utf8").trim();
   } catch {
-    fs.mkdirSync(env.DATA_DIR, { recursive: true });
+    fs.mkdirSync(current.DATA_DIR, { recursive: true });
     try {
       fs.writeFileSync(file, randomBytes(32).toString("base64url"), { flag: "wx", mode: 0o600 });
     } catch (error) {

@@ -35,6 +35,11 @@ export function getStripe(): Stripe {
   return shared;
 }
 
+/** Whether the secret key is a live-mode key (sk_live_/rk_live_); the sandbox's key is a test key. */
+export function stripeKeyIsLive(secretKey: string = env.STRIPE_SECRET_KEY ?? SANDBOX_SECRET_KEY): boolean {
+  return /^(sk|rk)_live_/.test(secretKey);
+}
+
 /** The secret webhook signatures are checked against: the configured one, or the sandbox's fixed one. */
 export function getWebhookSecret(): string {
   return env.STRIPE_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET;

@@ -1,19 +1,29 @@
 // POST /api/chat without Next: caller -> input -> entitlement -> reserve an upper bound -> stream -> settle.
 // Invariants: the model never runs without a reservation; every reservation is settled at most once (real usage,
 // or a conservative charge on error); an unreachable store refuses the chat (503), it never grants free tokens.
+import type { LanguageModelV3 } from "@ai-sdk/provider";
 import {
+  APICallError,
+  RetryError,
   convertToModelMessages,
   streamText,
   createUIMessageStreamResponse,
-  type LanguageModel,
   type LanguageModelUsage,
   type UIMessageChunk,
 } from "ai";
-import { AppError, errorResponse } from "@/server/errors";
-import { getBudgetStore, type BudgetStore, type ReserveResult, type SettleResult } from "@/server/usage";
+import { env } from "@/lib/env";
+import { AppError } from "@/server/errors";
+import {
+  BudgetStoreUnavailableError,
+  getBudgetStore,
+  type BudgetStore,
+  type ReserveResult,
+  type SettleResult,
+} from "@/server/usage";
 import type { ChatMessageMetadata, ChatUIMessage } from "./chat-ui-message";
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, type ChatEntitlement } from "./entitlement";
+import { guardModelStream } from "./guard-model-stream";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
 
@@ -21,7 +31,7 @@ export type { ChatEntitlement } from "./entitlement";
 
 export interface ChatDeps {
   store: BudgetStore;
-  model: LanguageModel;
+  model: LanguageModelV3;
   getEntitlement(userId: string): Promise<ChatEntitlement>;
   /**
    * Asks billing to re-derive a budget that is missing (a lost in-process store, a failed reset) from Stripe.
@@ -30,6 +40,8 @@ export interface ChatDeps {
   restoreBudget(userId: string): Promise<void>;
   /** Cap on the reply's length, and the reply's share of the reserved upper bound. */
   maxOutputTokens: number;
+  /** Longest the model may stay silent (before its first token, or between two) before the answer fails. */
+  modelSilenceTimeoutMs: number;
   newRequestId(): string;
 }
 
@@ -44,26 +56,77 @@ function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
     restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,
     maxOutputTokens: overrides.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    modelSilenceTimeoutMs: overrides.modelSilenceTimeoutMs ?? env.CHAT_MODEL_SILENCE_TIMEOUT_MS,
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
   };
 }
 
-const storeUnavailable = (cause: unknown) =>
-  new AppError("SERVICE_UNAVAILABLE", "Chat is unavailable right now because the token budget cannot be checked. Please try again shortly.", {
-    cause,
-  });
+/**
+ * Restoring a lost budget: the one repair the chat takes (and nothing on a read path: pages and billing.status only
+ * read). Taken when a paying user's reserve finds no budget at all during a period their plan says is current.
+ * 1. The store still has the marker of exactly this period (Redis lost or evicted only `chatbot-usage:<id>`): that
+ *    period was paid for and reset, so the budget is put back to the plan's FULL budget for the period. What was
+ *    spent before the loss is unknowable (the key was the only record); the full budget errs towards the paying
+ *    user, bounded by one period's budget, rather than locking them out until renewal (0 would) or inventing a number.
+ * 2. No record at all (Redis flushed, the in-process store or its file lost): billing re-derives the period from
+ *    Stripe and refills it only if its first or renewal invoice is paid, so no unearned tokens are ever granted.
+ */
+async function restoreLostBudget(
+  userId: string,
+  period: { tokenBudget: number; periodEndsAt: Date },
+  deps: Pick<ChatDeps, "store" | "restoreBudget">,
+): Promise<void> {
+  const restored = await deps.store.restore(userId, period.tokenBudget, period.periodEndsAt);
+  if (restored.applied) {
+    console.warn(`[chat] restored the lost budget of user ${userId}: ${period.tokenBudget} tokens until ${period.periodEndsAt.toISOString()}`);
+    return;
+  }
+  await deps.restoreBudget(userId);
+}
 
-function budgetExhausted(tokensRemaining: number, resetsAt: Date | null, message?: string): Response {
-  const retryAfterSeconds = resetsAt ? Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000)) : null;
-  const error = new AppError(
+/** Any store failure refuses the chat (fails closed); the store's own AppError already says so. */
+const storeUnavailable = (cause: unknown) =>
+  cause instanceof AppError
+    ? cause
+    : new BudgetStoreUnavailableError("the budget store failed", { cause });
+
+function budgetExhausted(tokensRemaining: number, resetsAt: Date | null, message?: string): AppError {
+  return new AppError(
     "TOO_MANY_REQUESTS",
     message ??
       (resetsAt
         ? `You have used all the tokens in this period's budget. It resets on ${resetsAt.toISOString().slice(0, 10)}.`
         : "You have no tokens left. Your budget is refilled when your plan renews."),
-    { details: { tokensRemaining, resetsAt: resetsAt ? resetsAt.toISOString() : null } },
+    { details: { tokensRemaining, resetsAt: resetsAt ? resetsAt.toISOString() : null }, retryAt: resetsAt },
   );
-  return errorResponse(error, retryAfterSeconds === null ? undefined : { "Retry-After": String(retryAfterSeconds) });
+}
+
+/**
+ * How a model failure is settled (see README, "Chat model failures"):
+ * - the model server refused the request before answering (an HTTP error status such as 401, 429 or 500, or no
+ *   connection at all) and nothing was streamed: charge nothing, since no token was generated and providers do not
+ *   bill a refused request;
+ * - any other failure (silent past CHAT_MODEL_SILENCE_TIMEOUT_MS, a connection dropped mid-answer, an unknown
+ *   error): charge the whole reservation, because the provider may have generated, and billed, tokens we never saw.
+ *   The reservation is the upper bound the user agreed to, so the budget never undercharges the operator's bill.
+ */
+function modelRefusedRequest(error: unknown): boolean {
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  if (!APICallError.isInstance(last)) return false;
+  if (last.statusCode !== undefined) return last.statusCode >= 400;
+  const code = last.cause instanceof Error && "code" in last.cause ? last.cause.code : undefined;
+  return typeof code === "string" && connectionRefusals.has(code);
+}
+
+const connectionRefusals = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** One log line: the error's kind, message and status, never its request body (the user's conversation). */
+function describeModelError(error: unknown): string {
+  const last = RetryError.isInstance(error) ? error.lastError : error;
+  const attempts = RetryError.isInstance(error) ? ` after ${error.errors.length} attempts` : "";
+  if (!(last instanceof Error)) return String(last);
+  const status = APICallError.isInstance(last) && last.statusCode !== undefined ? ` (HTTP ${last.statusCode})` : "";
+  return `${last.name}: ${last.message}${status}${attempts}`;
 }
 
 /** Tokens to charge for a finished answer: the reported total, else its parts, else the whole grant. */
@@ -100,41 +163,37 @@ function toModelInput(turns: ChatTurn[]): Array<Omit<ChatUIMessage, "id">> {
   return turns.map((turn) => ({ role: turn.role, parts: [{ type: "text", text: turn.text }] }));
 }
 
-export async function handleChatRequest(
+/**
+ * Starts one chat answer and returns its stream. Every refusal is a thrown AppError (401, 400, 402, 429 with its
+ * reset date, 503 when the budget cannot be checked); the route maps it to a response once (`errorResponse`).
+ */
+export async function startChat(
   request: Request,
   caller: { userId: string } | null,
   overrides: Partial<ChatDeps> = {},
 ): Promise<Response> {
-  if (!caller) return errorResponse(new AppError("UNAUTHORIZED", "Sign in to chat."));
+  if (!caller) throw new AppError("UNAUTHORIZED", "Sign in to chat.");
   const { userId } = caller;
 
-  let raw: string;
-  try {
-    raw = await request.text();
-  } catch (cause) {
-    return errorResponse(new AppError("BAD_REQUEST", "The request body could not be read.", { cause }));
-  }
+  const raw = await request.text().catch((cause: unknown) => {
+    throw new AppError("BAD_REQUEST", "The request body could not be read.", { cause });
+  });
   const input = parseChatBody(raw);
-  if (!input.ok) return errorResponse(new AppError("BAD_REQUEST", input.message));
+  if (!input.ok) throw new AppError("BAD_REQUEST", input.message);
 
   let deps: ChatDeps;
   try {
     deps = resolveDeps(overrides);
   } catch (cause) {
-    return errorResponse(storeUnavailable(cause));
+    throw storeUnavailable(cause);
   }
 
-  let entitlement: ChatEntitlement;
-  try {
-    entitlement = await deps.getEntitlement(userId);
-  } catch (cause) {
-    return errorResponse(cause);
-  }
+  const entitlement = await deps.getEntitlement(userId);
   if (!entitlement.active || entitlement.tokenBudget <= 0) {
     const message = entitlement.active
       ? "Your plan does not include chat tokens. Choose a plan with chat on the pricing page."
       : "Chat needs an active plan. Choose one on the pricing page.";
-    return errorResponse(new AppError("PAYMENT_REQUIRED", message, { details: { pricingUrl: PRICING_URL } }));
+    throw new AppError("PAYMENT_REQUIRED", message, { details: { pricingUrl: PRICING_URL } });
   }
 
   const messages = await convertToModelMessages(toModelInput(input.turns));
@@ -149,24 +208,22 @@ export async function handleChatRequest(
   let reservation: ReserveResult;
   try {
     reservation = await store.reserve(userId, requestId, upperBound);
-    // A paying user without any budget key: let billing re-derive it from Stripe, then try once more.
+    // A paying user with no budget at all in a current period: the one repair step, then one more try.
     if (!reservation.ok && reservation.resetsAt === null && periodEndsAt) {
-      await deps.restoreBudget(userId);
+      await restoreLostBudget(userId, { tokenBudget: entitlement.tokenBudget, periodEndsAt }, deps);
       reservation = await store.reserve(userId, requestId, upperBound);
     }
   } catch (cause) {
-    return errorResponse(storeUnavailable(cause));
+    throw storeUnavailable(cause);
   }
-  if (!reservation.ok) {
-    return budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
-  }
+  if (!reservation.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
 
   const { granted } = reservation;
   const settlement = createSettlement(store, userId, requestId);
   const outputCap = Math.min(deps.maxOutputTokens, granted - promptTokens);
   if (outputCap < 1) {
     const settled = await settlement.settle(0);
-    return budgetExhausted(
+    throw budgetExhausted(
       settled?.result.tokensRemaining ?? reservation.tokensRemaining,
       periodEndsAt,
       `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
@@ -176,7 +233,7 @@ export async function handleChatRequest(
 
   let streamedText = "";
   const result = streamText({
-    model: deps.model,
+    model: guardModelStream(deps.model, { silenceTimeoutMs: deps.modelSilenceTimeoutMs }),
     messages,
     maxOutputTokens: outputCap,
     abortSignal: request.signal,
@@ -194,9 +251,9 @@ export async function handleChatRequest(
       void settlement.settle(finished + unfinished);
     },
     onError({ error }) {
-      console.error(`[chat] model stream failed for request ${requestId}`, error);
-      // The provider may have spent tokens we never saw: charge the whole reservation.
-      return settlement.settle(granted).then(() => undefined);
+      const refused = modelRefusedRequest(error) && streamedText === "";
+      console.error(`[chat] the model failed to answer request ${requestId}: ${describeModelError(error)}`);
+      return settlement.settle(refused ? 0 : granted).then(() => undefined);
     },
   });
 

@@ -3,7 +3,7 @@
 // Every choice reports token usage, which the budget settles against.
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
-import type { LanguageModel } from "ai";
+import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { env, type Env } from "@/lib/env";
 import { createDemoModel } from "./demo-model";
 
@@ -32,7 +32,7 @@ function chooseChatModel(current: ModelEnv): ChatModelChoice {
   return { kind: "demo", delayMs: current.DEMO_MODEL_DELAY_MS };
 }
 
-export function getChatModel(current: ModelEnv = env): LanguageModel {
+export function getChatModel(current: ModelEnv = env): LanguageModelV3 {
   const choice = chooseChatModel(current);
   switch (choice.kind) {
     case "openai":

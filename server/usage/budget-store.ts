@@ -1,5 +1,6 @@
 // The token budget's contract: the remaining tokens of a user's current billing period, changed only through
-// four atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
+// five atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
+import { AppError } from "@/server/errors";
 
 /** Redis key holding a user's remaining tokens for the current period, as an integer string. */
 export const budgetKey = (userId: string) => `chatbot-usage:${userId}`;
@@ -53,14 +54,28 @@ export interface BudgetStore {
    * reset for an older period than the one already applied, is a no-op.
    */
   reset(userId: string, budget: number, periodEnd: Date): Promise<ResetResult>;
+  /**
+   * Puts back a budget that was lost while the record of its period survived (Redis lost or evicted only the budget
+   * key): when the user has no budget and the period marker says exactly this period was reset (so it was paid
+   * for), remaining = `budget` (the plan's full budget), expiring at periodEnd. Anything else is a no-op: a budget
+   * that exists, no marker (nothing proves the period was paid: billing must decide), another period's marker.
+   */
+  restore(userId: string, budget: number, periodEnd: Date): Promise<ResetResult>;
   /** The current budget, or null when the user has none (never reset, or the period ended). */
   read(userId: string): Promise<BudgetSnapshot | null>;
 }
 
-/** The store could not be reached or answered wrongly; callers fail closed (503), never grant tokens. */
-export class BudgetStoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+/**
+ * The store could not be reached or answered wrongly; callers fail closed (503), never grant tokens.
+ * `what` names the operation that failed (shown to the user); the store's own error stays in `cause` (logged).
+ */
+export class BudgetStoreUnavailableError extends AppError {
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(
+      "SERVICE_UNAVAILABLE",
+      `Chat is unavailable right now because the token budget cannot be checked (${what}). Please try again shortly.`,
+      options,
+    );
     this.name = "BudgetStoreUnavailableError";
   }
 }

@@ -143,6 +143,17 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
       return { applied: true, tokensRemaining: budget };
     },
 
+    async restore(userId, budget, periodEnd): Promise<ResetResult> {
+      // A budget and its period live in one entry here: nothing can lose one and keep the other, so there is never
+      // a surviving record to restore from (a lost file loses both, and billing re-derives the period from Stripe).
+      assertId("userId", userId);
+      assertTokenCount("budget", budget);
+      assertPeriodEnd(periodEnd);
+      const at = now();
+      tick(at);
+      return { applied: false, tokensRemaining: Math.max(0, liveBudget(userId, at)?.tokensRemaining ?? 0) };
+    },
+
     async read(userId): Promise<BudgetSnapshot | null> {
       assertId("userId", userId);
       const at = now();

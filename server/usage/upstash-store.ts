@@ -97,6 +97,18 @@ redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[2])
 return {1, tonumber(ARGV[1])}
 `;
 
+// KEYS: budget, marker. ARGV: budget, period end ms. Returns {applied 0|1, remaining}.
+// Only a missing budget under a live marker for exactly this period is put back.
+const RESTORE_LUA = `${PRELUDE}
+local remaining = parse_remaining(redis.call('GET', KEYS[1]))
+if type(remaining) == 'table' then return remaining end
+if remaining then return {0, math.max(0, remaining)} end
+local marker = tonumber(redis.call('GET', KEYS[2]))
+if not marker or marker ~= tonumber(ARGV[2]) or marker <= now_ms() then return {0, 0} end
+redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+return {1, tonumber(ARGV[1])}
+`;
+
 // KEYS: budget, marker. Returns nil or {remaining, resetsAtMs | -1}.
 const READ_LUA = `${PRELUDE}
 local remaining = parse_remaining(redis.call('GET', KEYS[1]))
@@ -113,6 +125,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
     reserve: redis.createScript<unknown>(RESERVE_LUA),
     settle: redis.createScript<unknown>(SETTLE_LUA),
     reset: redis.createScript<unknown>(RESET_LUA),
+    restore: redis.createScript<unknown>(RESTORE_LUA),
     read: redis.createScript<unknown>(READ_LUA),
   };
 
@@ -120,8 +133,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
     try {
       return await scripts[name].exec(keys, args);
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new BudgetStoreUnavailableError(`Budget store (Upstash) failed on ${name}: ${reason}`, { cause: error });
+      throw new BudgetStoreUnavailableError(`the Upstash store failed on ${name}`, { cause: error });
     }
   }
 
@@ -166,6 +178,19 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
       return { applied: applied === 1, tokensRemaining };
     },
 
+    async restore(userId, budget, periodEnd): Promise<ResetResult> {
+      assertId("userId", userId);
+      assertTokenCount("budget", budget);
+      assertPeriodEnd(periodEnd);
+      const reply = await run(
+        "restore",
+        [budgetKey(userId), periodMarkerKey(userId)],
+        [String(budget), String(periodEnd.getTime())],
+      );
+      const [applied, tokensRemaining] = integers("restore", reply, 2);
+      return { applied: applied === 1, tokensRemaining };
+    },
+
     async read(userId): Promise<BudgetSnapshot | null> {
       assertId("userId", userId);
       const reply = await run("read", [budgetKey(userId), periodMarkerKey(userId)], []);
@@ -180,9 +205,9 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
 function integers<N extends 2 | 3>(operation: string, reply: unknown, length: N): N extends 3 ? [number, number, number] : [number, number];
 function integers(operation: string, reply: unknown, length: number): number[] {
   if (!Array.isArray(reply) || reply.length !== length || !reply.every((item) => Number.isSafeInteger(item))) {
-    throw new BudgetStoreUnavailableError(
-      `Budget store (Upstash) answered ${operation} with an unexpected reply: ${JSON.stringify(reply)}`,
-    );
+    throw new BudgetStoreUnavailableError(`the Upstash store answered ${operation} wrongly`, {
+      cause: new Error(`unexpected reply to ${operation}: ${JSON.stringify(reply)}`),
+    });
   }
   return reply.filter((item): item is number => typeof item === "number");
 }

@@ -10,7 +10,10 @@ await startStripeHarness();
 const { getDb } = await import("@/db/index");
 const { appRouter } = await import("@/server/api/root");
 const { signUp } = await import("@/server/auth/sign-up");
-const { handleChatRequest } = await import("@/server/chat/chat-request");
+const { startChat } = await import("@/server/chat/chat-request");
+const { errorResponse } = await import("@/server/errors");
+// What POST /api/chat does: start the chat, and map a thrown AppError to its response.
+const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
 const { createDemoModel } = await import("@/server/chat/demo-model");
 const { createMemoryBudgetStore } = await import("@/server/usage");
 

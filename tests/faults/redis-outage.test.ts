@@ -9,7 +9,10 @@ const redisUrl = process.env.REDIS_URL;
 const proxy = redisUrl ? await startTcpProxy(hostPort(redisUrl, 6379)) : null;
 const bridge = redisUrl && proxy ? await startBridgeBudgetStore({ redisUrl: throughProxy(redisUrl, proxy.port) }) : null;
 
-const { handleChatRequest } = await import("@/server/chat/chat-request");
+const { startChat } = await import("@/server/chat/chat-request");
+const { errorResponse } = await import("@/server/errors");
+// What POST /api/chat does: start the chat, and map a thrown AppError to its response.
+const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
 const { createDemoModel } = await import("@/server/chat/demo-model");
 const { getBudgetStore, budgetKey } = await import("@/server/usage");
 

@@ -1,5 +1,6 @@
 import { getSessionUserId } from "@/server/auth";
-import { handleChatRequest } from "@/server/chat/chat-request";
+import { startChat } from "@/server/chat/chat-request";
+import { errorResponse } from "@/server/errors";
 
 // The budget store, the tokenizer and the session cookie need Node; every answer is per user, never cached.
 export const runtime = "nodejs";
@@ -8,6 +9,11 @@ export const dynamic = "force-dynamic";
 export const maxDuration = 60;
 
 export async function POST(request: Request): Promise<Response> {
-  const userId = await getSessionUserId();
-  return handleChatRequest(request, userId ? { userId } : null);
+  try {
+    const userId = await getSessionUserId();
+    return await startChat(request, userId ? { userId } : null);
+  } catch (error) {
+    // 401 / 400 / 402 / 429 (with Retry-After) / 503 from the AppError the chat threw; anything else is a logged 500.
+    return errorResponse(error);
+  }
 }

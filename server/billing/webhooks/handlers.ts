@@ -44,6 +44,17 @@ export const webhookHandlers = {
 
 export type HandledEventType = keyof typeof webhookHandlers;
 
+/** The `data.object.object` each handled event carries; anything else is a malformed event (400). */
+export const handledEventObjects = {
+  "checkout.session.completed": "checkout.session",
+  "customer.subscription.created": "subscription",
+  "customer.subscription.updated": "subscription",
+  "customer.subscription.deleted": "subscription",
+  "invoice.payment_succeeded": "invoice",
+  "invoice.paid": "invoice",
+  "invoice.payment_failed": "invoice",
+} as const satisfies Record<HandledEventType, string>;
+
 export type HandledEvent = EventOf<HandledEventType>;
 
 export function isHandledEvent(event: Stripe.Event): event is HandledEvent {

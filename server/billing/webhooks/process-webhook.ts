@@ -1,21 +1,24 @@
 // Verifies, dedupes and applies one Stripe webhook delivery. The event id is recorded in the same
 // transaction as the state it causes, so a crash leaves neither; a redelivered id is a no-op. Throws AppError
-// BAD_REQUEST for anything unsigned or tampered (nothing written); any other error means "retry later".
+// BAD_REQUEST for anything unsigned, tampered or malformed (nothing written; Stripe stops retrying); any other
+// error means "retry later". An event from the other mode (live vs test) than the secret key's is ignored.
 import { performance } from "node:perf_hooks";
 import Stripe from "stripe";
 import { claimStripeEvent } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
-import { getWebhookSecret } from "../stripe-client";
+import { getWebhookSecret, stripeKeyIsLive } from "../stripe-client";
 import { resolveSyncDeps, withSyncTransaction, type SyncDeps } from "../sync-subscription";
-import { dispatchEvent, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
+import { dispatchEvent, handledEventObjects, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
   | { status: "processed"; eventId: string; type: string; result: HandlerOutcome }
   | { status: "duplicate"; eventId: string }
-  | { status: "ignored"; eventId: string; type: string };
+  | { status: "ignored"; eventId: string; type: string; reason: "unhandled-type" | "other-mode" };
 
 export interface WebhookDeps extends SyncDeps {
   webhookSecret: string;
+  /** Whether the secret key is a live one (sk_live_/rk_live_): events of the other mode are ignored. */
+  livemode: boolean;
 }
 
 export async function processStripeWebhook(
@@ -24,10 +27,27 @@ export async function processStripeWebhook(
   partial: Partial<WebhookDeps> = {},
 ): Promise<WebhookOutcome> {
   const receivedAt = performance.now();
-  const deps = { ...(await resolveSyncDeps(partial)), webhookSecret: partial.webhookSecret ?? getWebhookSecret() };
+  const deps = {
+    ...(await resolveSyncDeps(partial)),
+    webhookSecret: partial.webhookSecret ?? getWebhookSecret(),
+    livemode: partial.livemode ?? stripeKeyIsLive(),
+  };
   const event = verifyEvent(rawBody, signature, deps);
+  const malformed = malformedReason(event);
+  if (malformed) {
+    console.warn(`stripe webhook refused (400): ${malformed}`);
+    throw new AppError("BAD_REQUEST", `Malformed event: ${malformed}.`);
+  }
+  if (typeof event.livemode === "boolean" && event.livemode !== deps.livemode) {
+    // A test-mode event sent to a live endpoint (or the reverse): a misconfigured endpoint, never state to apply.
+    console.warn(
+      `stripe webhook ${event.id} (${event.type}) ignored: a ${event.livemode ? "live" : "test"}-mode event, ` +
+        `but the secret key is a ${deps.livemode ? "live" : "test"}-mode key`,
+    );
+    return { status: "ignored", eventId: event.id, type: event.type, reason: "other-mode" };
+  }
 
-  if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type };
+  if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type, reason: "unhandled-type" };
 
   // No separate "seen it?" read first: the claim answers that inside the transaction, one round trip fewer for
   // every new event (the common case), and a duplicate still stops before Stripe is called.
@@ -54,6 +74,32 @@ function verifyEvent(rawBody: string, signature: string | null, deps: WebhookDep
     if (error instanceof SyntaxError) throw new AppError("BAD_REQUEST", "The event body is not valid JSON.", { cause: error });
     throw error;
   }
+}
+
+const expectedObjects: ReadonlyMap<string, string> = new Map(Object.entries(handledEventObjects));
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * Why a correctly signed event cannot be an event (the signature proves who sent it, not its shape): constructEvent
+ * only parses JSON. Null when it has what the handlers read: id, type, livemode, data.object of the right kind.
+ */
+function malformedReason(event: unknown): string | null {
+  if (!isRecord(event)) return "the body is not a JSON object";
+  const id = typeof event.id === "string" && event.id !== "" ? event.id : null;
+  const label = id ? `event ${id}` : "event";
+  if (!id) return "event without an id";
+  if (typeof event.type !== "string" || event.type === "") return `${label} without a type`;
+  if (event.livemode !== undefined && typeof event.livemode !== "boolean") return `${label} (${event.type}) with a livemode that is not a boolean`;
+  if (!isRecord(event.data)) return `${label} (${event.type}) without data`;
+  if (!isRecord(event.data.object)) return `${label} (${event.type}) without data.object`;
+  const expected = expectedObjects.get(event.type);
+  const actual = event.data.object.object;
+  if (expected && actual !== expected) {
+    return `${label} (${event.type}) carries ${typeof actual === "string" ? `object "${actual}"` : "no object type"}, not "${expected}"`;
+  }
+  return null;
 }
 
 function customerIdOf(event: HandledEvent): string | null {

@@ -11,6 +11,11 @@ export interface BudgetStoreHarness {
   advance(ms: number): Promise<void>;
   /** A prefix for user ids, so parallel runs and cleanup stay apart. */
   userPrefix: string;
+  /**
+   * Loses only the user's budget key, its period marker surviving (Redis evicting or an operator deleting
+   * `chatbot-usage:<id>`). Omitted by a store that keeps both in one record and so cannot lose one alone.
+   */
+  loseBudgetKey?(userId: string): Promise<void>;
 }
 
 const HOUR = 60 * 60 * 1000;
@@ -170,6 +175,38 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       await harness().advance(1_400);
       expect(await s.settle(u, "a", 10)).toEqual({ applied: false, tokensRemaining: 600 });
       expect((await s.read(u))?.tokensRemaining).toBe(600);
+    });
+
+    it("restore leaves an existing budget alone, and does nothing without a record of the period", async () => {
+      const s = store();
+      const u = user();
+      const end = periodEnd();
+      expect(await s.restore(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 0 });
+      expect(await s.read(u)).toBeNull();
+      await s.reset(u, 1_000, end);
+      await s.reserve(u, "a", 400);
+      expect(await s.restore(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 600 });
+      expect(await s.read(u)).toEqual({ tokensRemaining: 600, resetsAt: end });
+    });
+
+    it.runIf(harness().loseBudgetKey)("restore puts back a budget lost under its surviving period marker, to the full budget, once", async () => {
+      const s = store();
+      const u = user();
+      const end = periodEnd();
+      await s.reset(u, 1_000, end);
+      await s.reserve(u, "a", 400);
+      await harness().loseBudgetKey?.(u);
+      expect(await s.read(u)).toBeNull();
+      expect(await s.reserve(u, "b", 10)).toEqual({ ok: false, tokensRemaining: 0, resetsAt: null });
+      // Another period's marker proves nothing about this one.
+      expect(await s.restore(u, 1_000, periodEnd(2 * HOUR))).toEqual({ applied: false, tokensRemaining: 0 });
+      expect(await s.restore(u, 1_000, end)).toEqual({ applied: true, tokensRemaining: 1_000 });
+      expect(await s.read(u)).toEqual({ tokensRemaining: 1_000, resetsAt: end });
+      // Restored once: a second restore (another request racing) changes nothing.
+      await s.reserve(u, "c", 100);
+      expect(await s.restore(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 900 });
+      // The period's reset stays a no-op: the marker still says this period was applied.
+      expect(await s.reset(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 900 });
     });
 
     it("rejects malformed input before touching the budget", async () => {

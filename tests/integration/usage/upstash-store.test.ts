@@ -29,6 +29,9 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
     now: () => Date.now(),
     advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     userPrefix: prefix,
+    loseBudgetKey: async (userId) => {
+      await fixture.redis.del(budgetKey(userId));
+    },
   }));
 
   it("keeps chatbot-usage:<userId> as an integer string expiring exactly at the period end, with its marker", async () => {

@@ -2,10 +2,14 @@ import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart, LanguageMod
 import { simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
-import { handleChatRequest, type ChatDeps, type ChatEntitlement } from "@/server/chat/chat-request";
+import { startChat, type ChatDeps, type ChatEntitlement } from "@/server/chat/chat-request";
 import { chatErrorBodySchema, chatMessageMetadataSchema } from "@/server/chat/chat-ui-message";
 import { countPromptTokens, countTokens, createDemoModel, demoReply } from "@/server/chat/demo-model";
+import { errorResponse } from "@/server/errors";
 import { BudgetStoreUnavailableError, createMemoryBudgetStore, type BudgetStore, type SettleResult } from "@/server/usage";
+
+/** What POST /api/chat does: start the chat, and map a thrown AppError to its response. */
+const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
 
 const USER = "user-1";
 const HOUR = 60 * 60 * 1000;
@@ -63,6 +67,7 @@ function recordingStore(inner: BudgetStore = createMemoryBudgetStore()) {
   const store: BudgetStore = {
     reserve: (...args) => inner.reserve(...args),
     reset: (...args) => inner.reset(...args),
+    restore: (...args) => inner.restore(...args),
     read: (...args) => inner.read(...args),
     async settle(userId, requestId, actualTokens) {
       const result = await inner.settle(userId, requestId, actualTokens);
@@ -88,6 +93,7 @@ const downStore: BudgetStore = {
   reserve: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   settle: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   reset: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  restore: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   read: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
 };
 
