@@ -7,7 +7,7 @@ import { startChat, type ChatDeps } from "@/server/chat/chat-request";
 import { createDemoModel } from "@/server/chat/demo-model";
 import { errorResponse } from "@/server/errors";
 import { budgetKey, createMemoryBudgetStore, createUpstashBudgetStore, periodMarkerKey, type BudgetStore } from "@/server/usage";
-import { redisUrl, startBridgeFixture, type BridgeFixture } from "../upstash-bridge/bridge-fixture";
+import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
 const PLAN_BUDGET = 5_000;
 const prefix = `restore-${randomUUID().slice(0, 8)}-`;
