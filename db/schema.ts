@@ -1,6 +1,6 @@
 // The whole database: the Auth.js tables, the six billing columns on users, and the processed Stripe events.
 // Column names in SQL are snake_case; the Auth.js adapter reads the TypeScript property names.
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -33,7 +33,16 @@ export const users = pgTable("users", {
    * it: later events about the same period skip the store (see syncSubscriptionFromStripe).
    */
   budgetRefilledFor: timestamptz("budget_refilled_for"),
+  /**
+   * The stamp (from stripe_read_stamps, taken before the request went out) of the Stripe read the billing columns
+   * were written from; a sync writes only when its own read's stamp is higher, so an older read never overwrites a
+   * newer one. Null until the first sync.
+   */
+  stripeReadStamp: bigint("stripe_read_stamp", { mode: "number" }),
 });
+
+/** Stamps for Stripe reads: increasing across every server process, so any two reads of one customer are ordered. */
+export const stripeReadStamps = pgSequence("stripe_read_stamps");
 
 export const accounts = pgTable(
   "accounts",

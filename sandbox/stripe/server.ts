@@ -37,8 +37,8 @@ export interface StripeSandbox {
   close(): Promise<void>;
   /** resolves when no webhook delivery is pending or in flight */
   idle(): Promise<void>;
-  /** How many API requests this sandbox has answered for a method and path, e.g. ("GET", "/v1/subscriptions"). */
-  apiRequests(method: string, path: string): number;
+  /** How many API requests this sandbox has answered for a method and path, e.g. ("GET", "/v1/subscriptions"); all of them without arguments. */
+  apiRequests(method?: string, path?: string): number;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -305,7 +305,8 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     url,
     port,
     idle: () => deliveries.idle(),
-    apiRequests: (method, path) => apiRequestCounts.get(`${method} ${path}`) ?? 0,
+    apiRequests: (method, path) =>
+      method === undefined ? [...apiRequestCounts.values()].reduce((sum, n) => sum + n, 0) : (apiRequestCounts.get(`${method} ${path}`) ?? 0),
     close: async () => {
       clearInterval(ticker);
       await deliveries.close();

@@ -3,10 +3,10 @@
 // BAD_REQUEST for anything unsigned or tampered (nothing written); any other error means "retry later".
 import { performance } from "node:perf_hooks";
 import Stripe from "stripe";
-import { claimStripeEvent } from "@/db/queries/billing";
+import { isStripeEventRecorded } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
 import { getWebhookSecret } from "../stripe-client";
-import { resolveSyncDeps, withSyncTransaction, type SyncDeps } from "../sync-subscription";
+import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
 import { dispatchEvent, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
@@ -29,17 +29,19 @@ export async function processStripeWebhook(
 
   if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type };
 
-  // No separate "seen it?" read first: the claim answers that inside the transaction, one round trip fewer for
-  // every new event (the common case), and a duplicate still stops before Stripe is called.
-  return withSyncTransaction(deps, async (tx, sync) => {
-    const claimed = await claimStripeEvent(tx, { id: event.id, type: event.type, customerId: customerIdOf(event) });
-    if (!claimed) return { status: "duplicate", eventId: event.id } as const;
-    const result = await dispatchEvent(event, { sync: (customerId) => sync(customerId, { changedBefore: receivedAt }) });
-    if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
-      console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
-    }
-    return { status: "processed", eventId: event.id, type: event.type, result } as const;
+  // A redelivery stops here before Stripe is read; the claim made with the write still decides between two
+  // deliveries that pass this check together.
+  if (await isStripeEventRecorded(deps.db, event.id)) return { status: "duplicate", eventId: event.id };
+  const claim = { id: event.id, type: event.type, customerId: customerIdOf(event) };
+  const result = await dispatchEvent(event, {
+    sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
   });
+  if (result.outcome === "duplicate-event") return { status: "duplicate", eventId: event.id };
+  if (result.outcome === "no-customer" && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
+  if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
+    console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
+  }
+  return { status: "processed", eventId: event.id, type: event.type, result };
 }
 
 function verifyEvent(rawBody: string, signature: string | null, deps: WebhookDeps): Stripe.Event {
