@@ -45,25 +45,23 @@ export async function findUserByStripeCustomer(db: Executor, customerId: string)
 
 /**
  * Writes a synced subscription state read from Stripe under `readStamp`, unless the row already holds a read
- * with a stamp as high or higher; with `budgetRefilledFor`, records the period a refill was asked for. The
- * single UPDATE takes the row lock only for itself. Returns whether it wrote.
+ * with a stamp as high or higher. The single UPDATE holds the row lock only for itself. Returns whether it wrote.
  */
 export async function writeSubscriptionStateIfNewer(
   tx: Executor,
   userId: string,
   state: SubscriptionState,
   readStamp: number,
-  budgetRefilledFor?: Date,
 ): Promise<boolean> {
   const written = await tx
     .update(users)
-    .set({ ...state, stripeReadStamp: readStamp, ...(budgetRefilledFor ? { budgetRefilledFor } : {}) })
+    .set({ ...state, stripeReadStamp: readStamp })
     .where(and(eq(users.id, userId), or(isNull(users.stripeReadStamp), lt(users.stripeReadStamp, readStamp))))
     .returning({ id: users.id });
   return written.length > 0;
 }
 
-/** Records the period a refill was asked for, on its own (the state came from a read already superseded). */
+/** Records the period the budget store was asked to refill (never moving back to an older period). */
 export async function recordBudgetRefill(tx: Executor, userId: string, periodEnd: Date): Promise<void> {
   await tx
     .update(users)

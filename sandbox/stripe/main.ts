@@ -2,6 +2,7 @@
 // every event to the local app's webhook route and keeping its state in .data/ across restarts.
 import path from "node:path";
 import { startStripeSandbox } from "./server";
+import { throttleOptionsFromEnv } from "./throttle";
 
 const flag = (value: string | undefined, fallback: boolean): boolean =>
   value === undefined || value === "" ? fallback : !["0", "false", "off", "no"].includes(value.toLowerCase());
@@ -17,6 +18,7 @@ const sandbox = await startStripeSandbox({
     },
   ],
   autoTestClock: flag(process.env.STRIPE_SANDBOX_AUTO_TEST_CLOCK, true),
+  throttle: throttleOptionsFromEnv(process.env),
 });
 
 console.log(`Stripe sandbox listening on ${sandbox.url} (admin page at ${sandbox.url}/)`);

@@ -13,6 +13,7 @@ import { fromJson, parseForm, type Params } from "./form";
 import { completionFromParams, createPages } from "./pages";
 import { bool, int } from "./params";
 import { API_VERSION, emptyState, newId, realNow, type SandboxState } from "./state";
+import { createThrottle, rateLimitedBody, rateLimitedHeaders, type ThrottleOptions } from "./throttle";
 
 export interface StripeSandboxOptions {
   /** 0 picks a free port; default STRIPE_SANDBOX_PORT or 12111 (stripe-mock's port) */
@@ -29,6 +30,8 @@ export interface StripeSandboxOptions {
   maxAttempts?: number;
   /** give each customer created without `test_clock` its own clock (default true) */
   autoTestClock?: boolean;
+  /** Stripe's pace for /v1: latency, jitter and a rate limit (see throttle.ts); default none */
+  throttle?: ThrottleOptions;
 }
 
 export interface StripeSandbox {
@@ -155,6 +158,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     res.end(text);
   };
 
+  const throttle = createThrottle(options.throttle);
   const apiRequestCounts = new Map<string, number>();
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string, ctx: RequestContext) => {
     if (!isTestKey(req.headers.authorization)) return json(res, 401, unauthorized().toBody());
@@ -259,7 +263,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     engine.baseUrl = ctx.baseUrl;
     readBody(req)
       .then(async (raw) => {
-        if (url.pathname.startsWith("/v1/")) return handleApi(req, res, url, raw, ctx);
+        if (url.pathname.startsWith("/v1/")) {
+          if (!(await throttle.admit())) return json(res, 429, rateLimitedBody, rateLimitedHeaders);
+          return handleApi(req, res, url, raw, ctx);
+        }
         if (url.pathname.startsWith("/_sandbox/")) return await handleControl(req, res, url, raw, ctx);
         const params = parseBody(raw, req.headers["content-type"]);
         const page = pages(req.method ?? "GET", url, params, ctx);

@@ -7,12 +7,10 @@
 import { performance } from "node:perf_hooks";
 import type { SubscriptionState } from "@/db/queries/billing";
 
-/** What a sync learned from one read: its stamp, the state, and the refill it asked the budget store for. */
+/** What a sync learned from one read: its stamp, the state, and whether its refill applied. */
 export interface CustomerRead {
   stamp: number;
   state: SubscriptionState;
-  /** The period a refill was asked for (applied or already applied), or null when none was asked for. */
-  refilledFor: Date | null;
   budgetReset: boolean;
 }
 

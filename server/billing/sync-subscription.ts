@@ -85,11 +85,8 @@ export async function syncSubscriptionFromStripe(
 
   return deps.db.transaction(async (tx) => {
     if (options.event && !(await claimStripeEvent(tx, options.event))) return { outcome: "duplicate-event", customerId } as const;
-    const written = await writeSubscriptionStateIfNewer(tx, user.id, read.state, read.stamp, read.refilledFor ?? undefined);
-    if (!written) {
-      if (read.refilledFor) await recordBudgetRefill(tx, user.id, read.refilledFor);
-      return { outcome: "already-current", userId: user.id } as const;
-    }
+    const written = await writeSubscriptionStateIfNewer(tx, user.id, read.state, read.stamp);
+    if (!written) return { outcome: "already-current", userId: user.id } as const;
     return { outcome: "synced", userId: user.id, state: read.state, budgetReset: read.budgetReset } as const;
   });
 }
@@ -101,8 +98,8 @@ export async function claimAlone(deps: Pick<SyncDeps, "db">, event: StripeEventC
 
 /**
  * One read of a customer from Stripe, and the refill it earns, with no connection held while Stripe answers.
- * The refill happens before anything is written on purpose: if the store is down the sync fails, nothing is
- * recorded, and the event is retried.
+ * The refill happens before the event is recorded on purpose: if the store is down the sync fails, the event is
+ * not recorded, and Stripe retries it.
  */
 async function readCustomer(customerId: string, user: User, deps: SyncDeps, budgetMissing: boolean): Promise<CustomerRead> {
   const stamp = await nextStripeReadStamp(deps.db);
@@ -115,21 +112,23 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
   });
   const current = pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
+  if (!current || !state.planActive) return { stamp, state, budgetReset: false };
 
+  // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
+  const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
+  // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false };
   // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
     !budgetMissing &&
-    user.budgetRefilledFor !== null &&
-    state.stripeCurrentPeriodEnd?.getTime() === user.budgetRefilledFor.getTime();
-  const refill = current && state.planActive && !refilledAlready ? await earnedBudget(current, deps.stripe) : null;
-  if (!refill) return { stamp, state, refilledFor: null, budgetReset: false };
-  // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
-  const stored = await findUserByStripeCustomer(deps.db, customerId);
-  if (!budgetMissing && stored?.stripeReadStamp != null && stored.stripeReadStamp > stamp) {
-    return { stamp, state, refilledFor: null, budgetReset: false };
-  }
+    stored.budgetRefilledFor !== null &&
+    state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
+  const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
+  if (!refill) return { stamp, state, budgetReset: false };
   const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
-  return { stamp, state, refilledFor: refill.periodEnd, budgetReset: result.applied };
+  // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
+  await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
+  return { stamp, state, budgetReset: result.applied };
 }
 
 const freeState: SubscriptionState = {
