@@ -1,5 +1,5 @@
 // Real Stripe's pace for the sandbox's API: every /v1 request waits `latencyMs` +/- `jitterMs` before it is answered
-// (api.stripe.com takes 100-400 ms), and beyond `rateLimit` requests in any second it answers as Stripe does when an
+// (api.stripe.com takes 100-400 ms), and beyond `rateLimit` requests per second (a token bucket) it answers as Stripe does when an
 // account goes over its limit (25/s in test mode, 100/s live): 429, an `invalid_request_error` with code
 // `rate_limit`. It also sends `Stripe-Should-Retry: true`: the stripe package retries a 429 only when that header
 // says so (RequestSender._shouldRetry), with its backoff, up to maxNetworkRetries.
@@ -34,15 +34,18 @@ export function createThrottle(options: ThrottleOptions = {}, now: () => number 
   const latency = Math.max(0, options.latencyMs ?? 0);
   const jitter = Math.max(0, options.latencyJitterMs ?? 0);
   const limit = options.rateLimit && options.rateLimit > 0 ? options.rateLimit : null;
-  const admitted: number[] = []; // when each request of the last second was admitted, oldest first
+  // A token bucket, as Stripe's limiter is: `limit` tokens at most, refilled at `limit` per second.
+  let tokens = limit ?? 0;
+  let filledAt = now();
 
   const delay = () => Math.max(0, latency + (jitter ? (Math.random() * 2 - 1) * jitter : 0));
   const withinLimit = () => {
     if (limit === null) return true;
     const at = now();
-    while (admitted.length > 0 && (admitted[0] ?? 0) <= at - 1000) admitted.shift();
-    if (admitted.length >= limit) return false;
-    admitted.push(at);
+    tokens = Math.min(limit, tokens + ((at - filledAt) / 1000) * limit);
+    filledAt = at;
+    if (tokens < 1) return false;
+    tokens -= 1;
     return true;
   };
 
