@@ -40,6 +40,8 @@ export interface StripeSandbox {
   close(): Promise<void>;
   /** resolves when no webhook delivery is pending or in flight */
   idle(): Promise<void>;
+  /** Changes the API's pace (latency, jitter, rate limit) from now on; `{}` answers at full speed again. */
+  setThrottle(options: ThrottleOptions): void;
   /** How many API requests this sandbox has answered for a method and path, e.g. ("GET", "/v1/subscriptions"); all of them without arguments. */
   apiRequests(method?: string, path?: string): number;
 }
@@ -158,7 +160,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     res.end(text);
   };
 
-  const throttle = createThrottle(options.throttle);
+  let throttle = createThrottle(options.throttle);
   const apiRequestCounts = new Map<string, number>();
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string, ctx: RequestContext) => {
     if (!isTestKey(req.headers.authorization)) return json(res, 401, unauthorized().toBody());
@@ -312,6 +314,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     url,
     port,
     idle: () => deliveries.idle(),
+    setThrottle: (pace) => (throttle = createThrottle(pace)),
     apiRequests: (method, path) =>
       method === undefined ? [...apiRequestCounts.values()].reduce((sum, n) => sum + n, 0) : (apiRequestCounts.get(`${method} ${path}`) ?? 0),
     close: async () => {
