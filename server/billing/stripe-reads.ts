@@ -2,10 +2,10 @@
 // arrived before the read began (Stripe made the change before it sent the event, so that read includes it). A
 // sync whose news arrived after the read began waits for the next read, which starts when the current one ends
 // and serves everyone who arrived meanwhile. So a burst of events about one customer costs one or two reads,
-// however many events it holds. Reads also take a slot of a per-process limit, so a storm of events queues here,
-// holding nothing, instead of crowding the event loop and the connection pool that pages share.
+// however many events it holds. Reads also take a slot of a per-process limit (work-limit.ts).
 import { performance } from "node:perf_hooks";
 import type { SubscriptionState } from "@/db/queries/billing";
+import { stripeReadSlots } from "./work-limit";
 
 /** What a sync learned from one read: its stamp, the state, and whether its refill applied. */
 export interface CustomerRead {
@@ -27,23 +27,6 @@ interface Reads {
 
 /** Reads in flight by client and budget store (tests pass their own), then by customer. */
 const inFlight = new WeakMap<object, WeakMap<object, Map<string, Reads>>>();
-
-/** Reads of Stripe this process runs at once; more wait for a slot. Enough to keep a 250 ms Stripe busy. */
-export const MAX_CONCURRENT_READS = 24;
-let running = 0;
-const waiting: Array<() => void> = [];
-
-async function withSlot<T>(work: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT_READS) await new Promise<void>((resolve) => waiting.push(resolve));
-  else running += 1;
-  try {
-    return await work();
-  } finally {
-    const next = waiting.shift();
-    if (next) next(); // the slot passes on as it is
-    else running -= 1;
-  }
-}
 
 function readsOf(client: object, store: object): Map<string, Reads> {
   let byStore = inFlight.get(client);
@@ -77,7 +60,7 @@ export function readOnce(
   const own = reads;
   // Waiting for a slot counts as not begun: syncs arriving meanwhile share this read.
   const begin = () =>
-    withSlot(() => {
+    stripeReadSlots.run(() => {
       own.current = entry;
       if (own.next === entry) own.next = null;
       entry.startedAt = performance.now();

@@ -21,6 +21,7 @@ import { getBudgetStore, type BudgetStore } from "@/server/usage";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
+import { billingWork } from "./work-limit";
 
 export interface SyncDeps extends BillingDeps {
   budget: Pick<BudgetStore, "reset">;
@@ -72,7 +73,7 @@ export async function syncSubscriptionFromStripe(
 ): Promise<SyncResult> {
   const deps = await resolveSyncDeps(partial);
   const arrivedAt = options.arrivedAt ?? performance.now();
-  const user = await findUserByStripeCustomer(deps.db, customerId);
+  const user = await billingWork.run(() => findUserByStripeCustomer(deps.db, customerId));
   if (!user) {
     if (options.event && !(await claimAlone(deps, options.event))) return { outcome: "duplicate-event", customerId };
     return { outcome: "unknown-customer", customerId };
@@ -83,11 +84,21 @@ export async function syncSubscriptionFromStripe(
     ? await readCustomer(customerId, user, deps, true)
     : await readOnce(deps.stripe, deps.budget, customerId, arrivedAt, () => readCustomer(customerId, user, deps, false));
 
+  return billingWork.run(() => writeRead(customerId, user.id, read, deps, options.event));
+}
+
+async function writeRead(
+  customerId: string,
+  userId: string,
+  read: CustomerRead,
+  deps: SyncDeps,
+  event: StripeEventClaim | undefined,
+): Promise<SyncResult> {
   return deps.db.transaction(async (tx) => {
-    if (options.event && !(await claimStripeEvent(tx, options.event))) return { outcome: "duplicate-event", customerId } as const;
-    const written = await writeSubscriptionStateIfNewer(tx, user.id, read.state, read.stamp);
-    if (!written) return { outcome: "already-current", userId: user.id } as const;
-    return { outcome: "synced", userId: user.id, state: read.state, budgetReset: read.budgetReset } as const;
+    if (event && !(await claimStripeEvent(tx, event))) return { outcome: "duplicate-event", customerId } as const;
+    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp);
+    if (!written) return { outcome: "already-current", userId } as const;
+    return { outcome: "synced", userId, state: read.state, budgetReset: read.budgetReset } as const;
   });
 }
 

@@ -6,6 +6,7 @@ import Stripe from "stripe";
 import { isStripeEventRecorded } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
 import { getWebhookSecret } from "../stripe-client";
+import { billingWork } from "../work-limit";
 import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
 import { dispatchEvent, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
@@ -25,13 +26,17 @@ export async function processStripeWebhook(
 ): Promise<WebhookOutcome> {
   const receivedAt = performance.now();
   const deps = { ...(await resolveSyncDeps(partial)), webhookSecret: partial.webhookSecret ?? getWebhookSecret() };
-  const event = verifyEvent(rawBody, signature, deps);
-
-  if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type };
-
-  // A redelivery stops here before Stripe is read; the claim made with the write still decides between two
-  // deliveries that pass this check together.
-  if (await isStripeEventRecorded(deps.db, event.id)) return { status: "duplicate", eventId: event.id };
+  // Verifying (HMAC, JSON) and the redelivery check take a turn of the process's billing work (see work-limit).
+  const early = await billingWork.run(async (): Promise<WebhookOutcome | HandledEvent> => {
+    const event = verifyEvent(rawBody, signature, deps);
+    if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type };
+    // A redelivery stops here before Stripe is read; the claim made with the write still decides between two
+    // deliveries that pass this check together.
+    if (await isStripeEventRecorded(deps.db, event.id)) return { status: "duplicate", eventId: event.id };
+    return event;
+  });
+  if ("status" in early) return early;
+  const event = early;
   const claim = { id: event.id, type: event.type, customerId: customerIdOf(event) };
   const result = await dispatchEvent(event, {
     sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
