@@ -9,13 +9,14 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { spawn } from "node:child_process";
 import zlib from "node:zlib";
 import { count } from "drizzle-orm";
 import postgres from "postgres";
 import Stripe from "stripe";
 import { Redis as IORedis } from "ioredis";
 import { medianRun, median, round, timed, type RunResult } from "./stats";
+import { measureDevStartup, type DevStartup } from "./dev-startup";
+import { httpRequest, signIn } from "./http";
 import { runStorm, stormMarkdown, stormTargets, STORM_SUBSCRIPTIONS, type StormResults } from "./storm";
 
 const args = process.argv.slice(2);
@@ -79,8 +80,7 @@ const { handleChatRequest } = await import("../server/chat/chat-request");
 const { createDemoModel } = await import("../server/chat/demo-model");
 const { startUpstashBridge } = await import("../sandbox/upstash/server");
 const { Redis: UpstashRedis } = await import("@upstash/redis");
-const { startAppStack, freePort } = await import("../scripts/app-stack");
-const { isProcessAlive } = await import("../lib/file-lock");
+const { startAppStack } = await import("../scripts/app-stack");
 
 function openAppDatabase() {
   return realPostgres
@@ -424,7 +424,7 @@ async function measureMain(results: Record<string, unknown>) {
   results.pages = { routes: pages, pricingTtfbP50Ms: median(pricingTtfb), trivialRouteTtfbP50Ms: median(trivialTtfb) };
 
   // ---- 5. Start-up of `next dev` (opt-in). ------------------------------------------------------------------------------
-  results.devStartup = SKIP_DEV ? "not measured (--skip-dev)" : await measureDevStartup();
+  results.devStartup = SKIP_DEV ? "not measured (--skip-dev)" : await measureDevStartup(RUNS, log);
 
   // ---- Targets. -----------------------------------------------------------------------------------------------------------
   const c16 = webhooks.c16;
@@ -562,26 +562,6 @@ async function completeCheckout(sessionId: string) {
   await completed.arrayBuffer();
 }
 
-function httpRequest(
-  agent: http.Agent,
-  method: "GET" | "POST",
-  url: string,
-  body?: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; ttfbMs: number }> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const req = http.request(url, { method, agent, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } : headers }, (res) => {
-      const ttfbMs = performance.now() - t0;
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, ttfbMs }));
-    });
-    req.on("error", reject);
-    if (body) req.write(body);
-    req.end();
-  });
-}
-
 /** The client reference manifest of a page, wherever route groups put it under .next/server/app. */
 function pageManifestFile(route: string): string {
   const root = ".next/server/app";
@@ -593,90 +573,11 @@ function pageManifestFile(route: string): string {
   return path.join(root, found);
 }
 
-/**
- * `npm run dev` as a user runs it (the Stripe sandbox and its setup, the bridge when REDIS_URL is set, then
- * `next dev`) to the first 200 on /: from a cold .next/dev, against the same command with the cache warm.
- */
-async function measureDevStartup(): Promise<DevStartup> {
-  // `next dev` writes its pid into .next/dev/lock while it runs; deleting .next/dev under it would break it.
-  const lock = path.join(".next", "dev", "lock");
-  if (fs.existsSync(lock)) {
-    const pid = Number((JSON.parse(fs.readFileSync(lock, "utf8") || "{}") as { pid?: unknown }).pid);
-    if (isProcessAlive(pid)) {
-      throw new Error(`A \`next dev\` of this checkout is running (pid ${pid}): stop it, or pass --skip-dev.`);
-    }
-  }
-  const cold: number[] = [];
-  const warm: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    fs.rmSync(".next/dev", { recursive: true, force: true });
-    cold.push(await timeDevToFirst200());
-    warm.push(await timeDevToFirst200());
-    log(`dev start-up run ${r + 1}: cold ${round(cold.at(-1) ?? NaN, 0)} ms, warm ${round(warm.at(-1) ?? NaN, 0)} ms`);
-  }
-  return { coldMs: median(cold), warmMs: median(warm), ratio: median(cold) / median(warm) };
-}
-
-async function timeDevToFirst200(): Promise<number> {
-  const [port, sandboxPort, bridgePort] = [await freePort(), await freePort(), await freePort()];
-  const devDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-bench-dev-"));
-  const started = performance.now();
-  const child = spawn("npm", ["run", "dev"], {
-    env: {
-      ...process.env,
-      DATABASE_URL: "", // the embedded PGlite, as on a fresh clone
-      DATA_DIR: devDataDir,
-      APP_URL: `http://127.0.0.1:${port}`,
-      STRIPE_SANDBOX_PORT: String(sandboxPort),
-      UPSTASH_BRIDGE_PORT: String(bridgePort),
-      STRIPE_API_BASE: "",
-      NODE_ENV: "development",
-    },
-    stdio: "ignore",
-    detached: true,
-  });
-  try {
-    for (;;) {
-      if (performance.now() - started > 180_000) throw new Error("npm run dev: no 200 on / within 180 s");
-      if (child.exitCode !== null) throw new Error(`npm run dev exited with ${child.exitCode} before answering`);
-      const status = await fetch(`http://127.0.0.1:${port}/`).then((response) => response.status, () => 0);
-      if (status === 200) return performance.now() - started;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  } finally {
-    if (child.pid) process.kill(-child.pid, "SIGTERM");
-    await new Promise((resolve) => (child.exitCode === null ? child.once("exit", resolve) : resolve(null)));
-    fs.rmSync(devDataDir, { recursive: true, force: true });
-  }
-}
-
-/** Signs in through Auth.js's credentials callback, as the sign-in form does; returns the session cookie. */
-async function signIn(base: string, email: string, password: string): Promise<string> {
-  const csrf = await fetch(`${base}/api/auth/csrf`);
-  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
-  const csrfCookies = csrf.headers.getSetCookie().map((cookie) => cookie.split(";")[0]);
-  const response = await fetch(`${base}/api/auth/callback/credentials`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; ") },
-    body: new URLSearchParams({ csrfToken, email, password, callbackUrl: `${base}/account` }),
-  });
-  const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "").find((cookie) => cookie.startsWith("authjs.session-token="));
-  if (!session) throw new Error(`signing in ${email} over HTTP gave no session cookie (status ${response.status})`);
-  return session;
-}
-
 interface WebhookFigures {
   events: RunResult;
   ceiling: RunResult;
   ratio: number;
   stripeReadsPerEvent: number;
-}
-
-interface DevStartup {
-  coldMs: number;
-  warmMs: number;
-  ratio: number;
 }
 
 function markdown(results: Record<string, unknown>): string {
@@ -692,6 +593,7 @@ function markdown(results: Record<string, unknown>): string {
     devStartup: string | DevStartup;
     targets: Array<{ target: string; value: unknown; met: boolean | null }>;
     storm?: StormResults;
+    parts: string[];
   };
   const n = (value: number, digits = 2) => (Number.isFinite(value) ? round(value, digits).toString() : "n/a");
   const mainLines = () => [
@@ -740,7 +642,7 @@ function markdown(results: Record<string, unknown>): string {
   const lines = [
     `# Hourglass bench, ${r.date.slice(0, 10)}`,
     "",
-    `Machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}. Database: ${r.services.database}. Budget store: ${r.services.budgetStore}. Stripe: ${r.services.stripe}. Each figure is the median of ${r.runs} runs; the reference is measured in the same run.`,
+    `Machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}. Database: ${r.services.database}. Budget store: ${r.services.budgetStore}. Stripe: ${r.services.stripe}. Parts run: ${r.parts.join(", ")}. ${r.parts.includes("main") ? `Each main figure is the median of ${r.runs} runs; ` : ""}every reference is measured in the same run.`,
     "",
     "## Targets",
     "",
