@@ -15,6 +15,7 @@ import postgres from "postgres";
 import Stripe from "stripe";
 import { Redis as IORedis } from "ioredis";
 import { medianRun, median, round, timed, type RunResult } from "./stats";
+import { startBystander, type Bystander } from "./bystander";
 import { measureDevStartup, type DevStartup } from "./dev-startup";
 import { httpRequest, signIn } from "./http";
 import { runStorm, stormMarkdown, stormTargets, STORM_SUBSCRIPTIONS, type StormResults } from "./storm";
@@ -519,6 +520,7 @@ async function measureStorm(): Promise<StormResults> {
   log("storm: starting the production server (next start)");
   const stack = await startAppStack({ appEnv: { DEMO_MODEL_DELAY_MS: "0" } });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  let bystander: Bystander | null = null;
   try {
     const post = (payload: string, signature: string) =>
       httpRequest(agent, "POST", `${stack.baseUrl}/api/webhooks/stripe`, payload, { "stripe-signature": signature }).then((r) => r.status);
@@ -528,25 +530,20 @@ async function measureStorm(): Promise<StormResults> {
       return (await post(payload, stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }))) === 200;
     });
     const cookie = await signIn(stack.baseUrl, bystanderEmail, CHAT_USER_PASSWORD);
-    const statusUrl = `${stack.baseUrl}/api/trpc/billing.status`;
-    const bystanderStatus = async () => {
-      const t0 = performance.now();
-      const answer = await httpRequest(agent, "GET", statusUrl, undefined, { cookie });
-      if (answer.status !== 200) throw new Error(`billing.status answered ${answer.status}`);
-      return performance.now() - t0;
-    };
-    for (let i = 0; i < 30; i++) await bystanderStatus(); // warm-up
+    bystander = startBystander(`${stack.baseUrl}/api/trpc/billing.status`, cookie);
+    await bystander.sample(30); // warm-up
     return await runStorm({
       stripe,
       sandbox,
       webhookSecret: WEBHOOK_SECRET,
       postWebhook: post,
-      bystanderStatus,
+      bystander,
       customers: subscribers,
       mismatches: (customers) => findMismatches(database.db, customers),
       log,
     });
   } finally {
+    await bystander?.close();
     agent.destroy();
     await stack.stop();
     await database.close();
@@ -642,7 +639,7 @@ function markdown(results: Record<string, unknown>): string {
   const lines = [
     `# Hourglass bench, ${r.date.slice(0, 10)}`,
     "",
-    `Machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}. Database: ${r.services.database}. Budget store: ${r.services.budgetStore}. Stripe: ${r.services.stripe}. Parts run: ${r.parts.join(", ")}. ${r.parts.includes("main") ? `Each main figure is the median of ${r.runs} runs; ` : ""}every reference is measured in the same run.`,
+    `Machine: ${r.machine.cpus} CPUs, Node ${r.machine.node}. Database: ${r.services.database}. Budget store: ${r.services.budgetStore}. Stripe: ${r.services.stripe}. Parts run: ${r.parts.join(", ")}. ${r.parts.includes("main") ? `Each main figure is the median of ${r.runs} runs; every` : "Every"} reference is measured in the same run.`,
     "",
     "## Targets",
     "",

@@ -6,6 +6,7 @@
 import type Stripe from "stripe";
 import type { StripeSandbox } from "../sandbox/stripe/server";
 import type { ThrottleOptions } from "../sandbox/stripe/throttle";
+import type { Bystander } from "./bystander";
 import { percentile, round } from "./stats";
 
 export const STORM_SUBSCRIPTIONS = 60;
@@ -35,8 +36,8 @@ export interface StormContext {
   webhookSecret: string;
   /** Posts one signed payload to the webhook route; resolves with the status. */
   postWebhook(payload: string, signature: string): Promise<number>;
-  /** Times one `billing.status` of the signed-in bystander; resolves with the latency in ms, or throws. */
-  bystanderStatus(): Promise<number>;
+  /** The signed-in bystander, timing `billing.status` from its own thread. */
+  bystander: Bystander;
   /** The customers that renew in the storm. */
   customers: Array<{ userId: string; customerId: string }>;
   /** Compares the database with the sandbox for these customers; returns the differences. */
@@ -73,23 +74,19 @@ export async function runStormPhase(ctx: StormContext, name: string, pace: Throt
   ctx.log(`storm ${name}: ${events.length} events from ${ctx.customers.length} renewals`);
 
   // Quiet reference: the same bystander query with nothing else running.
-  const quiet: number[] = [];
-  for (let i = 0; i < QUIET_SAMPLES; i++) quiet.push(await ctx.bystanderStatus());
+  const quiet = await ctx.bystander.sample(QUIET_SAMPLES);
 
   ctx.sandbox.setThrottle(pace);
   const readsBefore = ctx.sandbox.apiRequests("GET", "/v1/subscriptions");
   const requestsBefore = ctx.sandbox.apiRequests();
   const payloads = events.map((event) => {
     const payload = JSON.stringify({ ...event, id: `${event.id}_${tag}` });
-    return { payload, signature: "" };
+    // Signed ahead (Stripe's tolerance is 300 s), so the storm's clock counts only the app's work.
+    return { payload, signature: ctx.stripe.webhooks.generateTestHeaderString({ payload, secret: ctx.webhookSecret }) };
   });
   const latencies: number[] = [];
   const failed: number[] = [];
-  let stormRunning = true;
-  const during: number[] = [];
-  const bystander = (async () => {
-    while (stormRunning) during.push(await ctx.bystanderStatus());
-  })();
+  const stopBystander = ctx.bystander.start();
   let next = 0;
   const started = performance.now();
   await Promise.all(
@@ -98,17 +95,15 @@ export async function runStormPhase(ctx: StormContext, name: string, pace: Throt
         const index = next++;
         const item = payloads[index];
         if (!item) continue;
-        const signature = ctx.stripe.webhooks.generateTestHeaderString({ payload: item.payload, secret: ctx.webhookSecret });
         const t0 = performance.now();
-        const status = await ctx.postWebhook(item.payload, signature).catch(() => 0);
+        const status = await ctx.postWebhook(item.payload, item.signature).catch(() => 0);
         latencies.push(performance.now() - t0);
         if (status !== 200) failed.push(index);
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  stormRunning = false;
-  await bystander;
+  const during = await stopBystander();
 
   // What Stripe does with a failed delivery: send it again later, until it is answered 200.
   let pending = [...failed];
