@@ -2,23 +2,28 @@
 // test clocks, with signed webhooks delivered to the real route handler and state checked in the database.
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { findUserById } = await import("@/db/queries/users");
-const { stripeEvents } = await import("@/db/schema");
-const { signUp } = await import("@/server/auth/sign-up");
-const { ensureStripeCustomer } = await import("@/server/billing/customers");
-const { createCheckoutSession } = await import("@/server/billing/checkout");
-const { syncAfterCheckout } = await import("@/server/billing/checkout-return");
-const { getChatEntitlement } = await import("@/server/billing/entitlement");
-const { plans } = await import("@/server/billing/plans");
-const { subscriptionState, syncSubscriptionFromStripe } = await import("@/server/billing/sync-subscription");
-const { getBudgetStore, createMemoryBudgetStore } = await import("@/server/usage");
-const { getBillingStatus } = await import("@/server/billing/billing-status");
-const { restoreBudgetFromStripe } = await import("@/server/billing/restore-budget");
-const { createCaller } = await import("@/server/api/root");
+const {
+  getDb,
+  findUserById,
+  stripeEvents,
+  signUp,
+  ensureStripeCustomer,
+  createCheckoutSession,
+  syncAfterCheckout,
+  getChatEntitlement,
+  plans,
+  subscriptionState,
+  syncSubscriptionFromStripe,
+  getBudgetStore,
+  createMemoryBudgetStore,
+  getBillingStatus,
+  restoreBudgetFromStripe,
+  createCaller,
+} = await loadApp();
 const { stripe } = harness;
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -2,17 +2,12 @@
 import { count, eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { stripeEvents } = await import("@/db/schema");
-const { findUserById } = await import("@/db/queries/users");
-const { signUp } = await import("@/server/auth/sign-up");
-const { ensureStripeCustomer } = await import("@/server/billing/customers");
-const { createCheckoutSession } = await import("@/server/billing/checkout");
-const { processStripeWebhook } = await import("@/server/billing/webhooks/process-webhook");
-const { syncSubscriptionFromStripe } = await import("@/server/billing/sync-subscription");
+const { getDb, stripeEvents, findUserById, signUp, ensureStripeCustomer, createCheckoutSession, processStripeWebhook, syncSubscriptionFromStripe } =
+  await loadApp();
 const { stripe, webhookSecret, postWebhook } = harness;
 
 function post(body: string, signature?: string) {
