@@ -27,16 +27,16 @@ export async function processStripeWebhook(
   const receivedAt = performance.now();
   const deps = { ...(await resolveSyncDeps(partial)), webhookSecret: partial.webhookSecret ?? getWebhookSecret() };
   // Verifying (HMAC, JSON) and the redelivery check take a turn of the process's billing work (see work-limit).
-  const early = await billingWork.run(async (): Promise<WebhookOutcome | HandledEvent> => {
+  const early = await billingWork.run(async (): Promise<{ done: WebhookOutcome } | { event: HandledEvent }> => {
     const event = verifyEvent(rawBody, signature, deps);
-    if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type };
+    if (!isHandledEvent(event)) return { done: { status: "ignored", eventId: event.id, type: event.type } };
     // A redelivery stops here before Stripe is read; the claim made with the write still decides between two
     // deliveries that pass this check together.
-    if (await isStripeEventRecorded(deps.db, event.id)) return { status: "duplicate", eventId: event.id };
-    return event;
+    if (await isStripeEventRecorded(deps.db, event.id)) return { done: { status: "duplicate", eventId: event.id } };
+    return { event };
   });
-  if ("status" in early) return early;
-  const event = early;
+  if ("done" in early) return early.done;
+  const { event } = early;
   const claim = { id: event.id, type: event.type, customerId: customerIdOf(event) };
   const result = await dispatchEvent(event, {
     sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
