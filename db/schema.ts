@@ -1,6 +1,8 @@
-// The whole database: the Auth.js tables, the six billing columns on users, and the processed Stripe events.
-// Column names in SQL are snake_case; the Auth.js adapter reads the TypeScript property names.
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+// The whole database: the Auth.js tables, the user's billing columns (a copy of Stripe's truth written only by
+// syncSubscriptionFromStripe, plus the refill and read-stamp bookkeeping of that sync), the processed Stripe events,
+// and the sequence that orders Stripe reads. Column names in SQL are snake_case; the Auth.js adapter reads the
+// TypeScript property names.
+import { bigint, boolean, index, integer, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -16,24 +18,39 @@ export const users = pgTable("users", {
   passwordHash: text("password_hash"),
   createdAt: timestamptz("created_at").notNull().defaultNow(),
 
+  /** The user's Stripe customer (cus_...), linked once by ensureStripeCustomer; null until then. */
   stripeCustomerId: text("stripe_customer_id").unique(),
+  /** The subscription that decides access (the newest live one, else the newest), null on the free tier. */
   stripeSubscriptionId: text("stripe_subscription_id"),
+  /** The price of that subscription's first item (price_...). */
   stripePriceId: text("stripe_price_id"),
+  /** When the current period ends: the subscription item's current_period_end. */
   stripeCurrentPeriodEnd: timestamptz("stripe_current_period_end"),
+  /** The subscription's status is one the plans table counts as active (and it has not ended). */
   planActive: boolean("plan_active").notNull().default(false),
   /** Access ends here: the period end (or cancel_at) plus the grace for late renewals. */
   planExpires: timestamptz("plan_expires"),
   /** The Hourglass plan of the current subscription (from the price's lookup key), null on the free tier. */
   planId: text("plan_id"),
+  /** Stripe's subscription status as read (active, past_due, canceled, ...), null without a subscription. */
   subscriptionStatus: text("subscription_status"),
   /** When a scheduled cancellation takes effect; null when the subscription renews. */
   cancelAt: timestamptz("cancel_at"),
   /**
-   * The period end of the last token budget refill, written in the transaction that asked the budget store for
-   * it: later events about the same period skip the store (see syncSubscriptionFromStripe).
+   * The period end of the last token budget refill, written as soon as the budget store applied it: later syncs
+   * about the same period skip the store (see syncSubscriptionFromStripe).
    */
   budgetRefilledFor: timestamptz("budget_refilled_for"),
+  /**
+   * The stamp (from stripe_read_stamps, taken before the request went out) of the Stripe read the billing columns
+   * were written from; a sync writes only when its own read's stamp is higher, so an older read never overwrites a
+   * newer one. Null until the first sync.
+   */
+  stripeReadStamp: bigint("stripe_read_stamp", { mode: "number" }),
 });
+
+/** Stamps for Stripe reads: increasing across every server process, so any two reads of one customer are ordered. */
+export const stripeReadStamps = pgSequence("stripe_read_stamps");
 
 export const accounts = pgTable(
   "accounts",

@@ -51,6 +51,10 @@ export const envSchema = z
     STRIPE_API_BASE: optionalUrl,
     STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt(2),
     STRIPE_SANDBOX_PORT: positiveInt(STRIPE_SANDBOX_DEFAULT_PORT),
+    /** The local Stripe sandbox's pace (npm run dev): mean latency and jitter in ms, API requests per second (0: none). */
+    STRIPE_SANDBOX_LATENCY_MS: nonNegativeInt(0),
+    STRIPE_SANDBOX_LATENCY_JITTER_MS: nonNegativeInt(0),
+    STRIPE_SANDBOX_RATE_LIMIT: nonNegativeInt(0),
     /** Seconds of access kept after a period ends, so a renewal that lands late does not lock a payer out. */
     BILLING_GRACE_SECONDS: nonNegativeInt(60 * 60 * 24),
     /** Tokens per billing period for the default paid plan; other plans scale from it. */

@@ -43,6 +43,11 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
           port,
           stateFile: options.stateFile,
           retryBaseMs: options.retryBaseMs,
+          throttle: {
+            latencyMs: env.STRIPE_SANDBOX_LATENCY_MS,
+            latencyJitterMs: env.STRIPE_SANDBOX_LATENCY_JITTER_MS,
+            rateLimit: env.STRIPE_SANDBOX_RATE_LIMIT,
+          },
           webhooks: [
             { url: new URL("/api/webhooks/stripe", options.appUrl).toString(), secret: env.STRIPE_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET },
           ],

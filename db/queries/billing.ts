@@ -1,6 +1,6 @@
 // The billing side of the users table and the processed-event log. Callers pass the executor, so the event
 // record and the state it causes are written in one transaction.
-import { and, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { stripeEvents, users, type User } from "../schema";
 
@@ -28,23 +28,45 @@ export async function linkStripeCustomer(db: Executor, userId: string, customerI
   return current?.stripeCustomerId ?? null;
 }
 
-/** The user owning a Stripe customer, locked until the transaction ends so syncs of one customer run in turn. */
-export async function lockUserByStripeCustomer(tx: Executor, customerId: string): Promise<User | null> {
-  const [row] = await tx.select().from(users).where(eq(users.stripeCustomerId, customerId)).for("update");
+/** A stamp for a Stripe read about to start: higher than every stamp handed out before, in any process. */
+export async function nextStripeReadStamp(db: Executor): Promise<number> {
+  const [row] = await db
+    .select({ stamp: sql<string>`nextval('stripe_read_stamps')`.mapWith(Number) })
+    .from(sql`(values (1)) as one`);
+  if (!row) throw new Error("nextval('stripe_read_stamps') returned no row");
+  return row.stamp;
+}
+
+/** The user owning a Stripe customer (no lock), or null. */
+export async function findUserByStripeCustomer(db: Executor, customerId: string): Promise<User | null> {
+  const [row] = await db.select().from(users).where(eq(users.stripeCustomerId, customerId)).limit(1);
   return row ?? null;
 }
 
-/** Writes a synced subscription state, and the period a refill was asked for when this sync asked for one. */
-export async function writeSubscriptionState(
+/**
+ * Writes a synced subscription state read from Stripe under `readStamp`, unless the row already holds a read
+ * with a stamp as high or higher. The single UPDATE holds the row lock only for itself. Returns whether it wrote.
+ */
+export async function writeSubscriptionStateIfNewer(
   tx: Executor,
   userId: string,
   state: SubscriptionState,
-  budgetRefilledFor?: Date,
-): Promise<void> {
+  readStamp: number,
+): Promise<boolean> {
+  const written = await tx
+    .update(users)
+    .set({ ...state, stripeReadStamp: readStamp })
+    .where(and(eq(users.id, userId), or(isNull(users.stripeReadStamp), lt(users.stripeReadStamp, readStamp))))
+    .returning({ id: users.id });
+  return written.length > 0;
+}
+
+/** Records the period the budget store was asked to refill (never moving back to an older period). */
+export async function recordBudgetRefill(tx: Executor, userId: string, periodEnd: Date): Promise<void> {
   await tx
     .update(users)
-    .set(budgetRefilledFor ? { ...state, budgetRefilledFor } : state)
-    .where(eq(users.id, userId));
+    .set({ budgetRefilledFor: periodEnd })
+    .where(and(eq(users.id, userId), or(isNull(users.budgetRefilledFor), lt(users.budgetRefilledFor, periodEnd))));
 }
 
 export async function listUsersWithStripeCustomer(db: Executor): Promise<Array<{ id: string; stripeCustomerId: string }>> {
@@ -69,6 +91,12 @@ export async function claimStripeEvent(
     .onConflictDoNothing({ target: stripeEvents.id })
     .returning({ id: stripeEvents.id });
   return inserted.length > 0;
+}
+
+/** Whether an event was already applied: lets a redelivery stop before Stripe is read (the claim still decides). */
+export async function isStripeEventRecorded(db: Executor, eventId: string): Promise<boolean> {
+  const [row] = await db.select({ id: stripeEvents.id }).from(stripeEvents).where(eq(stripeEvents.id, eventId)).limit(1);
+  return row !== undefined;
 }
 
 export async function deleteUser(tx: Executor, userId: string): Promise<void> {

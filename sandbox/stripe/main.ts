@@ -9,6 +9,7 @@ import {
   STRIPE_SANDBOX_STATE_FILE,
 } from "../../lib/local-services";
 import { startStripeSandbox } from "./index";
+import { throttleOptionsFromEnv } from "./throttle";
 
 const flag = (value: string | undefined, fallback: boolean): boolean =>
   value === undefined || value === "" ? fallback : !["0", "false", "off", "no"].includes(value.toLowerCase());
@@ -24,6 +25,7 @@ const sandbox = await startStripeSandbox({
     },
   ],
   autoTestClock: flag(process.env.STRIPE_SANDBOX_AUTO_TEST_CLOCK, true),
+  throttle: throttleOptionsFromEnv(process.env),
 });
 
 console.log(`Stripe sandbox listening on ${sandbox.url} (admin page at ${sandbox.url}/)`);

@@ -14,6 +14,7 @@ import { completionFromParams, createPages } from "./pages";
 import { bool, int } from "./params";
 import { API_VERSION, emptyState, newId, realNow, type SandboxState } from "./state";
 import { STRIPE_SANDBOX_DEFAULT_PORT } from "../../lib/local-services";
+import { createThrottle, rateLimitedBody, rateLimitedHeaders, type ThrottleOptions } from "./throttle";
 
 export interface StripeSandboxOptions {
   /** 0 picks a free port; default STRIPE_SANDBOX_DEFAULT_PORT (12111, stripe-mock's port) */
@@ -30,6 +31,8 @@ export interface StripeSandboxOptions {
   maxAttempts?: number;
   /** give each customer created without `test_clock` its own clock (default true) */
   autoTestClock?: boolean;
+  /** Stripe's pace for /v1: latency, jitter and a rate limit (see throttle.ts); default none */
+  throttle?: ThrottleOptions;
 }
 
 export interface StripeSandbox {
@@ -38,8 +41,10 @@ export interface StripeSandbox {
   close(): Promise<void>;
   /** resolves when no webhook delivery is pending or in flight */
   idle(): Promise<void>;
-  /** How many API requests this sandbox has answered for a method and path, e.g. ("GET", "/v1/subscriptions"). */
-  apiRequests(method: string, path: string): number;
+  /** Changes the API's pace (latency, jitter, rate limit) from now on; `{}` answers at full speed again. */
+  setThrottle(options: ThrottleOptions): void;
+  /** How many API requests this sandbox has answered for a method and path, e.g. ("GET", "/v1/subscriptions"); all of them without arguments. */
+  apiRequests(method?: string, path?: string): number;
 }
 
 function readBody(req: http.IncomingMessage): Promise<string> {
@@ -179,6 +184,7 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       error: { type: "invalid_request_error", code: null, message: "The Stripe sandbox refuses cross-origin requests to its pages and control routes.", param: null },
     });
 
+  let throttle = createThrottle(options.throttle);
   const apiRequestCounts = new Map<string, number>();
   const handleApi = (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: string, ctx: RequestContext) => {
     if (!isTestKey(req.headers.authorization)) return json(res, 401, unauthorized().toBody());
@@ -283,7 +289,10 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     engine.baseUrl = ctx.baseUrl;
     readBody(req)
       .then(async (raw) => {
-        if (url.pathname.startsWith("/v1/")) return handleApi(req, res, url, raw, ctx);
+        if (url.pathname.startsWith("/v1/")) {
+          if (!(await throttle.admit())) return json(res, 429, rateLimitedBody, rateLimitedHeaders);
+          return handleApi(req, res, url, raw, ctx);
+        }
         if (req.method !== "GET" && req.method !== "HEAD" && isCrossOrigin(req)) return forbidCrossOrigin(res);
         if (url.pathname.startsWith("/_sandbox/")) return await handleControl(req, res, url, raw, ctx);
         const params = parseBody(raw, req.headers["content-type"]);
@@ -330,7 +339,9 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     url,
     port,
     idle: () => deliveries.idle(),
-    apiRequests: (method, path) => apiRequestCounts.get(`${method} ${path}`) ?? 0,
+    setThrottle: (pace) => (throttle = createThrottle(pace)),
+    apiRequests: (method, path) =>
+      method === undefined ? [...apiRequestCounts.values()].reduce((sum, n) => sum + n, 0) : (apiRequestCounts.get(`${method} ${path}`) ?? 0),
     close: async () => {
       clearInterval(ticker);
       await deliveries.close();

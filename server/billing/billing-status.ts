@@ -1,11 +1,12 @@
-// The billing picture the pages show: plan, status, renewal or cancellation date, and the token budget.
+// The billing picture the pages show: plan, status, renewal or cancellation date, and the token budget. It only
+// reads (the user's row and the budget store): never Stripe, never a write. A budget that is missing stays shown
+// as missing here; restoring it is an explicit step that chat takes (restoreBudgetFromStripe).
 import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { currentPlan, hasActivePlan } from "./entitlement";
-import { restoreBudgetFromStripe } from "./restore-budget";
 
 export interface BillingStatus {
   planId: string;
@@ -24,7 +25,7 @@ export interface BillingStatus {
 
 export async function getBillingStatus(
   userId: string,
-  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date; restoreBudget?: (userId: string) => Promise<void> } = {},
+  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date } = {},
 ): Promise<BillingStatus> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
@@ -41,15 +42,7 @@ export async function getBillingStatus(
       return "unavailable";
     }
   };
-  let snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
-  if (active && plan.tokenBudget > 0 && snapshot === null) {
-    // No budget at all (Redis lost its data, a reset that failed, an unreadable budgets file): ask Stripe what was paid
-    // for rather than showing a paying user an empty budget. A failure only leaves the budget shown as empty.
-    await (deps.restoreBudget ?? restoreBudgetFromStripe)(userId).catch((error: unknown) =>
-      console.error(`could not restore the budget of user ${userId}`, error),
-    );
-    snapshot = await readBudget();
-  }
+  const snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
   const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
   return {
     planId: plan.id,

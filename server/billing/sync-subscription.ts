@@ -1,18 +1,27 @@
-// The single writer of a user's subscription state: re-reads the customer's subscriptions from Stripe and
-// writes the six billing columns (plus status, plan and cancel date) from that truth, so any event, in any
-// order and any number of times, converges. A paid first or renewal invoice for the current period refills
-// the token budget; the budget store's per-period marker makes that happen once per period, and the period
-// recorded on the user (budget_refilled_for) spares later events about that period the call to the store.
-// Syncs of one customer run in turn under its row lock, so a burst of events about one customer (a checkout sends
-// four) is read from Stripe about twice, not once per event: see recent-reads.
+// The single writer of a user's subscription state: re-reads the customer's subscriptions from Stripe and writes
+// the billing columns from that truth, so any event, in any order and any number of times, converges. Stripe is
+// read with no database connection or lock held; the write is one short transaction that applies only when its
+// read's stamp (taken before the request went out) is higher than the stamp stored, so an older read never
+// overwrites a newer one. A paid first or renewal invoice for the current period refills the token budget, on the
+// same rule; the store's per-period marker keeps that once per period.
+import { performance } from "node:perf_hooks";
 import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
-import { lockUserByStripeCustomer, writeSubscriptionState, type SubscriptionState } from "@/db/queries/billing";
+import {
+  claimStripeEvent,
+  findUserByStripeCustomer,
+  nextStripeReadStamp,
+  recordBudgetRefill,
+  writeSubscriptionStateIfNewer,
+  type SubscriptionState,
+} from "@/db/queries/billing";
+import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
-import { beginRead, hasCommittedReadSince } from "./recent-reads";
+import { readOnce, type CustomerRead } from "./stripe-reads";
+import { billingWork } from "./work-limit";
 
 export interface SyncDeps extends BillingDeps {
   budget: Pick<BudgetStore, "reset">;
@@ -21,21 +30,31 @@ export interface SyncDeps extends BillingDeps {
 
 export type SyncResult =
   | { outcome: "synced"; userId: string; state: SubscriptionState; budgetReset: boolean }
+  /** A read that began later is already written; it includes everything this sync was told about. */
   | { outcome: "already-current"; userId: string }
-  | { outcome: "unknown-customer"; customerId: string };
+  | { outcome: "unknown-customer"; customerId: string }
+  /** The webhook event this sync was to apply had already been applied (a concurrent delivery won the claim). */
+  | { outcome: "duplicate-event"; customerId: string };
+
+export interface StripeEventClaim {
+  id: string;
+  type: string;
+  customerId: string | null;
+}
 
 export interface SyncOptions {
   /**
-   * When the caller learned that something changed (performance.now() on a webhook's arrival). If a committed
-   * sync of this customer began reading Stripe after that, the state already includes the change and this sync
-   * skips its read ("already-current").
+   * When the caller learned that something changed (performance.now() on a webhook's arrival; now by default).
+   * Any read that began after that moment includes the change, so this sync may share one already in flight.
    */
-  changedBefore?: number;
+  arrivedAt?: number;
   /**
    * The caller found no budget in the store (Redis lost its data, the budgets file was unreadable): ask the store
    * to refill even when this period's refill is recorded as done. The store's marker still keeps it once per period.
    */
   budgetMissing?: boolean;
+  /** The webhook event this sync applies: recorded in the same transaction as the write, or "duplicate-event". */
+  event?: StripeEventClaim;
 }
 
 export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<SyncDeps> {
@@ -46,50 +65,55 @@ export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<
   };
 }
 
-/** Syncs one customer in its own transaction. Safe from webhooks, the checkout success page and resync. */
+/** Syncs one customer. Safe from webhooks, the checkout success page, a budget restore and resync. */
 export async function syncSubscriptionFromStripe(
   customerId: string,
   partial: Partial<SyncDeps> = {},
   options: SyncOptions = {},
 ): Promise<SyncResult> {
-  return withSyncTransaction(await resolveSyncDeps(partial), (_tx, sync) => sync(customerId, options));
+  const deps = await resolveSyncDeps(partial);
+  const arrivedAt = options.arrivedAt ?? performance.now();
+  const user = await billingWork.run(() => findUserByStripeCustomer(deps.db, customerId));
+  if (!user) {
+    if (options.event && !(await claimAlone(deps, options.event))) return { outcome: "duplicate-event", customerId };
+    return { outcome: "unknown-customer", customerId };
+  }
+
+  // A restore must ask the store even if a shared read decided this period needs no refill: it reads on its own.
+  const read = options.budgetMissing
+    ? await readCustomer(customerId, user, deps, true)
+    : await readOnce(deps.stripe, deps.budget, customerId, arrivedAt, () => readCustomer(customerId, user, deps, false));
+
+  return billingWork.run(() => writeRead(customerId, user.id, read, deps, options.event));
 }
 
-export type BoundSync = (customerId: string, options?: SyncOptions) => Promise<SyncResult>;
+async function writeRead(
+  customerId: string,
+  userId: string,
+  read: CustomerRead,
+  deps: SyncDeps,
+  event: StripeEventClaim | undefined,
+): Promise<SyncResult> {
+  return deps.db.transaction(async (tx) => {
+    if (event && !(await claimStripeEvent(tx, event))) return { outcome: "duplicate-event", customerId } as const;
+    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp);
+    if (!written) return { outcome: "already-current", userId } as const;
+    return { outcome: "synced", userId, state: read.state, budgetReset: read.budgetReset } as const;
+  });
+}
+
+/** Records a webhook event that changes no user (no customer, or one Hourglass does not know). False: already recorded. */
+export async function claimAlone(deps: Pick<SyncDeps, "db">, event: StripeEventClaim): Promise<boolean> {
+  return deps.db.transaction((tx: Executor) => claimStripeEvent(tx, event));
+}
 
 /**
- * Runs `work` in one transaction with a sync bound to it (the webhook route records the event in the same one),
- * then tells the syncs queued behind it whether its reads count. The user row stays locked while Stripe is
- * read, so two syncs of one customer can't interleave and leave the older read written last.
+ * One read of a customer from Stripe, and the refill it earns, with no connection held while Stripe answers.
+ * The refill happens before the event is recorded on purpose: if the store is down the sync fails, the event is
+ * not recorded, and Stripe retries it.
  */
-export async function withSyncTransaction<T>(deps: SyncDeps, work: (tx: Executor, sync: BoundSync) => Promise<T>): Promise<T> {
-  const settles: Array<(committed: boolean) => void> = [];
-  try {
-    const value = await deps.db.transaction((tx) =>
-      work(tx, (customerId, options = {}) => syncLocked(tx, customerId, deps, options, settles)),
-    );
-    for (const settle of settles) settle(true);
-    return value;
-  } catch (error) {
-    for (const settle of settles) settle(false);
-    throw error;
-  }
-}
-
-async function syncLocked(
-  tx: Executor,
-  customerId: string,
-  deps: SyncDeps,
-  options: SyncOptions,
-  settles: Array<(committed: boolean) => void>,
-): Promise<SyncResult> {
-  const user = await lockUserByStripeCustomer(tx, customerId);
-  if (!user) return { outcome: "unknown-customer", customerId };
-  if (options.changedBefore !== undefined && (await hasCommittedReadSince(customerId, options.changedBefore))) {
-    return { outcome: "already-current", userId: user.id };
-  }
-
-  settles.push(beginRead(customerId));
+async function readCustomer(customerId: string, user: User, deps: SyncDeps, budgetMissing: boolean): Promise<CustomerRead> {
+  const stamp = await nextStripeReadStamp(deps.db);
   // The latest invoice comes along so a renewal or purchase usually needs no second call (see earnedBudget).
   const subscriptions = await deps.stripe.subscriptions.list({
     customer: customerId,
@@ -99,22 +123,23 @@ async function syncLocked(
   });
   const current = pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
+  if (!current || !state.planActive) return { stamp, state, budgetReset: false };
 
-  // A committed sync already asked the store to refill this period: the store would answer "already applied",
-  // and asking costs a round trip while this transaction holds the user's row.
+  // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
+  const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
+  // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false };
+  // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
-    !options.budgetMissing &&
-    user.budgetRefilledFor !== null &&
-    state.stripeCurrentPeriodEnd?.getTime() === user.budgetRefilledFor.getTime();
-  const refill = current && state.planActive && !refilledAlready ? await earnedBudget(current, deps.stripe) : null;
-  let budgetReset = false;
-  if (refill) {
-    // Inside the transaction on purpose: if the store is down the event fails, rolls back and is retried.
-    const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
-    budgetReset = result.applied;
-  }
-  await writeSubscriptionState(tx, user.id, state, refill?.periodEnd);
-  return { outcome: "synced", userId: user.id, state, budgetReset };
+    !budgetMissing &&
+    stored.budgetRefilledFor !== null &&
+    state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
+  const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
+  if (!refill) return { stamp, state, budgetReset: false };
+  const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
+  // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
+  await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
+  return { stamp, state, budgetReset: result.applied };
 }
 
 const freeState: SubscriptionState = {

@@ -5,7 +5,7 @@ import type Stripe from "stripe";
 import type { SyncResult } from "../sync-subscription";
 
 export interface HandlerContext {
-  /** Re-syncs one customer from Stripe inside the event's transaction. */
+  /** Re-syncs one customer from Stripe, recording the event in the transaction that writes. */
   sync(customerId: string): Promise<SyncResult>;
 }
 

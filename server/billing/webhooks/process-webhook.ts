@@ -4,10 +4,11 @@
 // error means "retry later". An event from the other mode (live vs test) than the secret key's is ignored.
 import { performance } from "node:perf_hooks";
 import Stripe from "stripe";
-import { claimStripeEvent } from "@/db/queries/billing";
+import { isStripeEventRecorded } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
 import { getWebhookSecret, stripeKeyIsLive } from "../stripe-client";
-import { resolveSyncDeps, withSyncTransaction, type SyncDeps } from "../sync-subscription";
+import { billingWork } from "../work-limit";
+import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
 import { dispatchEvent, handledEventObjects, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
@@ -32,34 +33,40 @@ export async function processStripeWebhook(
     webhookSecret: partial.webhookSecret ?? getWebhookSecret(),
     livemode: partial.livemode ?? stripeKeyIsLive(),
   };
-  const event = verifyEvent(rawBody, signature, deps);
-  const malformed = malformedReason(event);
-  if (malformed) {
-    console.warn(`stripe webhook refused (400): ${malformed}`);
-    throw new AppError("BAD_REQUEST", `Malformed event: ${malformed}.`);
-  }
-  if (typeof event.livemode === "boolean" && event.livemode !== deps.livemode) {
-    // A test-mode event sent to a live endpoint (or the reverse): a misconfigured endpoint, never state to apply.
-    console.warn(
-      `stripe webhook ${event.id} (${event.type}) ignored: a ${event.livemode ? "live" : "test"}-mode event, ` +
-        `but the secret key is a ${deps.livemode ? "live" : "test"}-mode key`,
-    );
-    return { status: "ignored", eventId: event.id, type: event.type, reason: "other-mode" };
-  }
-
-  if (!isHandledEvent(event)) return { status: "ignored", eventId: event.id, type: event.type, reason: "unhandled-type" };
-
-  // No separate "seen it?" read first: the claim answers that inside the transaction, one round trip fewer for
-  // every new event (the common case), and a duplicate still stops before Stripe is called.
-  return withSyncTransaction(deps, async (tx, sync) => {
-    const claimed = await claimStripeEvent(tx, { id: event.id, type: event.type, customerId: customerIdOf(event) });
-    if (!claimed) return { status: "duplicate", eventId: event.id } as const;
-    const result = await dispatchEvent(event, { sync: (customerId) => sync(customerId, { changedBefore: receivedAt }) });
-    if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
-      console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
+  // Verifying (HMAC, JSON) and the redelivery check take a turn of the process's billing work (see work-limit).
+  const early = await billingWork.run(async (): Promise<{ done: WebhookOutcome } | { event: HandledEvent }> => {
+    const event = verifyEvent(rawBody, signature, deps);
+    const malformed = malformedReason(event);
+    if (malformed) {
+      console.warn(`stripe webhook refused (400): ${malformed}`);
+      throw new AppError("BAD_REQUEST", `Malformed event: ${malformed}.`);
     }
-    return { status: "processed", eventId: event.id, type: event.type, result } as const;
+    if (typeof event.livemode === "boolean" && event.livemode !== deps.livemode) {
+      // A test-mode event sent to a live endpoint (or the reverse): a misconfigured endpoint, never state to apply.
+      console.warn(
+        `stripe webhook ${event.id} (${event.type}) ignored: a ${event.livemode ? "live" : "test"}-mode event, ` +
+          `but the secret key is a ${deps.livemode ? "live" : "test"}-mode key`,
+      );
+      return { done: { status: "ignored", eventId: event.id, type: event.type, reason: "other-mode" } };
+    }
+    if (!isHandledEvent(event)) return { done: { status: "ignored", eventId: event.id, type: event.type, reason: "unhandled-type" } };
+    // A redelivery stops here before Stripe is read; the claim made with the write still decides between two
+    // deliveries that pass this check together.
+    if (await isStripeEventRecorded(deps.db, event.id)) return { done: { status: "duplicate", eventId: event.id } };
+    return { event };
   });
+  if ("done" in early) return early.done;
+  const { event } = early;
+  const claim = { id: event.id, type: event.type, customerId: customerIdOf(event) };
+  const result = await dispatchEvent(event, {
+    sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
+  });
+  if (result.outcome === "duplicate-event") return { status: "duplicate", eventId: event.id };
+  if (result.outcome === "no-customer" && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
+  if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
+    console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
+  }
+  return { status: "processed", eventId: event.id, type: event.type, result };
 }
 
 function verifyEvent(rawBody: string, signature: string | null, deps: WebhookDeps): Stripe.Event {

@@ -2,17 +2,11 @@
 import { eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { users } = await import("@/db/schema");
-const { signUp } = await import("@/server/auth/sign-up");
-const { ensureStripeCustomer } = await import("@/server/billing/customers");
-const { createCheckoutSession } = await import("@/server/billing/checkout");
-const { createPortalSession } = await import("@/server/billing/portal");
-const { deleteAccount } = await import("@/server/billing/delete-account");
-const { postSignUpTasks } = await import("@/server/auth/post-sign-up");
+const { getDb, users, signUp, ensureStripeCustomer, createCheckoutSession, createPortalSession, deleteAccount, postSignUpTasks } = await loadApp();
 const { stripe } = harness;
 
 let counter = 0;

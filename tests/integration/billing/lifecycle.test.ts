@@ -2,22 +2,28 @@
 // test clocks, with signed webhooks delivered to the real route handler and state checked in the database.
 import { eq } from "drizzle-orm";
 import { describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { findUserById } = await import("@/db/queries/users");
-const { stripeEvents } = await import("@/db/schema");
-const { signUp } = await import("@/server/auth/sign-up");
-const { ensureStripeCustomer } = await import("@/server/billing/customers");
-const { createCheckoutSession } = await import("@/server/billing/checkout");
-const { syncAfterCheckout } = await import("@/server/billing/checkout-return");
-const { getChatEntitlement } = await import("@/server/billing/entitlement");
-const { plans } = await import("@/server/billing/plans");
-const { subscriptionState, syncSubscriptionFromStripe } = await import("@/server/billing/sync-subscription");
-const { getBudgetStore, createMemoryBudgetStore } = await import("@/server/usage");
-const { getBillingStatus } = await import("@/server/billing/billing-status");
-const { restoreBudgetFromStripe } = await import("@/server/billing/restore-budget");
+const {
+  getDb,
+  findUserById,
+  stripeEvents,
+  signUp,
+  ensureStripeCustomer,
+  createCheckoutSession,
+  syncAfterCheckout,
+  getChatEntitlement,
+  plans,
+  subscriptionState,
+  syncSubscriptionFromStripe,
+  getBudgetStore,
+  createMemoryBudgetStore,
+  getBillingStatus,
+  restoreBudgetFromStripe,
+  createCaller,
+} = await loadApp();
 const { stripe } = harness;
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -107,22 +113,52 @@ describe("purchase", () => {
     expect((await getBudgetStore().read(user.id))?.tokensRemaining).toBe(plans.pro.tokenBudget - 1_234);
   });
 
-  it("restores a paid period's budget from Stripe when the store has lost it (an in-process store restarted)", async () => {
+  it("billing.status only reads: no Stripe request and no write, even for a paid budget the store has lost", async () => {
+    const { user, row } = await subscribedUser("starter");
+    const db = await getDb();
+    const writes: string[] = [];
+    const watched = Object.assign(Object.create(db) as typeof db, {
+      insert: ((...args) => (writes.push("insert"), db.insert(...args))) satisfies typeof db.insert,
+      update: ((...args) => (writes.push("update"), db.update(...args))) satisfies typeof db.update,
+      delete: ((...args) => (writes.push("delete"), db.delete(...args))) satisfies typeof db.delete,
+      transaction: ((...args) => (writes.push("transaction"), db.transaction(...args))) satisfies typeof db.transaction,
+      execute: ((...args) => (writes.push("execute"), db.execute(...args))) satisfies typeof db.execute,
+    });
+    const store = getBudgetStore();
+    const storeWrites = (["reserve", "settle", "reset"] as const).map((method) => vi.spyOn(store, method));
+    const stripeRequests = harness.sandbox.apiRequests();
+    try {
+      const status = await createCaller({ db: watched, userId: user.id }).billing.status();
+      expect(status?.budget).toEqual({ tokenBudget: plans.starter.tokenBudget, tokensRemaining: plans.starter.tokenBudget, resetsAt: row.stripeCurrentPeriodEnd });
+      // The budget store lost the budget: the status says so and repairs nothing (chat restores it, explicitly).
+      const emptied = createMemoryBudgetStore();
+      const missing = await getBillingStatus(user.id, { db: watched, budget: emptied });
+      expect(missing).toMatchObject({ planId: "starter", active: true });
+      expect(missing.budget).toEqual({ tokenBudget: plans.starter.tokenBudget, tokensRemaining: 0, resetsAt: row.stripeCurrentPeriodEnd });
+      expect(await emptied.read(user.id)).toBeNull();
+      expect(harness.sandbox.apiRequests() - stripeRequests).toBe(0);
+      expect(writes).toEqual([]);
+      for (const spy of storeWrites) expect(spy).not.toHaveBeenCalled();
+    } finally {
+      for (const spy of storeWrites) spy.mockRestore();
+    }
+  });
+
+  it("restores a paid period's budget from Stripe when the store has lost it, as the explicit step chat takes", async () => {
     const { user, row } = await subscribedUser("starter");
     const emptied = createMemoryBudgetStore();
-    const status = await getBillingStatus(user.id, {
-      budget: emptied,
-      restoreBudget: (userId) => restoreBudgetFromStripe(userId, { budget: emptied }),
-    });
+    await restoreBudgetFromStripe(user.id, { budget: emptied });
+    const status = await getBillingStatus(user.id, { budget: emptied });
     expect(status.budget).toEqual({
       tokenBudget: plans.starter.tokenBudget,
       tokensRemaining: plans.starter.tokenBudget,
       resetsAt: row.stripeCurrentPeriodEnd,
     });
-    // A budget that exists (spent or not) is never refilled by reading.
+    // A budget that exists (spent or not) is never refilled, not even by a second restore.
     await emptied.reserve(user.id, "r1", 5_000);
     await emptied.settle(user.id, "r1", 5_000);
-    const again = await getBillingStatus(user.id, { budget: emptied, restoreBudget: () => Promise.reject(new Error("not called")) });
+    await restoreBudgetFromStripe(user.id, { budget: emptied });
+    const again = await getBillingStatus(user.id, { budget: emptied });
     expect(again.budget?.tokensRemaining).toBe(plans.starter.tokenBudget - 5_000);
   });
 
@@ -131,7 +167,7 @@ describe("purchase", () => {
     const down = { read: () => Promise.reject(new Error("budget store unreachable")) };
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
-      const status = await getBillingStatus(user.id, { budget: down, restoreBudget: () => Promise.reject(new Error("not called")) });
+      const status = await getBillingStatus(user.id, { budget: down });
       expect(status).toMatchObject({ planId: "starter", active: true, renewsAt: row.stripeCurrentPeriodEnd });
       expect(status.budget).toEqual({ tokenBudget: plans.starter.tokenBudget, tokensRemaining: null, resetsAt: row.stripeCurrentPeriodEnd });
       expect(logged).toHaveBeenCalledWith(`could not read the budget of user ${user.id}`, expect.any(Error));

@@ -2,16 +2,12 @@
 import { count, eq } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { stripeEvents } = await import("@/db/schema");
-const { findUserById } = await import("@/db/queries/users");
-const { signUp } = await import("@/server/auth/sign-up");
-const { ensureStripeCustomer } = await import("@/server/billing/customers");
-const { createCheckoutSession } = await import("@/server/billing/checkout");
-const { processStripeWebhook } = await import("@/server/billing/webhooks/process-webhook");
+const { getDb, stripeEvents, findUserById, signUp, ensureStripeCustomer, createCheckoutSession, processStripeWebhook, syncSubscriptionFromStripe } =
+  await loadApp();
 const { stripe, webhookSecret, postWebhook } = harness;
 
 function post(body: string, signature?: string) {
@@ -116,7 +112,7 @@ describe("bursts of events for one customer", () => {
 
   /**
    * A Stripe client whose subscriptions.list waits until `release` resolves before reading, and counts reads, so a
-   * test can make a second event queue behind the first one's row lock before the first one reads Stripe.
+   * test can make more events arrive while the first one's read is in flight.
    */
   function gatedStripe(release: Promise<void>) {
     const reads: number[] = [];
@@ -134,35 +130,22 @@ describe("bursts of events for one customer", () => {
     return { client, reads, firstReadEntered };
   }
 
-  /** The database, except that transactions wait until `release()`: an event that has arrived but not begun. */
-  function holdTransactions(db: Awaited<ReturnType<typeof getDb>>) {
-    let release: () => void = () => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const heldDb = Object.assign(Object.create(db) as typeof db, {
-      transaction: (async (work, config) => {
-        await held;
-        return db.transaction(work, config);
-      }) satisfies typeof db.transaction,
-    });
-    return { heldDb, release };
-  }
-
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  it("skips the Stripe read of an event that queued behind a committed sync which read Stripe after it arrived", async () => {
+  it("shares one read among the events that arrived while a read of their customer was in flight", async () => {
     const { user, customerId, payload } = await subscriptionEvent();
     try {
       const queuedPayloads = [await otherEvent(customerId, "invoice.paid"), await otherEvent(customerId, "checkout.session.completed")];
       let release: () => void = () => {};
       const gate = gatedStripe(new Promise<void>((resolve) => (release = resolve)));
       const first = processStripeWebhook(payload, sign(payload), { stripe: gate.client });
-      await gate.firstReadEntered; // the first holds the user's row lock and is reading
+      await gate.firstReadEntered; // the first is reading, holding no connection
       const queued = queuedPayloads.map((body) => processStripeWebhook(body, sign(body), { stripe: gate.client }));
-      await pause(150); // both have arrived and wait for the lock
+      await pause(150); // both have arrived and wait for the next read
       release();
       const outcomes = await Promise.all([first, ...queued]);
-      // The first read began before the others arrived, so the next one reads again; the last one queued behind
-      // a read that began after it arrived, and has nothing left to learn.
+      // The first read began before the others arrived, so one more read serves both of them; the one that writes
+      // second finds that read already written.
       expect(outcomes.map((outcome) => outcome.status)).toEqual(["processed", "processed", "processed"]);
       const results = outcomes.map((outcome) => (outcome.status === "processed" ? outcome.result.outcome : null));
       expect(results[0]).toBe("synced");
@@ -177,23 +160,24 @@ describe("bursts of events for one customer", () => {
     }
   });
 
-  it("does not skip on account of a sync that rolled back", async () => {
-    // An event arrives and is held before its transaction begins; meanwhile another event's sync reads Stripe and
-    // then fails (the budget store is down), rolling back. The held event must read Stripe itself.
+  it("a sync that fails after its read leaves nothing behind: the next event reads, refills and writes", async () => {
+    // An event's sync reads Stripe and then fails (the budget store is down): no event, no state and no refill are
+    // recorded, so the next event of the customer reads Stripe itself and does all of it.
     const { user, customerId, payload } = await subscriptionEvent();
     try {
       const db = await getDb();
-      const { heldDb, release } = holdTransactions(db);
       const reads = gatedStripe(Promise.resolve());
-      const later = await otherEvent(customerId, "invoice.paid");
-      const heldEvent = processStripeWebhook(later, sign(later), { db: heldDb, stripe: reads.client });
-      await pause(20); // it has arrived
       const storeDown = { reset: () => Promise.reject(new Error("budget store unreachable")) };
       await expect(processStripeWebhook(payload, sign(payload), { stripe: reads.client, budget: storeDown })).rejects.toThrow(
         "budget store unreachable",
       );
-      release();
-      expect(await heldEvent).toMatchObject({ status: "processed", result: { outcome: "synced", budgetReset: true } });
+      expect(await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toHaveLength(0);
+      expect(await findUserById(db, user.id)).toMatchObject({ planActive: false, budgetRefilledFor: null });
+      const later = await otherEvent(customerId, "invoice.paid");
+      expect(await processStripeWebhook(later, sign(later), { stripe: reads.client })).toMatchObject({
+        status: "processed",
+        result: { outcome: "synced", budgetReset: true },
+      });
       expect(reads.reads).toHaveLength(2);
       const row = await findUserById(db, user.id);
       expect(row).toMatchObject({ planActive: true, subscriptionStatus: "active" });
@@ -203,20 +187,68 @@ describe("bursts of events for one customer", () => {
     }
   });
 
-  it("skips the read once a sync that began reading after the event arrived has committed", async () => {
+  it("never lets an older Stripe read overwrite a newer one: two syncs whose reads return in reverse order", async () => {
+    const { user, customerId, payload } = await subscriptionEvent();
+    try {
+      expect(await post(payload, sign(payload))).toMatchObject({ status: 200 });
+      const db = await getDb();
+      expect(await findUserById(db, user.id)).toMatchObject({ planActive: true, subscriptionStatus: "active" });
+
+      // The older read sees the live subscription, then answers only after a newer read has been written.
+      let release: () => void = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let readDone: () => void = () => {};
+      const olderRead = new Promise<void>((resolve) => (readDone = resolve));
+      const slow = Object.assign(Object.create(stripe) as Stripe, {
+        subscriptions: Object.assign(Object.create(stripe.subscriptions) as Stripe["subscriptions"], {
+          list: async (params: Stripe.SubscriptionListParams) => {
+            const answer = await stripe.subscriptions.list(params);
+            readDone();
+            await released;
+            return answer;
+          },
+        }),
+      });
+      const older = syncSubscriptionFromStripe(customerId, { stripe: slow });
+      await olderRead;
+      const sub = (await stripe.subscriptions.list({ customer: customerId })).data[0];
+      await stripe.subscriptions.cancel(sub?.id ?? "");
+      // Another client, as another server process would be: its read is not shared with the one in flight.
+      const other = new Stripe("sk_test_other_process", { host: "127.0.0.1", port: harness.sandbox.port, protocol: "http", maxNetworkRetries: 0 });
+      expect(await syncSubscriptionFromStripe(customerId, { stripe: other })).toMatchObject({ outcome: "synced" });
+      release();
+      expect(await older).toEqual({ outcome: "already-current", userId: user.id });
+      expect(await findUserById(db, user.id)).toMatchObject({ planActive: false, subscriptionStatus: "canceled" });
+    } finally {
+      await harness.faults({});
+      await harness.idle();
+    }
+  });
+
+  it("holds no database transaction while Stripe answers", async () => {
     const { customerId, payload } = await subscriptionEvent();
     try {
       const db = await getDb();
-      const { heldDb, release } = holdTransactions(db);
-      const reads = gatedStripe(Promise.resolve());
-      const later = await otherEvent(customerId, "invoice.paid");
-      const heldEvent = processStripeWebhook(later, sign(later), { db: heldDb, stripe: reads.client });
-      await pause(20);
-      expect(await processStripeWebhook(payload, sign(payload), { stripe: reads.client })).toMatchObject({ result: { outcome: "synced" } });
+      let open = 0;
+      const counted = Object.assign(Object.create(db) as typeof db, {
+        transaction: (async (work, config) => {
+          open += 1;
+          try {
+            return await db.transaction(work, config);
+          } finally {
+            open -= 1;
+          }
+        }) satisfies typeof db.transaction,
+      });
+      let release: () => void = () => {};
+      const gate = gatedStripe(new Promise<void>((resolve) => (release = resolve)));
+      const pending = processStripeWebhook(payload, sign(payload), { db: counted, stripe: gate.client });
+      await gate.firstReadEntered;
+      await pause(50);
+      expect(open).toBe(0);
       release();
-      expect(await heldEvent).toMatchObject({ status: "processed", result: { outcome: "already-current" } });
-      expect(reads.reads).toHaveLength(1);
-      expect(await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toHaveLength(2);
+      expect(await pending).toMatchObject({ status: "processed", result: { outcome: "synced" } });
+      expect(await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toHaveLength(1);
     } finally {
       await harness.faults({});
       await harness.idle();
