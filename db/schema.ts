@@ -33,6 +33,11 @@ export const users = pgTable("users", {
    * it: later events about the same period skip the store (see syncSubscriptionFromStripe).
    */
   budgetRefilledFor: timestamptz("budget_refilled_for"),
+  /**
+   * Carried in every session token and compared on each request: bumping it (revokeAllSessions) signs the user
+   * out everywhere at once, e.g. after a password reset.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
 });
 
 export const accounts = pgTable(
