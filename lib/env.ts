@@ -70,6 +70,8 @@ export const envSchema = z
     CHAT_MODEL: optionalString,
     /** Milliseconds between words streamed by the local demo model (0 for benchmarks). */
     DEMO_MODEL_DELAY_MS: nonNegativeInt(25),
+    /** How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header (see server/auth/throttle.ts). */
+    TRUSTED_PROXY_HOPS: nonNegativeInt(0),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {

@@ -1,6 +1,6 @@
 // User rows: lookups and the writes that belong to the user record. Every function takes the executor it
 // runs on, so callers compose them inside their own transactions.
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { users, type NewUser, type User } from "../schema";
 
@@ -32,6 +32,16 @@ export async function bumpSessionVersion(db: Executor, id: string): Promise<bool
     .update(users)
     .set({ sessionVersion: sql`${users.sessionVersion} + 1` })
     .where(eq(users.id, id))
+    .returning({ id: users.id });
+  return rows.length > 0;
+}
+
+/** Replaces the password hash only if it is still `expected` (a concurrent change wins); true when written. */
+export async function replacePasswordHash(db: Executor, id: string, expected: string, passwordHash: string): Promise<boolean> {
+  const rows = await db
+    .update(users)
+    .set({ passwordHash })
+    .where(and(eq(users.id, id), eq(users.passwordHash, expected)))
     .returning({ id: users.id });
   return rows.length > 0;
 }

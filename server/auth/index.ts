@@ -2,17 +2,26 @@
 // are set. The adapter stores OAuth users and accounts; every created user passes the post-sign-up hook.
 import "server-only";
 import { DrizzleAdapter } from "@auth/drizzle-adapter";
-import NextAuth, { type NextAuthConfig } from "next-auth";
+import NextAuth, { AuthError, CredentialsSignin, type NextAuthConfig } from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import GitHub from "next-auth/providers/github";
 import Google from "next-auth/providers/google";
 import { getDb } from "@/db/index";
 import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { env } from "@/lib/env";
-import { authenticateWithPassword } from "./credentials";
+import { authenticateWithPassword, SignInThrottledError } from "./credentials";
 import { onAdapterCreatedUser } from "./post-sign-up";
 import { resolveAuthSecret } from "./secret";
 import { currentSessionVersion, isSessionCurrent } from "./session-version";
+import { clientAddress } from "./throttle";
+
+/** A throttled sign-in, as Auth.js reports it: its code reaches the sign-in action (and the URL of a form post). */
+export class SignInLocked extends CredentialsSignin {
+  code = "locked";
+  constructor(readonly retryAfterSeconds: number, message: string) {
+    super(message);
+  }
+}
 
 export const oauthProviders = [
   env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET
@@ -40,10 +49,28 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<Ne
     providers: [
       Credentials({
         credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-        authorize: (credentials) => authenticateWithPassword(credentials, { db }),
+        authorize: async (credentials, request) => {
+          try {
+            return await authenticateWithPassword(credentials, { db, address: clientAddress(request.headers) });
+          } catch (error) {
+            if (error instanceof SignInThrottledError) throw new SignInLocked(error.retryAfterSeconds, error.message);
+            throw error;
+          }
+        },
       }),
       ...oauthProviders.map((entry) => entry.provider),
     ],
+    logger: {
+      // A refused sign-in (wrong password, locked) is routine: one line, no stack. Anything else keeps its stack.
+      error(error) {
+        if (error instanceof CredentialsSignin) {
+          console.warn(`[auth] sign-in refused (${error.code})`);
+          return;
+        }
+        const cause = error.cause as { err?: unknown } | undefined;
+        console.error(`[auth][error] ${error instanceof AuthError ? error.type : error.name}: ${error.message}`, cause?.err ?? error);
+      },
+    },
     callbacks: {
       // Runs on sign-in (with `user`) and on every request that reads the session: the token carries the user's
       // session version, and a token whose user is gone or whose version was bumped (revokeAllSessions) is
