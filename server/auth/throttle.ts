@@ -205,3 +205,18 @@ export function clientAddress(headers: Headers, trustedHops: number = env.TRUSTE
   // Fewer entries than trusted proxies: the leftmost is the best we have.
   return hops[Math.max(0, hops.length - trustedHops)] ?? null;
 }
+
+/**
+ * A plain rate limit (every call counts, nothing is given back): `limit` calls per window per id, e.g. Checkout
+ * and Portal session creation per user. Shares the throttle's counters (Redis when configured).
+ */
+export async function checkRateLimit(
+  name: string,
+  id: string,
+  rule: ThrottleLimit,
+  store: ThrottleCounterStore = getThrottleStore(),
+): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const state = await store.hit(`ratelimit:${name}:${id}`, rule.windowMs);
+  if (state.count <= rule.limit) return { allowed: true };
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(state.resetInMs / 1000)) };
+}

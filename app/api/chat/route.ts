@@ -1,5 +1,6 @@
 import { getSessionUserId } from "@/server/auth";
 import { handleChatRequest } from "@/server/chat/chat-request";
+import { BYTE_LIMITS, guardRequest } from "@/server/http/request-guards";
 
 // The budget store, the tokenizer and the session cookie need Node; every answer is per user, never cached.
 export const runtime = "nodejs";
@@ -8,6 +9,9 @@ export const dynamic = "force-dynamic";
 export const maxDuration = 60;
 
 export async function POST(request: Request): Promise<Response> {
+  // Edge checks first: this app's pages only (403), JSON only (415), at most 256 kB read (413).
+  const guarded = await guardRequest(request, { sameOrigin: true, contentTypes: ["application/json"], maxBytes: BYTE_LIMITS.chat });
+  if (!guarded.ok) return guarded.response;
   const userId = await getSessionUserId();
-  return handleChatRequest(request, userId ? { userId } : null);
+  return handleChatRequest(guarded.request, userId ? { userId } : null);
 }
