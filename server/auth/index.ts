@@ -9,6 +9,7 @@ import Google from "next-auth/providers/google";
 import { getDb } from "@/db/index";
 import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { env } from "@/lib/env";
+import { safeCallbackPath } from "@/lib/safe-redirect";
 import { authenticateWithPassword, SignInThrottledError } from "./credentials";
 import { onAdapterCreatedUser } from "./post-sign-up";
 import { resolveAuthSecret } from "./secret";
@@ -90,6 +91,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<Ne
           console.error(`session version check failed; keeping the session: ${error instanceof Error ? error.message : String(error)}`);
           return token;
         }
+      },
+      // Every redirect Auth.js makes (OAuth return, sign-out) stays on APP_URL's origin (lib/safe-redirect.ts).
+      redirect({ url }) {
+        const appOrigin = new URL(env.APP_URL).origin;
+        const path = url.startsWith(`${appOrigin}/`) ? url.slice(appOrigin.length) : url;
+        return new URL(safeCallbackPath(path, "/"), appOrigin).toString();
       },
       session({ session, token }) {
         if (token.sub) session.user.id = token.sub;

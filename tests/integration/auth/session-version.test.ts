@@ -13,6 +13,18 @@ const { deleteUser } = await import("@/db/queries/billing");
 const base = "http://localhost:3000";
 const cookiesOf = (response: Response) => response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "");
 
+async function signInResponse(email: string, password: string, callbackUrl = `${base}/account`): Promise<Response> {
+  const csrf = await handlers.GET(new NextRequest(`${base}/api/auth/csrf`));
+  const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+  return handlers.POST(
+    new NextRequest(`${base}/api/auth/callback/credentials`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookiesOf(csrf).join("; "), origin: base },
+      body: new URLSearchParams({ csrfToken, email, password, callbackUrl }),
+    }),
+  );
+}
+
 async function signInCookie(email: string, password: string): Promise<string> {
   const csrf = await handlers.GET(new NextRequest(`${base}/api/auth/csrf`));
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
@@ -34,7 +46,8 @@ async function sessionOf(cookie: string): Promise<{ user?: { id?: string; email?
   return (await response.json()) as { user?: { id?: string; email?: string } } | null;
 }
 
-describe("session version", () => {
+// scrypt at N = 2^17 takes seconds per sign-in on a loaded machine.
+describe("session version", { timeout: 240_000 }, () => {
   it("revokeAllSessions ends every existing session at once; a new sign-in works", async () => {
     const email = `revoke-${Date.now()}@example.com`;
     const user = await signUp({ email, password: "correct horse battery" }, { schedule: () => {}, tasks: [] });
@@ -57,5 +70,18 @@ describe("session version", () => {
     expect((await sessionOf(cookie))?.user?.id).toBe(user.id);
     await (await getDb()).transaction((tx) => deleteUser(tx, user.id));
     expect((await sessionOf(cookie))?.user).toBeUndefined();
+  });
+});
+
+describe("Auth.js redirects", { timeout: 240_000 }, () => {
+  it("stay on APP_URL's origin whatever callbackUrl a sign-in carries", async () => {
+    const email = `redirect-${Date.now()}@example.com`;
+    await signUp({ email, password: "correct horse battery" }, { schedule: () => {}, tasks: [] });
+    for (const callbackUrl of ["https://evil.example/", "/%09/evil.example", "/\\evil", "//evil.example", "/..//evil.example"]) {
+      const response = await signInResponse(email, "correct horse battery", callbackUrl);
+      const location = response.headers.get("location") ?? "";
+      expect(new URL(location).origin, `${callbackUrl} -> ${location}`).toBe(base);
+      expect(new URL(location).pathname.startsWith("//")).toBe(false);
+    }
   });
 });
