@@ -5,7 +5,6 @@
 import { env } from "./env";
 
 const MAX_LENGTH = 2048;
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u001f\u007f\\]/;
 
 function decodedForms(value: string): string[] | null {
