@@ -365,6 +365,7 @@ async function run() {
     settle: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     reset: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     read: async () => ({ tokensRemaining: 1_000_000, resetsAt: periodEnd }),
+    forget: async () => {},
   };
   const chatUser = `bench-chat-${crypto.randomUUID()}`;
   benchUsers.push(chatUser);

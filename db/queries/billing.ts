@@ -1,6 +1,6 @@
 // The billing side of the users table and the processed-event log. Callers pass the executor, so the event
 // record and the state it causes are written in one transaction.
-import { and, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { stripeEvents, users, type User } from "../schema";
 
@@ -65,10 +65,24 @@ export async function claimStripeEvent(
 ): Promise<boolean> {
   const inserted = await tx
     .insert(stripeEvents)
-    .values({ id: event.id, type: event.type, customerId: event.customerId, processedAt: new Date() })
+    .values({
+      id: event.id,
+      type: event.type,
+      // Only while a user has this customer: the late events of a deleted account (the cancellations it caused)
+      // must not name its customer again after deletion detached the rest.
+      customerId: event.customerId
+        ? sql`(select ${users.stripeCustomerId} from ${users} where ${users.stripeCustomerId} = ${event.customerId})`
+        : null,
+      processedAt: new Date(),
+    })
     .onConflictDoNothing({ target: stripeEvents.id })
     .returning({ id: stripeEvents.id });
   return inserted.length > 0;
+}
+
+/** Account deletion: the recorded events keep their ids and types but no longer name the customer. */
+export async function detachStripeEvents(tx: Executor, customerId: string): Promise<void> {
+  await tx.update(stripeEvents).set({ customerId: null }).where(eq(stripeEvents.customerId, customerId));
 }
 
 export async function deleteUser(tx: Executor, userId: string): Promise<void> {

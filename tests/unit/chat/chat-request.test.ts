@@ -64,6 +64,7 @@ function recordingStore(inner: BudgetStore = createMemoryBudgetStore()) {
     reserve: (...args) => inner.reserve(...args),
     reset: (...args) => inner.reset(...args),
     read: (...args) => inner.read(...args),
+    forget: (...args) => inner.forget(...args),
     async settle(userId, requestId, actualTokens) {
       const result = await inner.settle(userId, requestId, actualTokens);
       settles.push({ requestId, actualTokens, result });
@@ -89,6 +90,7 @@ const downStore: BudgetStore = {
   settle: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   reset: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   read: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  forget: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
 };
 
 let requestCounter = 0;
