@@ -242,7 +242,8 @@ async function run() {
   const chatCustomer = customers[0];
   if (!chatCustomer) throw new Error("no customers");
   const sessionCookie = await signIn(base, chatCustomer.email, CHAT_USER_PASSWORD);
-  const chatOverHttp = async () => (await request("POST", `${base}/api/chat`, CHAT_BODY, { cookie: sessionCookie })).status === 200;
+  // Origin as the browser sends it: the app refuses cross-origin writes.
+  const chatOverHttp = async () => (await request("POST", `${base}/api/chat`, CHAT_BODY, { cookie: sessionCookie, origin: new URL(base).origin })).status === 200;
   await timed(30, 1, chatOverHttp); // warm-up
   const chatHttpRuns: RunResult[] = [];
   for (let r = 0; r < RUNS; r++) chatHttpRuns.push(await timed(200, 1, chatOverHttp));
@@ -532,7 +533,7 @@ async function signIn(base: string, email: string, password: string): Promise<st
   const response = await fetch(`${base}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; ") },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; "), origin: new URL(base).origin },
     body: new URLSearchParams({ csrfToken, email, password, callbackUrl: `${base}/account` }),
   });
   const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "").find((cookie) => cookie.startsWith("authjs.session-token="));
