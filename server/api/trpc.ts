@@ -57,8 +57,9 @@ export function rateLimitedProcedure(name: string, rule: ThrottleLimit) {
   return protectedProcedure.use(async ({ ctx, next }) => {
     const verdict = await checkRateLimit(name, ctx.userId, rule, ctx.rateLimitStore);
     if (!verdict.allowed) {
-      const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
-      throw new AppError("TOO_MANY_REQUESTS", `Too many requests. Try again in ${verdict.retryAfterSeconds < 60 ? `${verdict.retryAfterSeconds} seconds` : `${minutes} minutes`}.`, {
+      const seconds = verdict.retryAfterSeconds;
+      const wait = seconds <= 60 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`;
+      throw new AppError("TOO_MANY_REQUESTS", `Too many requests. Try again in ${wait}.`, {
         details: { retryAfterSeconds: verdict.retryAfterSeconds },
       });
     }
