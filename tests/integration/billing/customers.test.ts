@@ -156,8 +156,12 @@ describe("account deletion", () => {
     expect((await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).length).toBeGreaterThan(0);
 
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    // The cancellation's and deletion's own events are delivered after the user is gone (deliveries paused
+    // meanwhile): they must not name the customer again.
+    await harness.faults({ pauseDeliveries: true });
     await deleteAccount(user.id);
-    await harness.idle(); // the cancellation's and deletion's own events arrive after the user is gone
+    await harness.faults({ pauseDeliveries: false });
+    await harness.idle();
     warn.mockRestore();
     expect(await store.read(user.id)).toBeNull();
     expect(await store.settle(user.id, "open-request", 1)).toEqual({ applied: false, tokensRemaining: 0 });
