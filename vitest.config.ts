@@ -40,8 +40,11 @@ export default defineConfig({
           environment: "node",
           globalSetup: ["tests/setup/integration-global.ts"],
           setupFiles: ["tests/setup/integration-file.ts"],
-          testTimeout: 30_000,
+          // Sign-ups hash at scrypt N = 2^17 (~0.3 s of a free core, seconds on a loaded CI machine).
+          testTimeout: 90_000,
           hookTimeout: 120_000,
+          // next-auth imports `next/server` without the extension Node's ESM resolver needs; let Vite resolve it.
+          server: { deps: { inline: ["next-auth"] } },
         },
       },
     ],

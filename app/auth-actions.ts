@@ -2,10 +2,12 @@
 // Form actions for sign-up, sign-in and sign-out: parse the form, call the server function, map errors to
 // field messages. On success they return where to go and the browser loads it afresh, so nothing cached from
 // before the session changed (the header, plan buttons) survives.
-import { AuthError } from "next-auth";
+import { AuthError, CredentialsSignin } from "next-auth";
+import { headers } from "next/headers";
 import { safeCallbackPath } from "@/lib/safe-redirect";
-import { signIn, signOut } from "@/server/auth";
+import { signIn, signOut, type SignInLocked } from "@/server/auth";
 import { signUp } from "@/server/auth/sign-up";
+import { lockedMessage, clientAddress } from "@/server/auth/throttle";
 import { AppError } from "@/server/errors";
 
 export interface AuthFormState {
@@ -25,7 +27,7 @@ export async function signUpAction(_state: AuthFormState, form: FormData): Promi
   const values = { name: text(form, "name"), email: text(form, "email") };
   const password = text(form, "password");
   try {
-    await signUp({ ...values, password });
+    await signUp({ ...values, password }, { address: clientAddress(await headers()) });
   } catch (error) {
     if (error instanceof AppError && error.status < 500) {
       const fieldErrors = error.details?.fieldErrors as AuthFormState["fieldErrors"];
@@ -43,6 +45,9 @@ export async function signInAction(_state: AuthFormState, form: FormData): Promi
   try {
     await signIn("credentials", { email, password: text(form, "password"), redirect: false });
   } catch (error) {
+    if (error instanceof CredentialsSignin && error.code === "locked") {
+      return { message: lockedMessage((error as SignInLocked).retryAfterSeconds), values: { email } };
+    }
     if (error instanceof AuthError) {
       return { message: "That email and password do not match an account.", values: { email } };
     }

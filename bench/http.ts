@@ -9,7 +9,7 @@ export async function signIn(base: string, email: string, password: string): Pro
   const response = await fetch(`${base}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; ") },
+    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; "), origin: new URL(base).origin },
     body: new URLSearchParams({ csrfToken, email, password, callbackUrl: `${base}/account` }),
   });
   const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "").find((cookie) => cookie.startsWith("authjs.session-token="));

@@ -262,7 +262,8 @@ async function measureMain(results: Record<string, unknown>) {
   const chatCustomer = customers[0];
   if (!chatCustomer) throw new Error("no customers");
   const sessionCookie = await signIn(base, chatCustomer.email, CHAT_USER_PASSWORD);
-  const chatOverHttp = async () => (await request("POST", `${base}/api/chat`, CHAT_BODY, { cookie: sessionCookie })).status === 200;
+  // Origin as the browser sends it: the app refuses cross-origin writes.
+  const chatOverHttp = async () => (await request("POST", `${base}/api/chat`, CHAT_BODY, { cookie: sessionCookie, origin: new URL(base).origin })).status === 200;
   await timed(30, 1, chatOverHttp); // warm-up
   const chatHttpRuns: RunResult[] = [];
   for (let r = 0; r < RUNS; r++) chatHttpRuns.push(await timed(200, 1, chatOverHttp));
@@ -369,6 +370,7 @@ async function measureMain(results: Record<string, unknown>) {
     reset: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     restore: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
     read: async () => ({ tokensRemaining: 1_000_000, resetsAt: periodEnd }),
+    forget: async () => {},
   };
   const chatUser = `bench-chat-${crypto.randomUUID()}`;
   benchUsers.push(chatUser);

@@ -47,6 +47,11 @@ export const users = pgTable("users", {
    * newer one. Null until the first sync.
    */
   stripeReadStamp: bigint("stripe_read_stamp", { mode: "number" }),
+  /**
+   * Carried in every session token and compared on each request: bumping it (revokeAllSessions) signs the user
+   * out everywhere at once, e.g. after a password reset.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
 });
 
 /** Stamps for Stripe reads: increasing across every server process, so any two reads of one customer are ordered. */

@@ -77,6 +77,10 @@ export const envSchema = z
     DEMO_MODEL_DELAY_MS: nonNegativeInt(25),
     /** Longest the chat model may stay silent (before its first token, or between two) before the answer fails. */
     CHAT_MODEL_SILENCE_TIMEOUT_MS: positiveInt(30_000),
+    /** How many proxies in front of the app append to X-Forwarded-For; 0 ignores the header (see server/auth/throttle.ts). */
+    TRUSTED_PROXY_HOPS: nonNegativeInt(0),
+    /** 1: account deletion keeps the Stripe customer (scrubbed of email, name, address, phone) instead of deleting it. */
+    STRIPE_KEEP_DELETED_CUSTOMERS: flag,
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {

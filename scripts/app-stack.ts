@@ -19,6 +19,8 @@ export interface AppStack {
   logs(): string;
   /** The app's DATA_DIR for this run (PGlite unless DATABASE_URL is set, the budgets file), removed on stop. */
   dataDir: string;
+  /** The server's process group id (`next start` and its children), e.g. to read its memory. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -103,7 +105,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     await stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`);
   }
-  return { baseUrl, stripeSandboxUrl: services.stripeSandboxUrl, logs: () => output, dataDir, stop };
+  return { baseUrl, stripeSandboxUrl: services.stripeSandboxUrl, logs: () => output, dataDir, pid: child.pid, stop };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, exited: () => boolean): Promise<void> {

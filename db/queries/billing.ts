@@ -87,7 +87,16 @@ export async function claimStripeEvent(
 ): Promise<boolean> {
   const inserted = await tx
     .insert(stripeEvents)
-    .values({ id: event.id, type: event.type, customerId: event.customerId, processedAt: new Date() })
+    .values({
+      id: event.id,
+      type: event.type,
+      // Only while a user has this customer: the late events of a deleted account (the cancellations it caused)
+      // must not name its customer again after deletion detached the rest.
+      customerId: event.customerId
+        ? sql`(select ${users.stripeCustomerId} from ${users} where ${users.stripeCustomerId} = ${event.customerId})`
+        : null,
+      processedAt: new Date(),
+    })
     .onConflictDoNothing({ target: stripeEvents.id })
     .returning({ id: stripeEvents.id });
   return inserted.length > 0;
@@ -97,6 +106,11 @@ export async function claimStripeEvent(
 export async function isStripeEventRecorded(db: Executor, eventId: string): Promise<boolean> {
   const [row] = await db.select({ id: stripeEvents.id }).from(stripeEvents).where(eq(stripeEvents.id, eventId)).limit(1);
   return row !== undefined;
+}
+
+/** Account deletion: the recorded events keep their ids and types but no longer name the customer. */
+export async function detachStripeEvents(tx: Executor, customerId: string): Promise<void> {
+  await tx.update(stripeEvents).set({ customerId: null }).where(eq(stripeEvents.customerId, customerId));
 }
 
 export async function deleteUser(tx: Executor, userId: string): Promise<void> {

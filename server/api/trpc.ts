@@ -4,12 +4,15 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
+import { checkRateLimit, type ThrottleCounterStore, type ThrottleLimit } from "@/server/auth/throttle";
 import { AppError } from "@/server/errors";
 
 export interface Context {
   db: Db;
   /** The signed-in user's id, or null for visitors. */
   userId: string | null;
+  /** Rate-limit counters; the throttle's store (Redis when configured) unless a test passes its own. */
+  rateLimitStore?: ThrottleCounterStore;
 }
 
 const t = initTRPC.context<Context>().create({
@@ -45,3 +48,30 @@ export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.userId) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
   return next({ ctx: { ...ctx, userId: ctx.userId } });
 });
+
+/**
+ * A protected procedure limited to `rule.limit` calls per window per user: past it, TOO_MANY_REQUESTS with
+ * `retryAfterSeconds` in the details, which the HTTP edge also sends as Retry-After.
+ */
+export function rateLimitedProcedure(name: string, rule: ThrottleLimit) {
+  return protectedProcedure.use(async ({ ctx, next }) => {
+    const verdict = await checkRateLimit(name, ctx.userId, rule, ctx.rateLimitStore);
+    if (!verdict.allowed) {
+      const seconds = verdict.retryAfterSeconds;
+      const wait = seconds <= 60 ? `${seconds} second${seconds === 1 ? "" : "s"}` : `${Math.ceil(seconds / 60)} minutes`;
+      throw new AppError("TOO_MANY_REQUESTS", `Too many requests. Try again in ${wait}.`, {
+        details: { retryAfterSeconds: verdict.retryAfterSeconds },
+      });
+    }
+    return next();
+  });
+}
+
+/** The Retry-After (seconds) of the first rate-limited error among `errors`, for the HTTP response. */
+export function retryAfterOf(errors: readonly TRPCError[]): number | null {
+  for (const error of errors) {
+    const seconds = error.cause instanceof AppError ? error.cause.details?.retryAfterSeconds : undefined;
+    if (typeof seconds === "number") return seconds;
+  }
+  return null;
+}

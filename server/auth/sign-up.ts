@@ -7,7 +7,9 @@ import { getDb } from "@/db/index";
 import { findUserByEmail, insertUser } from "@/db/queries/users";
 import type { User } from "@/db/schema";
 import { AppError } from "@/server/errors";
-import { hashPassword } from "./password";
+import { hashPassword, PasswordHashingBusyError } from "./password";
+import { newPasswordSchema, passwordProblem } from "./password-policy";
+import { createThrottle, SIGN_UP_LIMITS, type Throttle } from "./throttle";
 import { schedulePostSignUp, type PostSignUpTask, type Scheduler } from "./post-sign-up";
 
 export const emailSchema = z
@@ -26,17 +28,21 @@ export const signUpSchema = z.object({
     .optional()
     .transform((name) => name || undefined),
   email: emailSchema,
-  password: z
-    .string({ error: "Choose a password." })
-    .min(8, "Use at least 8 characters.")
-    .max(128, "Use at most 128 characters."),
+  password: newPasswordSchema,
 });
 
 export type SignUpInput = z.input<typeof signUpSchema>;
 
 export async function signUp(
   input: unknown,
-  deps: { db?: Db; schedule?: Scheduler; tasks?: readonly PostSignUpTask[] } = {},
+  deps: {
+    db?: Db;
+    schedule?: Scheduler;
+    tasks?: readonly PostSignUpTask[];
+    /** The client's address (server/auth/throttle.ts clientAddress), for the per-address limit. */
+    address?: string | null;
+    throttle?: Throttle;
+  } = {},
 ): Promise<Pick<User, "id" | "email" | "name">> {
   const parsed = signUpSchema.safeParse(input);
   if (!parsed.success) {
@@ -45,8 +51,20 @@ export async function signUp(
     });
   }
   const { name, email, password } = parsed.data;
+  // Counted before any hashing: sign-up must not be a way around the sign-in throttle or a cheap way to burn CPU.
+  const verdict = await (deps.throttle ?? createThrottle(SIGN_UP_LIMITS)).attempt({ account: email, address: deps.address });
+  if (!verdict.allowed) {
+    throw new AppError("TOO_MANY_REQUESTS", verdict.message, { details: { retryAfterSeconds: verdict.retryAfterSeconds } });
+  }
+  const problem = await passwordProblem(password, [email, name]);
+  if (problem) throw new AppError("BAD_REQUEST", problem, { details: { fieldErrors: { password: [problem] } } });
   const db = deps.db ?? (await getDb());
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await hashPassword(password).catch((error: unknown) => {
+    if (error instanceof PasswordHashingBusyError) {
+      throw new AppError("TOO_MANY_REQUESTS", "Too many sign-ups right now. Try again in a minute.", { details: { retryAfterSeconds: 60 } });
+    }
+    throw error;
+  });
 
   const duplicate = () =>
     new AppError("CONFLICT", "An account with this email already exists. Sign in instead.", {

@@ -63,6 +63,11 @@ export interface BudgetStore {
   restore(userId: string, budget: number, periodEnd: Date): Promise<ResetResult>;
   /** The current budget, or null when the user has none (never reset, or the period ended). */
   read(userId: string): Promise<BudgetSnapshot | null>;
+  /**
+   * Deletes everything held for the user (account deletion): the budget, its period marker and every
+   * reservation. Afterwards the user reads as never reset. Idempotent.
+   */
+  forget(userId: string): Promise<void>;
 }
 
 /**

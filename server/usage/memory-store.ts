@@ -162,5 +162,13 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
       if (!budget) return null;
       return { tokensRemaining: Math.max(0, budget.tokensRemaining), resetsAt: new Date(budget.periodEndMs) };
     },
+
+    async forget(userId): Promise<void> {
+      assertId("userId", userId);
+      const at = now();
+      budgets.delete(userId);
+      for (const key of reservations.keys()) if (key.startsWith(`${userId}\u0000`)) reservations.delete(key);
+      saveBudgets(at);
+    },
   };
 }

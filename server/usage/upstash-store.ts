@@ -198,6 +198,25 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
       const [tokensRemaining, resetsAtMs] = integers("read", reply, 2);
       return { tokensRemaining, resetsAt: resetsAtMs < 0 ? null : new Date(resetsAtMs) };
     },
+
+    async forget(userId): Promise<void> {
+      assertId("userId", userId);
+      try {
+        // The reservations' keys are found with SCAN (a glob-escaped pattern); the budget and marker are known.
+        const pattern = `${reservationKey(userId, "").replace(/[*?[\]\\]/g, "\\$&")}*`;
+        const keys = [budgetKey(userId), periodMarkerKey(userId)];
+        let cursor = "0";
+        do {
+          const [next, found] = await redis.scan(cursor, { match: pattern, count: 1_000 });
+          cursor = String(next);
+          keys.push(...found);
+        } while (cursor !== "0");
+        for (let i = 0; i < keys.length; i += 500) await redis.del(...keys.slice(i, i + 500));
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new BudgetStoreUnavailableError(`Budget store (Upstash) failed on forget: ${reason}`, { cause: error });
+      }
+    },
   };
 }
 

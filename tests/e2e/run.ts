@@ -102,6 +102,9 @@ async function runJourney(journey: Journey, runId: string, index: number): Promi
         timer = setTimeout(() => reject(new Error(`journey timed out after ${JOURNEY_TIMEOUT_MS / 1000}s`)), JOURNEY_TIMEOUT_MS);
       }),
     ]);
+    // The security headers' CSP must not block anything the pages need (hydration, styles, chat streaming).
+    const violations = browserLog.filter((line) => /Content Security Policy/i.test(line));
+    if (violations.length > 0) throw new Error(`CSP violations in the browser console:\n${violations.join("\n")}`);
     return { name: journey.name, ok: true, ms: Date.now() - started };
   } catch (error) {
     const message = error instanceof Error ? (error.stack ?? error.message) : String(error);

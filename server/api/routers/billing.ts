@@ -2,17 +2,20 @@ import { createCheckoutSession, checkoutInput } from "@/server/billing/checkout"
 import { getBillingStatus } from "@/server/billing/billing-status";
 import { deleteAccount } from "@/server/billing/delete-account";
 import { createPortalSession } from "@/server/billing/portal";
-import { protectedProcedure, publicProcedure, router } from "../trpc";
+import { protectedProcedure, publicProcedure, rateLimitedProcedure, router } from "../trpc";
+
+/** Each creates a Stripe object: at most 10 a minute per user, so a script (or a stuck button) cannot mint thousands. */
+const SESSION_CREATION_LIMIT = { limit: 10, windowMs: 60_000 };
 
 export const billingRouter = router({
   /** The caller's plan and budget; null for visitors, so static pages can ask without failing. */
   status: publicProcedure.query(({ ctx }) => (ctx.userId ? getBillingStatus(ctx.userId, { db: ctx.db }) : null)),
 
-  createCheckoutSession: protectedProcedure
+  createCheckoutSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
     .input(checkoutInput)
     .mutation(({ ctx, input }) => createCheckoutSession(ctx.userId, input, { db: ctx.db })),
 
-  createPortalSession: protectedProcedure.mutation(({ ctx }) => createPortalSession(ctx.userId, { db: ctx.db })),
+  createPortalSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT).mutation(({ ctx }) => createPortalSession(ctx.userId, { db: ctx.db })),
 
   deleteAccount: protectedProcedure.mutation(async ({ ctx }) => {
     await deleteAccount(ctx.userId, { db: ctx.db });

@@ -7,6 +7,8 @@ import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
 const { getDb, users, signUp, ensureStripeCustomer, createCheckoutSession, createPortalSession, deleteAccount, postSignUpTasks } = await loadApp();
+const { stripeEvents } = await import("@/db/schema");
+const { getBudgetStore } = await import("@/server/usage");
 const { stripe } = harness;
 
 let counter = 0;
@@ -133,5 +135,46 @@ describe("account deletion", () => {
     const unreachable = new Stripe("sk_test_x", { host: "127.0.0.1", port: 9, protocol: "http", maxNetworkRetries: 0 });
     await expect(deleteAccount(user.id, { stripe: unreachable })).rejects.toThrow();
     expect(await (await getDb()).select().from(users).where(eq(users.id, user.id))).toHaveLength(1);
+  });
+
+  it("is complete: Stripe customer deleted, budget forgotten, events detached (late ones too)", async () => {
+    const user = await signUp({ email: email(), password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const customerId = await ensureStripeCustomer(user.id);
+    const checkout = await createCheckoutSession(user.id, { plan: "starter" });
+    await harness.completeCheckout(checkout.url);
+    await harness.idle();
+    const store = getBudgetStore();
+    expect(await store.read(user.id)).not.toBeNull();
+    await store.reserve(user.id, "open-request", 100);
+    const db = await getDb();
+    expect((await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).length).toBeGreaterThan(0);
+
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    // The cancellation's and deletion's own events are delivered after the user is gone (deliveries paused
+    // meanwhile): they must not name the customer again.
+    await harness.faults({ pauseDeliveries: true });
+    await deleteAccount(user.id);
+    await harness.faults({ pauseDeliveries: false });
+    await harness.idle();
+    warn.mockRestore();
+    expect(await store.read(user.id)).toBeNull();
+    expect(await store.settle(user.id, "open-request", 1)).toEqual({ applied: false, tokensRemaining: 0 });
+    expect(await db.select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId))).toEqual([]);
+    // Stripe answers a deleted customer as `{ deleted: true }`; the sandbox as "No such customer". Either: gone.
+    const gone = await stripe.customers.retrieve(customerId).then(
+      (customer) => customer.deleted === true,
+      (error: { code?: string }) => error.code === "resource_missing",
+    );
+    expect(gone).toBe(true);
+  });
+
+  it("with STRIPE_KEEP_DELETED_CUSTOMERS keeps the customer, scrubbed of email, name, address and phone", async () => {
+    const user = await signUp({ email: email(), name: "Ada Lovelace", password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const customerId = await ensureStripeCustomer(user.id);
+    await stripe.customers.update(customerId, { phone: "+15555550100", address: { line1: "1 Main St", city: "London", country: "GB", postal_code: "N1" } });
+    await deleteAccount(user.id, { keepStripeCustomer: true });
+    const customer = await stripe.customers.retrieve(customerId);
+    expect(customer.deleted).not.toBe(true);
+    if (!customer.deleted) expect(customer).toMatchObject({ email: null, name: null, phone: null, address: null });
   });
 });

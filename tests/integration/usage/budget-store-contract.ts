@@ -225,5 +225,25 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       await expect(s.read("")).rejects.toThrow(TypeError);
       expect((await s.read(u))?.tokensRemaining).toBe(1_000);
     });
+    it("forgets a user entirely (budget, marker, reservations), leaves others alone, and is idempotent", async () => {
+      const s = store();
+      const u = user();
+      const other = user();
+      const end = periodEnd();
+      await s.reset(u, 1_000, end);
+      await s.reset(other, 500, end);
+      expect(await s.reserve(u, "r1", 100)).toMatchObject({ ok: true, granted: 100 });
+      expect(await s.reserve(u, "r2", 100)).toMatchObject({ ok: true });
+      await s.forget(u);
+      expect(await s.read(u)).toBeNull();
+      // The reservations are gone too: a settle finds nothing to settle, a reset starts the same period afresh.
+      expect(await s.settle(u, "r1", 10)).toEqual({ applied: false, tokensRemaining: 0 });
+      expect(await s.reset(u, 1_000, end)).toEqual({ applied: true, tokensRemaining: 1_000 });
+      expect(await s.read(other)).toEqual({ tokensRemaining: 500, resetsAt: end });
+      await s.forget(u);
+      await s.forget(u);
+      expect(await s.read(u)).toBeNull();
+      await expect(s.forget("")).rejects.toThrow(TypeError);
+    });
   });
 }

@@ -59,6 +59,21 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
     expect(await fixture.redis.pttl(reservationKey(user, "req-1"))).toBeGreaterThan(14 * 60 * 1000);
   });
 
+  it("forget deletes chatbot-usage:<id>, its :period and every :request:* key, and no other user's", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    const other = `${prefix}${randomUUID()}`;
+    const end = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000);
+    await store.reset(user, 1_000_000, end);
+    await store.reset(other, 1_000, end);
+    for (let i = 0; i < 30; i += 1) await store.reserve(user, `req-${i}`, 10);
+    await store.reserve(other, "req-0", 10);
+    expect(await fixture.redis.keys(`${budgetKey(user)}*`)).toHaveLength(32);
+    await store.forget(user);
+    expect(await fixture.redis.keys(`${budgetKey(user)}*`)).toEqual([]);
+    expect(await fixture.redis.exists(budgetKey(other), periodMarkerKey(other), reservationKey(other, "req-0"))).toBe(3);
+  });
+
   it("reads a budget written by hand (no marker) with its key expiry as the reset date", async () => {
     const store = createUpstashBudgetStore(fixture.client());
     const user = `${prefix}${randomUUID()}`;

@@ -69,6 +69,7 @@ function recordingStore(inner: BudgetStore = createMemoryBudgetStore()) {
     reset: (...args) => inner.reset(...args),
     restore: (...args) => inner.restore(...args),
     read: (...args) => inner.read(...args),
+    forget: (...args) => inner.forget(...args),
     async settle(userId, requestId, actualTokens) {
       const result = await inner.settle(userId, requestId, actualTokens);
       settles.push({ requestId, actualTokens, result });
@@ -95,6 +96,7 @@ const downStore: BudgetStore = {
   reset: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   restore: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   read: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  forget: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
 };
 
 let requestCounter = 0;

@@ -1,8 +1,5 @@
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { createContext } from "@/server/api/context";
-import { appRouter } from "@/server/api/root";
+import { handleTrpcGet, handleTrpcPost } from "@/server/api/http";
 
-const handler = (req: Request) =>
-  fetchRequestHandler({ endpoint: "/api/trpc", req, router: appRouter, createContext });
-
-export { handler as GET, handler as POST };
+// Queries: GET, batched at most 10. Mutations: POST, one per request, same-origin JSON of at most 64 kB.
+export const GET = (request: Request) => handleTrpcGet(request);
+export const POST = (request: Request) => handleTrpcPost(request);

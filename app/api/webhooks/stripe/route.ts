@@ -1,4 +1,5 @@
 import { errorResponse } from "@/server/errors";
+import { BYTE_LIMITS, guardRequest } from "@/server/http/request-guards";
 import { processStripeWebhook } from "@/server/billing/webhooks/process-webhook";
 
 // Signature checks need the exact bytes Stripe signed, and crypto needs Node: no edge, no caching.
@@ -6,7 +7,10 @@ export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
 export async function POST(request: Request): Promise<Response> {
-  const rawBody = await request.text();
+  // At most 1 MB is read (413 past it, on Content-Length or mid-stream); no origin check: Stripe signs instead.
+  const guarded = await guardRequest(request, { sameOrigin: false, maxBytes: BYTE_LIMITS.webhook });
+  if (!guarded.ok) return guarded.response;
+  const rawBody = new TextDecoder().decode(guarded.body);
   try {
     const outcome = await processStripeWebhook(rawBody, request.headers.get("stripe-signature"));
     return Response.json({ received: true, status: outcome.status });
