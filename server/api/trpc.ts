@@ -4,6 +4,7 @@ import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
+import { requireVerifiedEmail } from "@/server/auth/email-verification";
 import { AppError } from "@/server/errors";
 
 export interface Context {
@@ -44,4 +45,10 @@ export const publicProcedure = t.procedure.use(mapAppErrors);
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.userId) throw new AppError("UNAUTHORIZED", "Sign in to continue.");
   return next({ ctx: { ...ctx, userId: ctx.userId } });
+});
+
+/** For a protected procedure whose action needs a confirmed email address (paying, chatting): FORBIDDEN until then. */
+export const requireVerifiedEmailMiddleware = t.middleware(async ({ ctx, next }) => {
+  if (ctx.userId) await requireVerifiedEmail(ctx.userId, { db: ctx.db });
+  return next();
 });

@@ -10,6 +10,7 @@ import { getDb } from "@/db/index";
 import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { env } from "@/lib/env";
 import { authenticateWithPassword } from "./credentials";
+import { markProviderVerified } from "./email-verification";
 import { onAdapterCreatedUser } from "./post-sign-up";
 import { resolveAuthSecret } from "./secret";
 
@@ -51,6 +52,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<Ne
     },
     events: {
       createUser: ({ user }) => onAdapterCreatedUser(user),
+      // Google says whether it verified the address; such users need no link (others get one after sign-up).
+      async signIn({ user, account, profile }) {
+        if (user.id && account?.type === "oidc" && profile?.email_verified === true && profile.email === user.email) {
+          await markProviderVerified(user.id, { db });
+        }
+      },
     },
   };
 });

@@ -9,7 +9,9 @@ import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
 import { lockUserByStripeCustomer, writeSubscriptionState, type SubscriptionState } from "@/db/queries/billing";
 import { env } from "@/lib/env";
+import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
 import { beginRead, hasCommittedReadSince } from "./recent-reads";
@@ -69,6 +71,7 @@ export async function withSyncTransaction<T>(deps: SyncDeps, work: (tx: Executor
       work(tx, (customerId, options = {}) => syncLocked(tx, customerId, deps, options, settles)),
     );
     for (const settle of settles) settle(true);
+    kickEmailDelivery();
     return value;
   } catch (error) {
     for (const settle of settles) settle(false);
@@ -114,6 +117,8 @@ async function syncLocked(
     budgetReset = result.applied;
   }
   await writeSubscriptionState(tx, user.id, state, refill?.periodEnd);
+  // Billing emails commit with the state that causes them (the outbox; delivered after commit).
+  await enqueueBillingEmails(tx, user, state, { subscription: current });
   return { outcome: "synced", userId: user.id, state, budgetReset };
 }
 
