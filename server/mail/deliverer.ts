@@ -2,6 +2,7 @@
 // alike), it sends due outbox emails every few seconds, and at once when kicked after a commit that enqueued some.
 // Rows live in the database, so emails enqueued before a restart are delivered after it.
 import { getDb } from "@/db/index";
+import { env } from "@/lib/env";
 import { deliverDueEmails, type DeliveryDeps } from "./outbox";
 import { createSmtpMailer } from "./transport";
 
@@ -14,6 +15,8 @@ const holder = globalThis as typeof globalThis & { __hourglassMailDeliverer?: De
 
 export function startEmailDeliverer(options: { intervalMs?: number; deps?: () => Promise<DeliveryDeps> } = {}): Deliverer {
   if (holder.__hourglassMailDeliverer) return holder.__hourglassMailDeliverer;
+  // `next build` runs the hook in its page workers too; they must not open the database or send anything.
+  if (env.NEXT_PHASE === "phase-production-build") return { kick: () => {}, stop: () => {} };
   const resolveDeps = options.deps ?? (async () => ({ db: await getDb(), mailer: createSmtpMailer() }));
   let running = false;
   let again = false;
