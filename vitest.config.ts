@@ -31,6 +31,8 @@ export default defineConfig({
           setupFiles: ["tests/setup/integration-file.ts"],
           testTimeout: 30_000,
           hookTimeout: 120_000,
+          // next-auth imports `next/server` without the extension Node's ESM resolver needs; let Vite resolve it.
+          server: { deps: { inline: ["next-auth"] } },
         },
       },
     ],

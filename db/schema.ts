@@ -35,6 +35,11 @@ export const users = pgTable("users", {
   budgetRefilledFor: timestamptz("budget_refilled_for"),
   /** The user wants the budget 80% / 100% emails (set in /account); every other email is transactional. */
   budgetEmails: boolean("budget_emails").notNull().default(true),
+  /**
+   * Carried in every session token and compared on each request: bumping it (revokeAllSessions) signs the user
+   * out everywhere at once, e.g. after a password reset.
+   */
+  sessionVersion: integer("session_version").notNull().default(0),
 });
 
 export const accounts = pgTable(

@@ -13,6 +13,7 @@ import { authenticateWithPassword } from "./credentials";
 import { markProviderVerified } from "./email-verification";
 import { onAdapterCreatedUser } from "./post-sign-up";
 import { resolveAuthSecret } from "./secret";
+import { currentSessionVersion, isSessionCurrent } from "./session-version";
 
 export const oauthProviders = [
   env.AUTH_GITHUB_ID && env.AUTH_GITHUB_SECRET
@@ -45,6 +46,25 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<Ne
       ...oauthProviders.map((entry) => entry.provider),
     ],
     callbacks: {
+      // Runs on sign-in (with `user`) and on every request that reads the session: the token carries the user's
+      // session version, and a token whose user is gone or whose version was bumped (revokeAllSessions) is
+      // dropped, so /api/auth/session answers no user and auth() returns null at once.
+      async jwt({ token, user }) {
+        if (user?.id) {
+          const version = await currentSessionVersion(user.id, { db });
+          if (version === null) return null;
+          return { ...token, sub: user.id, sv: version };
+        }
+        if (!token.sub) return null;
+        try {
+          return (await isSessionCurrent(token.sub, token.sv, { db })) ? token : null;
+        } catch (error) {
+          // A database outage must not sign everyone out (a null here clears the cookie); while it lasts every
+          // protected read and write fails on the same database anyway, so a revoked token can do nothing.
+          console.error(`session version check failed; keeping the session: ${error instanceof Error ? error.message : String(error)}`);
+          return token;
+        }
+      },
       session({ session, token }) {
         if (token.sub) session.user.id = token.sub;
         return session;
