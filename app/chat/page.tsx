@@ -19,9 +19,10 @@ export default async function ChatPage() {
     console.error("chat page: billing status unavailable; the browser will retry", error);
     return undefined;
   });
-  const me = await caller.account.me();
+  // The chat itself refuses an unconfirmed address (403); the notice says why and offers a new link.
+  const me = await caller.account.me().catch(() => null);
   const chat = <ChatView modelName={describeChatModel()} initialBilling={billing} />;
-  return me.emailVerified ? chat : (
+  return !me || me.emailVerified ? chat : (
     <div className="space-y-4">
       <VerifyEmailNotice email={me.email} />
       {chat}
