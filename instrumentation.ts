@@ -4,5 +4,8 @@ export async function register() {
   if (process.env.NEXT_RUNTIME === "nodejs") {
     const { refuseEmbeddedServicesInProduction } = await import("./server/startup-check");
     refuseEmbeddedServicesInProduction();
+    // Sends the email outbox (verification, reset, billing and budget emails) for `next dev` and `next start` alike.
+    const { startEmailDeliverer } = await import("./server/mail/deliverer");
+    startEmailDeliverer();
   }
 }

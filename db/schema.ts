@@ -1,8 +1,9 @@
 // The whole database: the Auth.js tables, the user's billing columns (a copy of Stripe's truth written only by
 // syncSubscriptionFromStripe, plus the refill and read-stamp bookkeeping of that sync), the processed Stripe events,
+// the mail tables (single-use auth tokens, the email outbox),
 // and the sequence that orders Stripe reads. Column names in SQL are snake_case; the Auth.js adapter reads the
 // TypeScript property names.
-import { bigint, boolean, index, integer, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
@@ -41,6 +42,8 @@ export const users = pgTable("users", {
    * about the same period skip the store (see syncSubscriptionFromStripe).
    */
   budgetRefilledFor: timestamptz("budget_refilled_for"),
+  /** The user wants the budget 80% / 100% emails (set in /account); every other email is transactional. */
+  budgetEmails: boolean("budget_emails").notNull().default(true),
   /**
    * The stamp (from stripe_read_stamps, taken before the request went out) of the Stripe read the billing columns
    * were written from; a sync writes only when its own read's stamp is higher, so an older read never overwrites a
@@ -105,6 +108,52 @@ export const stripeEvents = pgTable("stripe_events", {
   processedAt: timestamptz("processed_at"),
 });
 
+/**
+ * Single-use links sent by email (verify-email, reset-password). Only a SHA-256 hash of the token is stored;
+ * using one deletes its row, so a link works once.
+ */
+export const authTokens = pgTable(
+  "auth_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    purpose: text("purpose").$type<"verify-email" | "reset-password">().notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    expiresAt: timestamptz("expires_at").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [index("auth_tokens_user_id_idx").on(table.userId, table.purpose)],
+);
+
+/**
+ * Emails to send, written in the transaction that decided them. `key` is unique, so a replayed or reordered
+ * event cannot enqueue an email twice; a deliverer sends due rows after commit and retries with backoff.
+ */
+export const emailOutbox = pgTable(
+  "email_outbox",
+  {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => crypto.randomUUID()),
+    key: text("key").notNull().unique(),
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    toAddress: text("to_address").notNull(),
+    template: text("template").notNull(),
+    props: jsonb("props").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    /** Due at; a deliverer that takes a row moves it ahead by a lease, so a crashed delivery is retried. */
+    nextAttemptAt: timestamptz("next_attempt_at").notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    sentAt: timestamptz("sent_at"),
+    /** The provider refused it for good (a 5xx answer); kept for support, never retried. */
+    failedAt: timestamptz("failed_at"),
+  },
+  (table) => [index("email_outbox_due_idx").on(table.nextAttemptAt)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
+export type EmailOutboxRow = typeof emailOutbox.$inferSelect;

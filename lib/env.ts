@@ -81,6 +81,17 @@ export const envSchema = z
     TRUSTED_PROXY_HOPS: nonNegativeInt(0),
     /** 1: account deletion keeps the Stripe customer (scrubbed of email, name, address, phone) instead of deleting it. */
     STRIPE_KEEP_DELETED_CUSTOMERS: flag,
+
+    /** Where every email goes: smtp(s)://user:pass@host:port of any provider; unset, the local inbox (sandbox/mail). */
+    SMTP_URL: optionalString.pipe(
+      z
+        .string()
+        .regex(/^smtps?:\/\//, "must start with smtp:// or smtps://")
+        .optional(),
+    ),
+    MAIL_FROM: z.string().trim().min(3).default("Hourglass <hello@localhost>"),
+    MAIL_SANDBOX_SMTP_PORT: positiveInt(1025),
+    MAIL_SANDBOX_PORT: positiveInt(8025),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {
@@ -139,6 +150,11 @@ export function usesStripeSandbox(current: Env = env): boolean {
   return !current.STRIPE_SECRET_KEY;
 }
 
+/** The SMTP server mail goes to: SMTP_URL, else the local inbox on MAIL_SANDBOX_SMTP_PORT. */
+export function smtpUrl(current: Env = env): string {
+  return current.SMTP_URL ?? `smtp://127.0.0.1:${current.MAIL_SANDBOX_SMTP_PORT}`;
+}
+
 /** Which real services are missing; a production server refuses to start with any unless EMBEDDED_DEFAULTS=1. */
 export function missingProductionServices(current: Env = env): string[] {
   const missing: string[] = [];
@@ -148,6 +164,8 @@ export function missingProductionServices(current: Env = env): string[] {
   if (!current.AUTH_SECRET) missing.push("AUTH_SECRET");
   // Without either, paying users would chat with the offline demo model.
   if (!current.OPENAI_API_KEY && !current.OPENAI_BASE_URL) missing.push("OPENAI_API_KEY or OPENAI_BASE_URL");
+  // Without it, verification, password reset and billing emails would go to a local inbox nobody reads.
+  if (!current.SMTP_URL) missing.push("SMTP_URL");
   return missing;
 }
 

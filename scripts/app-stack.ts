@@ -15,6 +15,8 @@ import { startLocalServices } from "./local-services";
 export interface AppStack {
   baseUrl: string;
   stripeSandboxUrl: string | null;
+  /** The local inbox (web page and Mailpit-style API) the app's email goes to; null when SMTP_URL is set. */
+  mailInboxUrl: string | null;
   /** Everything the server printed, for failure reports. */
   logs(): string;
   /** The app's DATA_DIR for this run (PGlite unless DATABASE_URL is set, the budgets file), removed on stop. */
@@ -54,6 +56,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     bridgePort: await freePort(),
     stateFile: null,
     retryBaseMs: options.retryBaseMs ?? 100,
+    mailPorts: { smtp: 0, http: 0 },
   });
   if (env.DATABASE_URL) {
     // The app migrates only its embedded PGlite; a real Postgres (a fresh CI database) needs `db:migrate` first.
@@ -105,7 +108,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     await stop();
     throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`);
   }
-  return { baseUrl, stripeSandboxUrl: services.stripeSandboxUrl, logs: () => output, dataDir, pid: child.pid, stop };
+  return { baseUrl, stripeSandboxUrl: services.stripeSandboxUrl, mailInboxUrl: services.mailInboxUrl, logs: () => output, dataDir, pid: child.pid, stop };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, exited: () => boolean): Promise<void> {

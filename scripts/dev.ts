@@ -1,6 +1,7 @@
 // `npm run dev`: starts what the environment does not provide, then `next dev`, and stops it all together.
 // - no STRIPE_SECRET_KEY: the Stripe sandbox on STRIPE_SANDBOX_PORT, with products, prices and the portal set up
 // - REDIS_URL without UPSTASH_REDIS_REST_URL: the Upstash bridge in front of that Redis
+// - no SMTP_URL: the local inbox (sandbox/mail) on MAIL_SANDBOX_SMTP_PORT / MAIL_SANDBOX_PORT
 // The database needs nothing here: `next dev` is the only process that opens the embedded PGlite directory.
 import { spawn } from "node:child_process";
 import { env } from "../lib/env";
@@ -45,6 +46,9 @@ async function main() {
 
   if (services.env.STRIPE_API_BASE) {
     console.log(`Stripe sandbox:  ${services.env.STRIPE_API_BASE} (key ${SANDBOX_SECRET_KEY}, webhook secret ${SANDBOX_WEBHOOK_SECRET})`);
+  }
+  if (services.mailInboxUrl) {
+    console.log(`Local inbox:     ${services.mailInboxUrl} (every email the app sends, over ${services.env.SMTP_URL})`);
   }
   if (services.env.UPSTASH_REDIS_REST_URL) {
     console.log(`Upstash bridge:  ${services.env.UPSTASH_REDIS_REST_URL} -> ${env.REDIS_URL} (a random token for this run, handed to the app)`);

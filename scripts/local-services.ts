@@ -1,7 +1,9 @@
 // Starts the local stand-ins the environment asks for, for `npm run dev`, the end-to-end suite and the bench:
 // the Stripe sandbox (no STRIPE_SECRET_KEY) with products, prices and the portal set up, and the Upstash bridge
-// (REDIS_URL set, no UPSTASH_REDIS_REST_URL). Returns the variables the app needs to reach them.
+// (REDIS_URL set, no UPSTASH_REDIS_REST_URL), and the local inbox (no SMTP_URL). Returns the variables the app
+// needs to reach them.
 import net from "node:net";
+import { startMailSandbox } from "../sandbox/mail";
 import { startStripeSandbox } from "../sandbox/stripe";
 import { startUpstashBridge } from "../sandbox/upstash";
 import { env } from "../lib/env";
@@ -18,12 +20,16 @@ export interface LocalServicesOptions {
   stateFile: string | null;
   /** Delivery retry backoff base for the sandbox's webhooks. */
   retryBaseMs?: number;
+  /** Ports of the local inbox (SMTP, web); 0 picks free ones. Defaults to MAIL_SANDBOX_SMTP_PORT / MAIL_SANDBOX_PORT. */
+  mailPorts?: { smtp: number; http: number };
 }
 
 export interface LocalServices {
   /** Variables for the app process: STRIPE_API_BASE, UPSTASH_REDIS_REST_URL/TOKEN (random per run) as applicable. */
   env: Record<string, string>;
   stripeSandboxUrl: string | null;
+  /** The local inbox's web page and Mailpit-style API, when SMTP_URL is unset. */
+  mailInboxUrl: string | null;
   close(): Promise<void>;
 }
 
@@ -31,6 +37,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
   const vars: Record<string, string> = {};
   const closers: Array<() => Promise<void>> = [];
   let stripeSandboxUrl: string | null = null;
+  let mailInboxUrl: string | null = null;
 
   try {
     if (!env.STRIPE_SECRET_KEY) {
@@ -68,6 +75,20 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       vars.UPSTASH_REDIS_REST_URL = bridge.url;
       vars.UPSTASH_REDIS_REST_TOKEN = token;
     }
+
+    if (!env.SMTP_URL) {
+      const ports = options.mailPorts ?? { smtp: env.MAIL_SANDBOX_SMTP_PORT, http: env.MAIL_SANDBOX_PORT };
+      if (ports.smtp !== 0 && (await isListening(ports.smtp))) {
+        console.log(`Using the local inbox (or Mailpit) already listening for SMTP on 127.0.0.1:${ports.smtp}.`);
+        vars.SMTP_URL = `smtp://127.0.0.1:${ports.smtp}`;
+        mailInboxUrl = `http://127.0.0.1:${ports.http}`;
+      } else {
+        const inbox = await startMailSandbox({ smtpPort: ports.smtp, httpPort: ports.http });
+        closers.push(() => inbox.close());
+        vars.SMTP_URL = inbox.smtpUrl;
+        mailInboxUrl = inbox.url;
+      }
+    }
   } catch (error) {
     await Promise.allSettled(closers.map((close) => close()));
     throw error;
@@ -76,6 +97,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
   return {
     env: vars,
     stripeSandboxUrl,
+    mailInboxUrl,
     close: async () => {
       await Promise.allSettled(closers.reverse().map((close) => close()));
     },

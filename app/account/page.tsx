@@ -7,6 +7,7 @@ import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
 import { syncAfterCheckout } from "@/server/billing/checkout-return";
 import { BudgetMeter } from "../_components/budget-meter";
+import { BudgetEmailsToggle, VerifyEmailNotice } from "../_components/email-forms";
 import { ManageBillingButton } from "../_components/manage-billing-button";
 import { DeleteAccount } from "./delete-account";
 
@@ -32,6 +33,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   return (
     <div className="space-y-6">
       <h1 className="text-2xl font-bold tracking-tight">Account</h1>
+      {me.emailVerified ? null : <VerifyEmailNotice email={me.email} />}
       {returningFromCheckout && billing?.active ? (
         <p role="status" className="rounded-lg border border-green-200 bg-green-50 px-4 py-3 text-sm text-green-900">
           Thank you! Your {billing.planName} plan is active.
@@ -90,6 +92,12 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           <dt className="text-stone-500">Member since</dt>
           <dd>{formatDate(me.createdAt)}</dd>
         </dl>
+      </section>
+
+      <section className="card" aria-labelledby="email-preferences-heading" id="email-preferences">
+        <h2 id="email-preferences-heading" className="text-lg font-semibold">Emails</h2>
+        <p className="mt-1 mb-3 text-sm text-stone-600">Receipts, failed payments and plan changes are always sent.</p>
+        <BudgetEmailsToggle enabled={me.budgetEmails} />
       </section>
 
       <DeleteAccount />

@@ -28,6 +28,7 @@ export function describeChatFailure(error: Error): ChatFailure {
     case "TOO_MANY_REQUESTS":
       return { kind: "over-budget", tokensRemaining: body.tokensRemaining, resetsAt: body.resetsAt, message: body.message };
     case "BAD_REQUEST":
+    case "FORBIDDEN":
       return { kind: "bad-request", message: body.message };
     case "UNAUTHORIZED":
       return { kind: "unauthorized" };

@@ -4,6 +4,7 @@ import { signInUrl } from "@/lib/auth-redirect";
 import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
 import { describeChatModel } from "@/server/chat/models";
+import { VerifyEmailNotice } from "../_components/email-forms";
 import { ChatView } from "./chat-view";
 
 export const metadata: Metadata = { title: "Chat" };
@@ -18,5 +19,13 @@ export default async function ChatPage() {
     console.error("chat page: billing status unavailable; the browser will retry", error);
     return undefined;
   });
-  return <ChatView modelName={describeChatModel()} initialBilling={billing} />;
+  // The chat itself refuses an unconfirmed address (403); the notice says why and offers a new link.
+  const me = await caller.account.me().catch(() => null);
+  const chat = <ChatView modelName={describeChatModel()} initialBilling={billing} />;
+  return !me || me.emailVerified ? chat : (
+    <div className="space-y-4">
+      <VerifyEmailNotice email={me.email} />
+      {chat}
+    </div>
+  );
 }

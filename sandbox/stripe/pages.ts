@@ -346,6 +346,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       "Stripe sandbox",
       `<h1>Stripe sandbox</h1>
       <p class="muted">What "Stripe" thinks. Deliveries pending: ${deps.deliveries.pendingCount()}. Faults: <code>${esc(JSON.stringify(deps.deliveries.faults))}</code></p>
+      <p>Emails the app sent (receipts, failed payments, cancellations): <a href="http://127.0.0.1:${esc(process.env.MAIL_SANDBOX_PORT || "8025")}/">local inbox</a> (sandbox/mail).</p>
       <h2>Test clocks</h2>
       <table><thead><tr><th>Clock</th><th>Name</th><th>Frozen time</th><th>Status</th><th></th></tr></thead><tbody>${rows(
         clocks,

@@ -5,6 +5,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
 import { checkRateLimit, type ThrottleCounterStore, type ThrottleLimit } from "@/server/auth/throttle";
+import { requireVerifiedEmail } from "@/server/auth/email-verification";
 import { AppError } from "@/server/errors";
 
 export interface Context {
@@ -75,3 +76,9 @@ export function retryAfterOf(errors: readonly TRPCError[]): number | null {
   }
   return null;
 }
+
+/** For a protected procedure whose action needs a confirmed email address (paying, chatting): FORBIDDEN until then. */
+export const requireVerifiedEmailMiddleware = t.middleware(async ({ ctx, next }) => {
+  if (ctx.userId) await requireVerifiedEmail(ctx.userId, { db: ctx.db });
+  return next();
+});

@@ -11,6 +11,7 @@ import { accounts, sessions, users, verificationTokens } from "@/db/schema";
 import { env } from "@/lib/env";
 import { safeCallbackPath } from "@/lib/safe-redirect";
 import { authenticateWithPassword, SignInThrottledError } from "./credentials";
+import { markProviderVerified } from "./email-verification";
 import { onAdapterCreatedUser } from "./post-sign-up";
 import { resolveAuthSecret } from "./secret";
 import { currentSessionVersion, isSessionCurrent } from "./session-version";
@@ -105,6 +106,12 @@ export const { handlers, auth, signIn, signOut } = NextAuth(async (): Promise<Ne
     },
     events: {
       createUser: ({ user }) => onAdapterCreatedUser(user),
+      // Google says whether it verified the address; such users need no link (others get one after sign-up).
+      async signIn({ user, account, profile }) {
+        if (user.id && account?.type === "oidc" && profile?.email_verified === true && profile.email === user.email) {
+          await markProviderVerified(user.id, { db });
+        }
+      },
     },
   };
 });

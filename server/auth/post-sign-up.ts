@@ -3,6 +3,7 @@
 // a task that fails is logged and never fails or delays the sign-up. Tasks are data: add a row to plug in.
 import { after } from "next/server";
 import { ensureStripeCustomer } from "@/server/billing/customers";
+import { ensureVerificationEmail } from "./email-verification";
 
 export interface NewUserRef {
   id: string;
@@ -20,6 +21,8 @@ export type Scheduler = (work: () => Promise<void>) => void;
 export const postSignUpTasks: readonly PostSignUpTask[] = [
   // Also run lazily before Checkout and the Portal, so a Stripe outage here only delays it.
   { name: "stripe-customer", run: (user) => ensureStripeCustomer(user.id) },
+  // OAuth sign-ups whose provider did not vouch for the address; password sign-ups got theirs with the account.
+  { name: "verification-email", run: (user) => ensureVerificationEmail(user.id) },
 ];
 
 export function schedulePostSignUp(

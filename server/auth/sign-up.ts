@@ -7,6 +7,8 @@ import { getDb } from "@/db/index";
 import { findUserByEmail, insertUser } from "@/db/queries/users";
 import type { User } from "@/db/schema";
 import { AppError } from "@/server/errors";
+import { kickEmailDelivery } from "@/server/mail/deliverer";
+import { enqueueVerificationEmail } from "./email-verification";
 import { hashPassword, PasswordHashingBusyError } from "./password";
 import { newPasswordSchema, passwordProblem } from "./password-policy";
 import { createThrottle, SIGN_UP_LIMITS, type Throttle } from "./throttle";
@@ -74,13 +76,16 @@ export async function signUp(
   try {
     user = await db.transaction(async (tx) => {
       if (await findUserByEmail(tx, email)) throw duplicate();
-      return insertUser(tx, { email, name: name ?? null, passwordHash });
+      const created = await insertUser(tx, { email, name: name ?? null, passwordHash });
+      await enqueueVerificationEmail(tx, created);
+      return created;
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw duplicate();
     throw error;
   }
 
+  kickEmailDelivery();
   schedulePostSignUp({ id: user.id, email: user.email }, { schedule: deps.schedule, tasks: deps.tasks });
   return { id: user.id, email: user.email, name: user.name };
 }

@@ -3,6 +3,7 @@
 // sync whose news arrived after the read began waits for the next read, which starts when the current one ends
 // and serves everyone who arrived meanwhile. So a burst of events about one customer costs one or two reads,
 // however many events it holds. Reads also take a slot of a per-process limit (work-limit.ts).
+import type Stripe from "stripe";
 import { performance } from "node:perf_hooks";
 import type { SubscriptionState } from "@/db/queries/billing";
 import { stripeReadSlots } from "./work-limit";
@@ -12,6 +13,8 @@ export interface CustomerRead {
   stamp: number;
   state: SubscriptionState;
   budgetReset: boolean;
+  /** The subscription the state was taken from (latest invoice expanded), for the billing emails; null when none. */
+  subscription?: Stripe.Subscription | null;
 }
 
 interface Read {

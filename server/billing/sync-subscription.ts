@@ -17,7 +17,9 @@ import {
 } from "@/db/queries/billing";
 import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
+import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
@@ -84,20 +86,25 @@ export async function syncSubscriptionFromStripe(
     ? await readCustomer(customerId, user, deps, true)
     : await readOnce(deps.stripe, deps.budget, customerId, arrivedAt, () => readCustomer(customerId, user, deps, false));
 
-  return billingWork.run(() => writeRead(customerId, user.id, read, deps, options.event));
+  const result = await billingWork.run(() => writeRead(customerId, user, read, deps, options.event));
+  if (result.outcome === "synced") kickEmailDelivery();
+  return result;
 }
 
 async function writeRead(
   customerId: string,
-  userId: string,
+  user: User,
   read: CustomerRead,
   deps: SyncDeps,
   event: StripeEventClaim | undefined,
 ): Promise<SyncResult> {
   return deps.db.transaction(async (tx) => {
     if (event && !(await claimStripeEvent(tx, event))) return { outcome: "duplicate-event", customerId } as const;
+    const userId = user.id;
     const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp);
     if (!written) return { outcome: "already-current", userId } as const;
+    // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
+    await enqueueBillingEmails(tx, user, read.state, { subscription: read.subscription ?? null });
     return { outcome: "synced", userId, state: read.state, budgetReset: read.budgetReset } as const;
   });
 }
@@ -123,23 +130,23 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
   });
   const current = pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
-  if (!current || !state.planActive) return { stamp, state, budgetReset: false };
+  if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current };
 
   // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
   const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
   // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
-  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false };
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current };
   // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
     !budgetMissing &&
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
-  if (!refill) return { stamp, state, budgetReset: false };
+  if (!refill) return { stamp, state, budgetReset: false, subscription: current };
   const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
   // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
   await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
-  return { stamp, state, budgetReset: result.applied };
+  return { stamp, state, budgetReset: result.applied, subscription: current };
 }
 
 const freeState: SubscriptionState = {

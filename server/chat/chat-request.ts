@@ -22,7 +22,7 @@ import {
 } from "@/server/usage";
 import type { ChatMessageMetadata, ChatUIMessage } from "./chat-ui-message";
 import { parseChatBody, type ChatTurn } from "./chat-input";
-import { getChatEntitlement, restoreBudgetFromStripe, type ChatEntitlement } from "./entitlement";
+import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type ChatEntitlement } from "./entitlement";
 import { guardModelStream } from "./guard-model-stream";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
@@ -51,7 +51,7 @@ export const PRICING_URL = "/pricing";
 /** Fills in the production dependencies a caller did not pass. Throws only if the budget store cannot be built. */
 function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
   return {
-    store: overrides.store ?? getBudgetStore(),
+    store: overrides.store ?? withBudgetAlerts(getBudgetStore()),
     model: overrides.model ?? getChatModel(),
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
     restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,

@@ -29,7 +29,8 @@ export const chatErrorBodySchema = z.object({
       resetsAt: z.iso.datetime().nullable(),
     }),
     z.object({
-      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
+      // FORBIDDEN: the email address is not confirmed yet (see requireVerifiedEmail).
+      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
       message: z.string(),
     }),
   ]),

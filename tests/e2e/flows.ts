@@ -2,6 +2,7 @@
 // cannot do: move the sandbox's test clock, through the Stripe API like a real test-clock test would.
 import Stripe from "stripe";
 import type { Page } from "playwright-core";
+import { linkIn, waitForMessage } from "../support/mail-inbox";
 import { expectPath, expectText, expectUrlPrefix, expectVisible, formatDateLikeApp, type JourneyContext } from "./harness";
 
 export const GOOD_CARD = "4242 4242 4242 4242";
@@ -28,7 +29,28 @@ export async function signUpFromPricing(ctx: JourneyContext): Promise<void> {
   await submitAuthForm(page, "sign-up", ctx.email, ctx.password);
   await expectPath(page, "/pricing", "after creating the account, back to pricing");
   await expectText(page.getByTestId("session-email"), ctx.email, "the header shows the signed-in user");
+  // Checkout needs a confirmed address: open the link from the local inbox, as the user would.
+  await confirmEmailFromInbox(ctx);
+  await page.goto(stack.baseUrl + "/pricing");
   await expectVisible(page.getByRole("button", { name: "Subscribe to Starter" }), "a free user is offered Subscribe on Starter");
+}
+
+/** The newest email to this journey's user with `subject`, read from the local inbox the app sends to. */
+export async function emailFromInbox(ctx: JourneyContext, subject: string | RegExp) {
+  const inbox = ctx.stack.mailInboxUrl;
+  if (!inbox) throw new Error("The suite needs the local inbox (unset SMTP_URL).");
+  return waitForMessage(inbox, ctx.email, subject, 20_000);
+}
+
+/** Opens the verification link from the inbox and confirms; ends on /verify-email with the confirmation shown. */
+export async function confirmEmailFromInbox(ctx: JourneyContext): Promise<void> {
+  const { page, stack } = ctx;
+  ctx.step("open the verification link from the inbox");
+  const message = await emailFromInbox(ctx, "Confirm your email address");
+  const link = linkIn(message, `${stack.baseUrl}/verify-email?token=`);
+  await page.goto(link);
+  await page.getByRole("button", { name: "Confirm email" }).click();
+  await expectText(page.getByRole("status"), /^Your email address is confirmed/, "the address is confirmed");
 }
 
 /** On the sandbox's hosted Checkout: fill the billing address and a card, press Subscribe. */

@@ -11,11 +11,19 @@ import { startAppStack, type AppStack } from "../../scripts/app-stack";
 import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
 import { declinedCardJourney } from "./journeys/declined-card";
+import { emailAndResetJourney } from "./journeys/email-and-reset";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
 
-const journeys: Journey[] = [purchaseJourney, chatBudgetJourney, portalJourney, declinedCardJourney, signInRedirectJourney];
+const journeys: Journey[] = [
+  purchaseJourney,
+  chatBudgetJourney,
+  portalJourney,
+  declinedCardJourney,
+  signInRedirectJourney,
+  emailAndResetJourney,
+];
 
 // Small enough to run out in a few answers of the demo model; Pro gets five times this.
 const STARTER_BUDGET = 600;

@@ -13,6 +13,13 @@ export const accountRouter = router({
   me: protectedProcedure.query(async ({ ctx }) => {
     const user = await findUserById(ctx.db, ctx.userId);
     if (!user) throw new AppError("UNAUTHORIZED", "Your account no longer exists. Sign in again.");
-    return { id: user.id, email: user.email, name: user.name, createdAt: user.createdAt };
+    return {
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      createdAt: user.createdAt,
+      emailVerified: user.emailVerified !== null,
+      budgetEmails: user.budgetEmails,
+    };
   }),
 });

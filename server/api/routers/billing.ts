@@ -2,7 +2,7 @@ import { createCheckoutSession, checkoutInput } from "@/server/billing/checkout"
 import { getBillingStatus } from "@/server/billing/billing-status";
 import { deleteAccount } from "@/server/billing/delete-account";
 import { createPortalSession } from "@/server/billing/portal";
-import { protectedProcedure, publicProcedure, rateLimitedProcedure, router } from "../trpc";
+import { protectedProcedure, publicProcedure, rateLimitedProcedure, requireVerifiedEmailMiddleware, router } from "../trpc";
 
 /** Each creates a Stripe object: at most 10 a minute per user, so a script (or a stuck button) cannot mint thousands. */
 const SESSION_CREATION_LIMIT = { limit: 10, windowMs: 60_000 };
@@ -13,6 +13,7 @@ export const billingRouter = router({
 
   createCheckoutSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
     .input(checkoutInput)
+    .use(requireVerifiedEmailMiddleware)
     .mutation(({ ctx, input }) => createCheckoutSession(ctx.userId, input, { db: ctx.db })),
 
   createPortalSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT).mutation(({ ctx }) => createPortalSession(ctx.userId, { db: ctx.db })),

@@ -25,7 +25,10 @@ const syncCustomerOf =
   };
 
 const fromSubscription = syncCustomerOf<
-  "customer.subscription.created" | "customer.subscription.updated" | "customer.subscription.deleted"
+  | "customer.subscription.created"
+  | "customer.subscription.updated"
+  | "customer.subscription.deleted"
+  | "customer.subscription.trial_will_end"
 >((event) => event.data.object.customer);
 
 const fromInvoice = syncCustomerOf<"invoice.payment_succeeded" | "invoice.paid" | "invoice.payment_failed">(
@@ -37,6 +40,8 @@ export const webhookHandlers = {
   "customer.subscription.created": fromSubscription,
   "customer.subscription.updated": fromSubscription,
   "customer.subscription.deleted": fromSubscription,
+  // Three days before a trial ends; the sync enqueues the trial-ending email (see billing-emails).
+  "customer.subscription.trial_will_end": fromSubscription,
   "invoice.payment_succeeded": fromInvoice,
   "invoice.paid": fromInvoice,
   "invoice.payment_failed": fromInvoice,
@@ -50,6 +55,7 @@ export const handledEventObjects = {
   "customer.subscription.created": "subscription",
   "customer.subscription.updated": "subscription",
   "customer.subscription.deleted": "subscription",
+  "customer.subscription.trial_will_end": "subscription",
   "invoice.payment_succeeded": "invoice",
   "invoice.paid": "invoice",
   "invoice.payment_failed": "invoice",

@@ -32,6 +32,7 @@ describe("environment validation", () => {
     [{ CHAT_TOKEN_BUDGET: "-5" }, "CHAT_TOKEN_BUDGET"],
     [{ REDIS_URL: "http://localhost:6379" }, "REDIS_URL"],
     [{ EMBEDDED_DEFAULTS: "yes" }, "EMBEDDED_DEFAULTS"],
+    [{ SMTP_URL: "mail.example.com:587" }, "SMTP_URL"],
   ])("rejects %o naming %s", (source, name) => {
     expect(() => parseEnv(source)).toThrow(EnvError);
     expect(() => parseEnv(source)).toThrow(new RegExp(`^Invalid environment variables:\\n  ${name}: `, "m"));
@@ -44,6 +45,7 @@ describe("environment validation", () => {
       "UPSTASH_REDIS_REST_URL",
       "AUTH_SECRET",
       "OPENAI_API_KEY or OPENAI_BASE_URL",
+      "SMTP_URL",
     ]);
   });
 
@@ -66,8 +68,11 @@ describe("environment validation", () => {
       UPSTASH_REDIS_REST_TOKEN: "token",
       AUTH_SECRET: "x".repeat(32),
       OPENAI_API_KEY: "sk-abc",
+      SMTP_URL: "smtps://resend:re_key@smtp.resend.com:465",
     });
     expect(() => assertProductionServices(env)).not.toThrow();
+    // Mail that would land in a local inbox nobody reads is a missing service too.
+    expect(() => assertProductionServices({ ...env, SMTP_URL: undefined })).toThrow(/set SMTP_URL \(/);
     // Any OpenAI-compatible server instead of OpenAI will do; no model at all will not.
     expect(() => assertProductionServices({ ...env, OPENAI_API_KEY: undefined, OPENAI_BASE_URL: "http://llm:8000/v1" })).not.toThrow();
     expect(() => assertProductionServices({ ...env, OPENAI_API_KEY: undefined })).toThrow(/set OPENAI_API_KEY or OPENAI_BASE_URL \(/);

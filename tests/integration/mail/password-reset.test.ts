@@ -1,0 +1,81 @@
+// Password reset over real SMTP into the local inbox: the same answer for every address, a single-use 30-minute
+// link, the password policy, every session revoked, and bad input that changes nothing.
+import { afterAll, describe, expect, it } from "vitest";
+import { linkIn, listInbox, startTestInbox, waitForMessage } from "../../support/mail-inbox";
+
+const inbox = await startTestInbox();
+afterAll(() => inbox.close());
+process.env.SMTP_URL = inbox.smtpUrl;
+const { getDb } = await import("@/db/index");
+const { findUserById } = await import("@/db/queries/users");
+const { signUp } = await import("@/server/auth/sign-up");
+const { authenticateWithPassword } = await import("@/server/auth/credentials");
+const { requestPasswordReset, resetPassword, FORGOT_PASSWORD_ANSWER } = await import("@/server/auth/password-reset");
+const { currentSessionVersion } = await import("@/server/auth/session-version");
+const { deliverDueEmails } = await import("@/server/mail/outbox");
+const { createSmtpMailer } = await import("@/server/mail/transport");
+
+const APP = "http://localhost:3000";
+let counter = 0;
+const newEmail = () => `reset-${++counter}-${Date.now()}@example.com`;
+const deliver = async () => deliverDueEmails({ db: await getDb(), mailer: createSmtpMailer({ url: inbox.smtpUrl }) });
+
+async function resetLinkFor(email: string) {
+  await deliver();
+  const message = await waitForMessage(inbox.url, email, "Reset your Hourglass password");
+  return new URL(linkIn(message, `${APP}/reset-password?token=`)).searchParams.get("token");
+}
+
+describe("password reset", () => {
+  it("sends a link only for an existing account, with the same answer either way", async () => {
+    const user = await signUp({ email: newEmail(), password: "old password 1" }, { schedule: () => {}, tasks: [] });
+    const unknown = newEmail();
+    expect(await requestPasswordReset({ email: user.email.toUpperCase() })).toEqual({ message: FORGOT_PASSWORD_ANSWER });
+    expect(await requestPasswordReset({ email: unknown })).toEqual({ message: FORGOT_PASSWORD_ANSWER });
+    await deliver();
+    await waitForMessage(inbox.url, user.email, "Reset your Hourglass password");
+    expect(await listInbox(inbox.url, unknown)).toEqual([]);
+    // A second request within the minute is answered the same and sends nothing.
+    expect(await requestPasswordReset({ email: user.email })).toEqual({ message: FORGOT_PASSWORD_ANSWER });
+    await deliver();
+    expect((await listInbox(inbox.url, user.email)).filter((m) => m.Subject === "Reset your Hourglass password")).toHaveLength(1);
+    await expect(requestPasswordReset({ email: "not an email" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(requestPasswordReset({ email: "x".repeat(10 * 1024 * 1024) })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+
+  it("sets the new password once, revokes every session, confirms the email; the old password stops working", async () => {
+    const user = await signUp({ email: newEmail(), password: "old password 1" }, { schedule: () => {}, tasks: [] });
+    const versionBefore = await currentSessionVersion(user.id);
+    await requestPasswordReset({ email: user.email });
+    const token = await resetLinkFor(user.email);
+
+    // A password the policy refuses does not use up the link.
+    await expect(resetPassword({ token, password: "short" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await resetPassword({ token, password: "brand new password" })).toEqual({ userId: user.id, email: user.email });
+    expect(await authenticateWithPassword({ email: user.email, password: "brand new password" })).toMatchObject({ id: user.id });
+    expect(await authenticateWithPassword({ email: user.email, password: "old password 1" })).toBeNull();
+    expect(await currentSessionVersion(user.id)).toBe((versionBefore ?? 0) + 1);
+    expect((await findUserById(await getDb(), user.id))?.emailVerified).toBeInstanceOf(Date);
+
+    await expect(resetPassword({ token, password: "third password!" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      message: expect.stringMatching(/already used/),
+    });
+    expect(await authenticateWithPassword({ email: user.email, password: "brand new password" })).toMatchObject({ id: user.id });
+  });
+
+  it("refuses expired and forged links and changes nothing", async () => {
+    const user = await signUp({ email: newEmail(), password: "old password 1" }, { schedule: () => {}, tasks: [] });
+    await requestPasswordReset({ email: user.email });
+    const token = await resetLinkFor(user.email);
+    const later = new Date(Date.now() + 31 * 60 * 1000);
+    await expect(resetPassword({ token, password: "brand new password" }, { now: later })).rejects.toMatchObject({
+      message: expect.stringMatching(/expired/),
+    });
+    await expect(resetPassword({ token: "B".repeat(43), password: "brand new password" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(resetPassword({ token: "x".repeat(10 * 1024 * 1024), password: "brand new password" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await authenticateWithPassword({ email: user.email, password: "old password 1" })).toMatchObject({ id: user.id });
+    const versionBefore = await currentSessionVersion(user.id);
+    expect(versionBefore).toBe(0);
+  });
+});
