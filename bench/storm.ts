@@ -4,8 +4,7 @@
 // (Stripe's test mode). Meanwhile a signed-in bystander's `billing.status` is timed; its reference is the same
 // query timed in a quiet phase just before each storm.
 import type Stripe from "stripe";
-import type { StripeSandbox } from "../sandbox/stripe/server";
-import type { ThrottleOptions } from "../sandbox/stripe/throttle";
+import type { StripeSandbox, ThrottleOptions } from "../sandbox/stripe";
 import type { Bystander } from "./bystander";
 import { percentile, round } from "./stats";
 

@@ -2,3 +2,4 @@
 export { startStripeSandbox, type StripeSandbox, type StripeSandboxOptions } from "./server";
 export type { Faults } from "./delivery";
 export { API_VERSION } from "./state";
+export { type ThrottleOptions } from "./throttle";

@@ -2,7 +2,7 @@
 // client backing off through its own retries until every call goes through.
 import Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
-import { startStripeSandbox } from "../../../sandbox/stripe/server";
+import { startStripeSandbox } from "@/sandbox/stripe";
 import { createStripeClient } from "@/server/billing/stripe-client";
 
 const sandbox = await startStripeSandbox({ port: 0, throttle: { latencyMs: 30, latencyJitterMs: 20, rateLimit: 10 } });
