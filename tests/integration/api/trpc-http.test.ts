@@ -88,6 +88,8 @@ describe("tRPC mutations over HTTP", () => {
     const user = await signedUpUser();
     const other = await signedUpUser();
     const db = await getDb();
+    // Both have confirmed their address: Checkout is refused (403) before that, and this test is about the limit.
+    for (const id of [user.id, other.id]) await db.update(users).set({ emailVerified: new Date() }).where(eq(users.id, id));
     const rateLimitStore = createMemoryCounterStore();
     const call = (userId: string, path: string, input: unknown) =>
       handleTrpcPost(new Request(url(path), { method: "POST", headers: { origin, "content-type": "application/json" }, body: json(input) }), {
