@@ -174,19 +174,8 @@ async function measureMain(results: Record<string, unknown>) {
   });
   const base = stack.baseUrl;
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  function request(method: "GET" | "POST", url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; ttfbMs: number }> {
-    return new Promise((resolve, reject) => {
-      const t0 = performance.now();
-      const req = http.request(url, { method, agent, headers: body ? { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers } : headers }, (res) => {
-        const ttfbMs = performance.now() - t0;
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, ttfbMs }));
-      });
-      req.on("error", reject);
-      if (body) req.write(body);
-      req.end();
-    });
-  }
+  const request = (method: "GET" | "POST", url: string, body?: string, headers: Record<string, string> = {}) =>
+    httpRequest(agent, method, url, body, headers);
   // Warm both routes (first requests compile nothing in production, but open the database and clients).
   const trivialRoute = `${base}/api/health`;
   for (let i = 0; i < 20; i++) await request("GET", trivialRoute);
