@@ -45,6 +45,10 @@ const nextConfig: NextConfig = {
   serverExternalPackages: ["@electric-sql/pglite", "postgres"],
   typedRoutes: false,
   poweredByHeader: false,
+  // `next dev` serves its scripts and hot reload only to localhost unless told otherwise; without this, a page
+  // opened at http://127.0.0.1:3000 never hydrates (forms fall back to full-page posts, buttons do nothing).
+  // Development only: production ignores it. The write check accepts both names too (server/http/request-guards).
+  allowedDevOrigins: ["127.0.0.1", "[::1]"],
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },

@@ -26,7 +26,10 @@ export const envSchema = z
     NEXT_PHASE: optionalString,
     EMBEDDED_DEFAULTS: flag,
 
-    APP_URL: z.url().default("http://localhost:3000"),
+    /** The app's public URL. Unset in development, it is http://localhost:$PORT (3000 without PORT); see parseEnv. */
+    APP_URL: optionalString.pipe(z.url().default("http://localhost:3000")),
+    /** The port `next dev` / `next start` listen on (Next's own variable); in development APP_URL follows it. */
+    PORT: optionalString.pipe(z.coerce.number().int().min(1).max(65535).optional()),
     DATA_DIR: z.string().min(1).default(".data"),
 
     DATABASE_URL: optionalString.pipe(
@@ -134,8 +137,19 @@ export class EnvError extends Error {
   }
 }
 
+/**
+ * In development an unset APP_URL follows PORT, so `PORT=3100 npm run dev` serves, redirects (Checkout, the
+ * portal, email links) and receives the sandbox's webhooks on 3100 alike. Production always names its URL.
+ */
+export function withDevelopmentDefaults(source: Record<string, string | undefined>): Record<string, string | undefined> {
+  const development = (source.NODE_ENV ?? "development") === "development";
+  const port = source.PORT?.trim();
+  if (!development || !port || source.APP_URL?.trim()) return source;
+  return { ...source, APP_URL: `http://localhost:${port}` };
+}
+
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = envSchema.safeParse(source);
+  const result = envSchema.safeParse(withDevelopmentDefaults(source));
   if (!result.success) throw new EnvError(result.error.issues);
   return result.data;
 }

@@ -9,7 +9,15 @@ import { SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "../lib/local-service
 import { isListening, startLocalServices } from "./local-services";
 
 async function main() {
-  const appPort = Number(new URL(env.APP_URL).port || 3000);
+  // PORT, else APP_URL's port, else 3000. Unset, APP_URL follows PORT (lib/env.ts), so redirects, email links and
+  // the sandbox's webhooks reach this server; a public APP_URL (a tunnel in front of it) keeps its own port.
+  const appUrl = new URL(env.APP_URL);
+  const local = ["localhost", "127.0.0.1", "[::1]"].includes(appUrl.hostname);
+  const appPort = env.PORT ?? Number(appUrl.port || 3000);
+  if (local && Number(appUrl.port || 80) !== appPort) {
+    console.error(`The app would listen on port ${appPort} (PORT) but APP_URL=${env.APP_URL} points at another: unset APP_URL, or make them agree.`);
+    process.exit(1);
+  }
   if (await isListening(appPort)) {
     console.error(`Port ${appPort} is already in use (another \`npm run dev\` or \`npm start\`?). Stop it first.`);
     process.exit(1);
@@ -44,6 +52,8 @@ async function main() {
   process.on("SIGTERM", () => void stop(0));
   child.on("exit", (code) => void stop(code ?? 0));
 
+  const alias = appUrl.hostname === "localhost" ? ` (or http://127.0.0.1:${appPort})` : "";
+  console.log(`App:             ${appUrl.origin}${alias}`);
   if (services.env.STRIPE_API_BASE) {
     console.log(`Stripe sandbox:  ${services.env.STRIPE_API_BASE} (key ${SANDBOX_SECRET_KEY}, webhook secret ${SANDBOX_WEBHOOK_SECRET})`);
   }

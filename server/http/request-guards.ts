@@ -3,7 +3,7 @@
 // refusal is a JSON error response (403, 415, 413); an accepted request comes back with its body read, so the
 // route parses bytes it knows are bounded. One helper, used by /api/trpc, /api/chat, /api/auth and the Stripe
 // webhook (which skips the origin check: Stripe is not a browser and signs its bodies instead).
-import { env } from "@/lib/env";
+import { env, type Env } from "@/lib/env";
 
 export const BYTE_LIMITS = {
   webhook: 1024 * 1024,
@@ -19,8 +19,8 @@ export interface GuardOptions {
   contentTypes?: readonly string[];
   /** The body's byte cap: checked on Content-Length before reading and again while streaming (413). */
   maxBytes: number;
-  /** The app's origin; defaults to APP_URL's. */
-  appOrigin?: string;
+  /** The app's origin(s); defaults to appOrigins(): APP_URL's, plus its loopback aliases in development. */
+  appOrigin?: string | readonly string[];
 }
 
 export type GuardResult = { ok: true; body: Uint8Array; request: Request } | { ok: false; response: Response };
@@ -34,17 +34,34 @@ export function appOrigin(): string {
   return new URL(env.APP_URL).origin;
 }
 
+const LOOPBACK_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
+
+/**
+ * The origins this app's pages are served from: APP_URL's, and in development only, when APP_URL is a loopback
+ * address, the same scheme and port under the other loopback names (`next dev` answers on all of them, and people
+ * open http://127.0.0.1:3000 as often as http://localhost:3000). Production accepts APP_URL's origin alone.
+ */
+export function appOrigins(current: Pick<Env, "APP_URL" | "NODE_ENV"> = env): string[] {
+  const url = new URL(current.APP_URL);
+  if (current.NODE_ENV !== "development" || !LOOPBACK_HOSTS.includes(url.hostname)) return [url.origin];
+  return LOOPBACK_HOSTS.map((host) => {
+    const alias = new URL(url.origin);
+    alias.hostname = host;
+    return alias.origin;
+  });
+}
+
 /**
  * Whether a request was made by this app's own pages. Browsers send `Origin` on every POST (fetch and forms);
- * it must be exactly APP_URL's origin, so a sibling subdomain or another localhost port is refused too. Without
+ * it must be exactly one of appOrigins() (APP_URL's origin in production), so a sibling subdomain or another localhost port is refused too. Without
  * an Origin, `Sec-Fetch-Site: same-origin` is accepted. Neither (curl, a server) is refused: state changes come
  * from the app's pages, and server-side code calls the services directly, not over HTTP.
  */
-export function isSameOrigin(headers: Headers, origin: string = appOrigin()): boolean {
+export function isSameOrigin(headers: Headers, origin: string | readonly string[] = appOrigins()): boolean {
   const fetchSite = headers.get("sec-fetch-site");
   if (fetchSite !== null && fetchSite !== "same-origin") return false;
   const sent = headers.get("origin");
-  if (sent !== null) return sent === origin;
+  if (sent !== null) return typeof origin === "string" ? sent === origin : origin.includes(sent);
   return fetchSite === "same-origin";
 }
 
@@ -99,7 +116,7 @@ function mediaType(headers: Headers): string {
 
 /** Runs the route's edge checks in order: origin (403), content type (415), size (413). */
 export async function guardRequest(request: Request, options: GuardOptions): Promise<GuardResult> {
-  if (options.sameOrigin && !isSameOrigin(request.headers, options.appOrigin ?? appOrigin())) {
+  if (options.sameOrigin && !isSameOrigin(request.headers, options.appOrigin ?? appOrigins())) {
     return refuse(403, "FORBIDDEN", "Cross-origin request refused: this endpoint only accepts requests from this app's own pages.");
   }
   if (options.contentTypes && !options.contentTypes.includes(mediaType(request.headers))) {

@@ -15,6 +15,15 @@ describe("environment validation", () => {
     expect(env.DATABASE_URL).toBeUndefined();
   });
 
+  it("in development, an unset APP_URL follows PORT; a set APP_URL, or production, keeps its own", () => {
+    expect(parseEnv({ PORT: "3100" }).APP_URL).toBe("http://localhost:3100");
+    expect(parseEnv({ PORT: "3100", APP_URL: "" }).APP_URL).toBe("http://localhost:3100");
+    expect(parseEnv({ PORT: "3100", APP_URL: "http://127.0.0.1:4000" }).APP_URL).toBe("http://127.0.0.1:4000");
+    expect(parseEnv({ PORT: "3100", NODE_ENV: "production", EMBEDDED_DEFAULTS: "1" }).APP_URL).toBe("http://localhost:3000");
+    expect(parseEnv({ PORT: "" }).APP_URL).toBe("http://localhost:3000");
+    expect(() => parseEnv({ PORT: "http" })).toThrow(/^  PORT: /m);
+  });
+
   it("treats empty strings as unset", () => {
     expect(parseEnv({ DATABASE_URL: "", STRIPE_SECRET_KEY: " " }).DATABASE_URL).toBeUndefined();
   });

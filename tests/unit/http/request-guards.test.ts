@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BodyTooLargeError, guardRequest, isSameOrigin, readBodyWithLimit } from "@/server/http/request-guards";
+import { appOrigins, BodyTooLargeError, guardRequest, isSameOrigin, readBodyWithLimit } from "@/server/http/request-guards";
 
 const app = "https://app.example.com";
 
@@ -40,6 +40,25 @@ describe("isSameOrigin", () => {
     [{}],
   ])("refuses %o", (headers) => {
     expect(isSameOrigin(new Headers(headers), app)).toBe(false);
+  });
+});
+
+describe("appOrigins", () => {
+  it("in development, a loopback APP_URL also accepts the other loopback names on the same port", () => {
+    const origins = appOrigins({ APP_URL: "http://localhost:3100", NODE_ENV: "development" });
+    expect(origins).toEqual(["http://localhost:3100", "http://127.0.0.1:3100", "http://[::1]:3100"]);
+    expect(isSameOrigin(new Headers({ origin: "http://127.0.0.1:3100" }), origins)).toBe(true);
+    expect(isSameOrigin(new Headers({ origin: "http://localhost:3100" }), origins)).toBe(true);
+    // Another port is another app, loopback or not.
+    expect(isSameOrigin(new Headers({ origin: "http://127.0.0.1:3000" }), origins)).toBe(false);
+    expect(isSameOrigin(new Headers({ origin: "https://localhost:3100" }), origins)).toBe(false);
+  });
+  it("outside development, or for a public APP_URL, only APP_URL's own origin", () => {
+    expect(appOrigins({ APP_URL: "http://localhost:3000", NODE_ENV: "production" })).toEqual(["http://localhost:3000"]);
+    expect(appOrigins({ APP_URL: "http://localhost:3000", NODE_ENV: "test" })).toEqual(["http://localhost:3000"]);
+    expect(appOrigins({ APP_URL: "https://app.example.com", NODE_ENV: "development" })).toEqual(["https://app.example.com"]);
+    const production = appOrigins({ APP_URL: "http://127.0.0.1:3000", NODE_ENV: "production" });
+    expect(isSameOrigin(new Headers({ origin: "http://localhost:3000" }), production)).toBe(false);
   });
 });
 
