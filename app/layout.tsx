@@ -1,4 +1,4 @@
-import type { Metadata } from "next";
+import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
 import { SiteHeader } from "./_components/site-header";
 import "./globals.css";
@@ -7,6 +7,8 @@ export const metadata: Metadata = {
   title: { default: "Hourglass", template: "%s · Hourglass" },
   description: "A Next.js SaaS starter with Stripe billing you can trust and a metered AI chat.",
 };
+
+export const viewport: Viewport = { themeColor: "#ffffff" };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (

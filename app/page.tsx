@@ -27,7 +27,7 @@ export default function HomePage() {
           Hourglass is a Next.js starter with Stripe subscriptions, webhook-driven state in Postgres and a metered AI
           chat with a per-user token budget, tested end to end from a fresh clone.
         </p>
-        <div className="mt-8 flex justify-center gap-3">
+        <div className="mt-8 flex flex-col justify-center gap-3 sm:flex-row">
           <Link href="/pricing" className="btn-primary px-6 py-3 text-base">See pricing</Link>
           <Link href="/sign-up" className="btn-secondary px-6 py-3 text-base">Create an account</Link>
         </div>

@@ -29,7 +29,7 @@ export const envSchema = z
     /** The app's public URL. Unset in development, it is http://localhost:$PORT (3000 without PORT); see parseEnv. */
     APP_URL: optionalString.pipe(z.url().default("http://localhost:3000")),
     /** The port `next dev` / `next start` listen on (Next's own variable); in development APP_URL follows it. */
-    PORT: optionalString.pipe(z.coerce.number().int().min(1).max(65535).optional()),
+    PORT: optionalString.pipe(z.coerce.number<string>().int().min(1).max(65535).optional()),
     DATA_DIR: z.string().min(1).default(".data"),
 
     DATABASE_URL: optionalString.pipe(

@@ -11,3 +11,22 @@ export function formatTokens(count: number): string {
 export function formatPriceCents(amountCents: number): string {
   return amountCents === 0 ? "$0" : `$${(amountCents / 100).toFixed(amountCents % 100 === 0 ? 0 : 2)}`;
 }
+
+const subscriptionStatusWords: Record<string, string> = {
+  active: "Active",
+  trialing: "Trial",
+  past_due: "Past due",
+  incomplete: "Payment pending",
+  incomplete_expired: "Expired",
+  unpaid: "Unpaid",
+  canceled: "Canceled",
+  paused: "Paused",
+};
+
+/** A Stripe subscription status as people read it: "past_due" is "Past due". */
+export function formatSubscriptionStatus(status: string): string {
+  const known = subscriptionStatusWords[status];
+  if (known) return known;
+  const words = status.replace(/_/g, " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -2,7 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { redirect } from "next/navigation";
 import { signInUrl } from "@/lib/auth-redirect";
-import { formatDate } from "@/lib/format";
+import { formatDate, formatSubscriptionStatus } from "@/lib/format";
 import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
 import { syncAfterCheckout } from "@/server/billing/checkout-return";
@@ -47,11 +47,15 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
 
       <section className="card" aria-labelledby="billing-heading" data-testid="billing-panel">
         <div className="flex flex-wrap items-start justify-between gap-4">
-          <div>
+          <div className="min-w-0">
             <h2 id="billing-heading" className="text-lg font-semibold">Plan and billing</h2>
             <p className="mt-2 text-2xl font-bold" data-testid="plan-name">{billing?.planName ?? "Free"}</p>
             <p className="mt-1 text-sm text-stone-600" data-testid="plan-status">
-              {billing?.active ? <>Status: {billing.subscriptionStatus}</> : "You are on the free tier."}
+              {billing?.active && billing.subscriptionStatus ? (
+                <>Status: {formatSubscriptionStatus(billing.subscriptionStatus)}</>
+              ) : (
+                "You are on the free tier."
+              )}
             </p>
             {billing?.renewsAt ? (
               <p className="text-sm text-stone-600" data-testid="renews-on">Renews on {formatDate(billing.renewsAt)}</p>
@@ -60,11 +64,22 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
               <p className="text-sm font-medium text-amber-800" data-testid="cancels-on">Cancels on {formatDate(billing.cancelsAt)}</p>
             ) : null}
           </div>
-          <div className="flex flex-col items-end gap-2">
-            {billing?.hasStripeCustomer ? <ManageBillingButton /> : null}
-            {!billing?.active ? (
-              <Link href="/pricing" className="btn-primary">See plans</Link>
-            ) : null}
+          {/* One primary action per state: a subscriber manages billing (a failed payment: updates the card), a
+              free user picks a plan; the portal of a free user who never paid would have nothing to show. */}
+          <div className="flex w-full flex-col gap-2 sm:w-auto sm:items-end">
+            {billing?.active ? (
+              <ManageBillingButton
+                className="btn-primary w-full sm:w-auto"
+                label={billing.pastDue ? "Update payment method" : "Manage billing"}
+              />
+            ) : (
+              <>
+                <Link href="/pricing" className="btn-primary w-full sm:w-auto">See plans</Link>
+                {billing?.hasStripeCustomer && billing.subscriptionStatus ? (
+                  <ManageBillingButton className="text-sm font-medium text-stone-700 underline hover:text-stone-900" label="Past invoices" />
+                ) : null}
+              </>
+            )}
           </div>
         </div>
         {billing?.budget ? (
@@ -79,16 +94,18 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
             )}
           </div>
         ) : null}
-        <p className="mt-4 text-xs text-stone-500">Invoices and payment methods are in the billing portal.</p>
+        {billing?.active ? (
+          <p className="mt-4 text-xs text-stone-500">Invoices, payment methods, plan changes and cancellation are in the billing portal.</p>
+        ) : null}
       </section>
 
       <section className="card" aria-labelledby="profile-heading">
         <h2 id="profile-heading" className="text-lg font-semibold">Profile</h2>
-        <dl className="mt-3 grid grid-cols-[8rem_1fr] gap-y-2 text-sm">
+        <dl className="mt-3 grid grid-cols-1 gap-y-1 text-sm sm:grid-cols-[8rem_minmax(0,1fr)] sm:gap-y-2">
           <dt className="text-stone-500">Email</dt>
-          <dd data-testid="account-email">{me.email}</dd>
+          <dd className="wrap-anywhere max-sm:mb-2" data-testid="account-email">{me.email}</dd>
           <dt className="text-stone-500">Name</dt>
-          <dd>{me.name ?? "—"}</dd>
+          <dd className="wrap-anywhere max-sm:mb-2">{me.name ?? "—"}</dd>
           <dt className="text-stone-500">Member since</dt>
           <dd>{formatDate(me.createdAt)}</dd>
         </dl>

@@ -16,16 +16,21 @@ export async function submitAuthForm(page: Page, mode: "sign-up" | "sign-in", em
   await page.getByRole("button", { name: mode === "sign-up" ? "Create account" : "Sign in" }).click();
 }
 
-/** From the landing page to /pricing, signed up through a plan card's "Sign up" link; ends back on /pricing. */
+/** From the landing page to /pricing, signed up through a plan card's "Get started" link; ends back on /pricing. */
 export async function signUpFromPricing(ctx: JourneyContext): Promise<void> {
   const { page, stack } = ctx;
   ctx.step("open / and follow See pricing");
   await page.goto(stack.baseUrl + "/");
   await page.getByRole("link", { name: "See pricing" }).click();
   await expectText(page.getByRole("heading", { level: 1 }), "Pricing", "pricing page heading");
+  // Rendered on the server: the visitor's actions are in the first paint, every card's the same.
+  for (const plan of ["Free", "Starter", "Pro"]) {
+    await expectVisible(page.getByRole("link", { name: `Get started with ${plan}` }), `a visitor is offered Get started on ${plan}`);
+  }
+  await expectText(page.getByTestId("plan-pro").getByTestId("recommended"), "Recommended", "the recommended plan is marked");
   ctx.step("sign up from the Starter card");
-  await page.getByTestId("plan-starter").getByRole("link", { name: "Sign up" }).click();
-  await expectPath(page, /^\/sign-up\?callbackUrl=%2Fpricing$/, "the Sign up link on a plan card");
+  await page.getByTestId("plan-starter").getByRole("link", { name: "Get started with Starter" }).click();
+  await expectPath(page, /^\/sign-up\?callbackUrl=%2Fpricing$/, "the Get started link on a plan card");
   await submitAuthForm(page, "sign-up", ctx.email, ctx.password);
   await expectPath(page, "/pricing", "after creating the account, back to pricing");
   await expectText(page.getByTestId("session-email"), ctx.email, "the header shows the signed-in user");
@@ -33,6 +38,7 @@ export async function signUpFromPricing(ctx: JourneyContext): Promise<void> {
   await confirmEmailFromInbox(ctx);
   await page.goto(stack.baseUrl + "/pricing");
   await expectVisible(page.getByRole("button", { name: "Subscribe to Starter" }), "a free user is offered Subscribe on Starter");
+  await expectText(page.getByTestId("plan-free").getByText("Current plan"), "Current plan", "a free user's Free card is the current plan");
 }
 
 /** The newest email to this journey's user with `subject`, read from the local inbox the app sends to. */

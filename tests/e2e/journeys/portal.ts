@@ -26,7 +26,7 @@ export const portalJourney: Journey = {
     await expectAfterReloads(page, "/account shows Pro after the switch", async () => {
       await expectText(page.getByTestId("plan-name"), "Pro", "plan name", 1_000);
     });
-    await expectText(page.getByTestId("plan-status"), "Status: active", "plan status after the switch");
+    await expectText(page.getByTestId("plan-status"), "Status: Active", "plan status after the switch");
     const proBudget = parseTokens(await expectText(page.getByTestId("token-budget"), /\d/, "token budget"));
     expectEqual(proBudget, ctx.starterBudget * 5, "Pro's token budget on /account");
 

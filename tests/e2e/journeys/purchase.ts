@@ -13,7 +13,7 @@ export const purchaseJourney: Journey = {
     ctx.step("check /account after checkout");
     await expectText(page.getByRole("status"), "Thank you! Your Starter plan is active.", "the thank-you note");
     await expectText(page.getByTestId("plan-name"), "Starter", "plan name");
-    await expectText(page.getByTestId("plan-status"), "Status: active", "plan status");
+    await expectText(page.getByTestId("plan-status"), "Status: Active", "plan status");
     await expectText(page.getByTestId("renews-on"), `Renews on ${await periodEndText(ctx)}`, "renewal date = Stripe's period end");
     await expectHidden(page.getByTestId("cancels-on"), "no cancellation date on a fresh plan");
     await expectHidden(page.getByTestId("past-due-banner"), "no past-due banner");
