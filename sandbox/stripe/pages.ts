@@ -3,7 +3,7 @@
 import type Stripe from "stripe";
 import { readCard, readExpiry } from "./cards";
 import type { Deliveries } from "./delivery";
-import { type CheckoutCompletion, type Engine, type RequestContext, formatAmount, formatDate, idOf } from "./engine";
+import { type CheckoutCompletion, type Engine, type RequestContext, addInterval, formatAmount, formatDate, idOf } from "./engine";
 import { StripeApiError, invalidRequest } from "./errors";
 import type { Params } from "./form";
 import { obj, str } from "./params";
@@ -54,33 +54,88 @@ export function completionFromParams(params: Params, defaults: { address: boolea
 const esc = (value: unknown): string =>
   String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
 
+// Close to Stripe's own hosted pages: white and neutral greys, system font, 16 px inputs (no zoom on phones), one
+// full-width primary button, an orange test-mode badge. Phones get edge-to-edge sections with side padding.
 const CSS = `
-:root { color-scheme: light; --ink: #1a1f36; --muted: #5c6370; --line: #dfe3ea; --accent: #4f46e5; --bad: #b42318; --ok: #067647; }
+:root { color-scheme: light; --ink: #1a1a1a; --text: #30313d; --muted: #6a7383; --line: #e0e0e0; --field: #d5dbe1;
+  --primary: #0570de; --primary-hover: #0559b3; --focus: rgba(5, 112, 222, .35); --bad: #b3093c; --bad-bg: #fff5f7; --ok: #1b6b3a; --ok-bg: #f0fbf4; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #f6f8fb; }
-main { max-width: 40rem; margin: 2rem auto; padding: 2rem; background: #fff; border: 1px solid var(--line); border-radius: 12px; }
+body { margin: 0; font: 16px/1.5 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, "Helvetica Neue", Ubuntu, sans-serif;
+  color: var(--text); background: #fff; -webkit-font-smoothing: antialiased; overflow-wrap: anywhere; }
+main { max-width: 30rem; margin: 0 auto; padding: 1.5rem 1.25rem 3rem; }
 main.wide { max-width: 72rem; }
-h1 { font-size: 1.5rem; margin: 0 0 .25rem; } h2 { font-size: 1.1rem; margin: 2rem 0 .5rem; }
-.muted { color: var(--muted); } .price { font-size: 1.25rem; font-weight: 600; }
-.badge { display: inline-block; padding: 0 .5rem; border-radius: 999px; background: #eef2ff; font-size: .85rem; }
-label { display: block; font-weight: 600; margin: 1rem 0 .25rem; }
-input, select { width: 100%; padding: .6rem .7rem; font: inherit; border: 1px solid #b8c0cc; border-radius: 8px; }
-input:focus-visible, select:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid #a5b4fc; outline-offset: 2px; }
-.row { display: grid; grid-template-columns: 1fr 1fr; gap: 0 1rem; }
-button { margin-top: 1.25rem; padding: .65rem 1.2rem; font: inherit; font-weight: 600; color: #fff; background: var(--accent); border: 0; border-radius: 8px; cursor: pointer; }
-button.secondary { color: var(--ink); background: #eef0f4; }
+main.split { max-width: 60rem; }
+@media (min-width: 900px) {
+  main { padding: 3rem 2rem; }
+  main.split { display: grid; grid-template-columns: 1fr 1fr; gap: 4rem; align-items: start; }
+  main.split > .summary { position: sticky; top: 3rem; }
+}
+.summary { padding-bottom: 1.5rem; border-bottom: 1px solid var(--line); margin-bottom: 1.5rem; }
+@media (min-width: 900px) { .summary { border: 0; margin: 0; padding: 0; } }
+.merchant { display: flex; align-items: center; gap: .5rem; flex-wrap: wrap; font-weight: 600; color: var(--ink); font-size: .95rem; }
+.mark { display: inline-grid; place-items: center; width: 1.75rem; height: 1.75rem; border-radius: 50%; background: #f0f2f5; color: var(--muted); font-size: .8rem; }
+.test { padding: .05rem .4rem; border-radius: 4px; background: #ffde92; color: #7a3b00; font-size: .7rem; font-weight: 700; letter-spacing: .04em; }
+h1 { font-size: 1.5rem; font-weight: 600; color: var(--ink); margin: 1.25rem 0 .5rem; line-height: 1.25; }
+h1.lead { font-size: 1rem; font-weight: 500; color: var(--muted); margin: 1.5rem 0 .25rem; }
+h2 { font-size: 1rem; font-weight: 600; color: var(--ink); margin: 2rem 0 .75rem; }
+.price { font-size: 2.25rem; font-weight: 600; color: var(--ink); letter-spacing: -.02em; line-height: 1.2; margin: 0 0 .25rem; }
+.price small { font-size: .9rem; font-weight: 500; color: var(--muted); letter-spacing: 0; }
+.muted { color: var(--muted); } .small { font-size: .85rem; }
+.badge { display: inline-block; padding: .1rem .5rem; border-radius: 4px; background: #ebeef1; color: var(--text); font-size: .8rem; font-weight: 500; vertical-align: middle; }
+.badge.good { background: #d7f7c2; color: #05690d; } .badge.warn { background: #fcedb9; color: #a82c00; } .badge.bad { background: #ffe7f2; color: #b3093c; }
+fieldset { border: 0; margin: 0 0 1.25rem; padding: 0; min-width: 0; }
+legend { font-size: .95rem; font-weight: 600; color: var(--ink); margin-bottom: .5rem; padding: 0; }
+label { display: block; font-size: .85rem; font-weight: 500; color: var(--text); margin: .75rem 0 .3rem; }
+input, select { display: block; width: 100%; min-width: 0; padding: .6rem .75rem; font: inherit; font-size: 1rem; color: var(--ink); background: #fff;
+  border: 1px solid var(--field); border-radius: 6px; box-shadow: 0 1px 1px rgba(0,0,0,.03), 0 3px 6px rgba(0,0,0,.02); transition: border-color .15s, box-shadow .15s; }
+input::placeholder { color: #a3acb9; }
+select { appearance: none; -webkit-appearance: none; padding-right: 2.25rem; cursor: pointer;
+  background: #fff url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='12' height='12' viewBox='0 0 12 12'%3E%3Cpath d='M2.5 4.5 6 8l3.5-3.5' fill='none' stroke='%236a7383' stroke-width='1.6' stroke-linecap='round' stroke-linejoin='round'/%3E%3C/svg%3E") no-repeat right .8rem center; }
+input:focus, select:focus { outline: none; border-color: var(--primary); box-shadow: 0 0 0 3px var(--focus); }
+button:focus-visible, a:focus-visible { outline: none; box-shadow: 0 0 0 3px var(--focus); border-radius: 6px; }
+.row { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 0 .75rem; }
+button { font: inherit; font-weight: 600; cursor: pointer; border-radius: 6px; }
+form > button[type=submit], button.primary { display: block; width: 100%; margin-top: 1.5rem; padding: .8rem 1rem; font-size: 1rem; color: #fff;
+  background: var(--primary); border: 0; box-shadow: 0 1px 2px rgba(0,0,0,.12); }
+form > button[type=submit]:hover, button.primary:hover { background: var(--primary-hover); }
+button.secondary, form > button.secondary[type] { display: inline-block; width: auto; margin: 0; padding: .5rem .9rem; font-size: .9rem; color: var(--ink); background: #fff;
+  border: 1px solid var(--field); box-shadow: 0 1px 1px rgba(0,0,0,.04); }
+button.secondary:hover, form > button.secondary[type]:hover { background: #f6f8fa; }
+button.danger { color: var(--bad); }
 form.inline { display: inline; }
-[role=alert] { margin: 1rem 0; padding: .75rem 1rem; color: var(--bad); background: #fef3f2; border: 1px solid #fecdca; border-radius: 8px; }
-[role=status] { margin: 1rem 0; padding: .75rem 1rem; color: var(--ok); background: #ecfdf3; border: 1px solid #abefc6; border-radius: 8px; }
-table { width: 100%; border-collapse: collapse; font-size: .9rem; } th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-code { font-size: .85em; } a { color: var(--accent); }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; margin-top: 1rem; }
+.actions form > button[type=submit] { margin-top: 0; }
+[role=alert] { margin: 1rem 0; padding: .75rem 1rem; color: var(--bad); background: var(--bad-bg); border: 1px solid #fbc5d4; border-radius: 6px; font-size: .95rem; }
+[role=status] { margin: 1rem 0; padding: .75rem 1rem; color: var(--ok); background: var(--ok-bg); border: 1px solid #b7ebc6; border-radius: 6px; font-size: .95rem; }
+.hint { margin: 1rem 0 0; font-size: .85rem; color: var(--muted); }
+.footer { margin-top: 2rem; font-size: .8rem; color: var(--muted); text-align: center; }
+a { color: var(--primary); text-decoration: none; } a:hover { text-decoration: underline; }
+.back { margin: 0 0 1rem; font-size: .9rem; } .back a { color: var(--muted); font-weight: 500; }
+.section { border-top: 1px solid var(--line); padding-top: .25rem; margin-top: 1.75rem; }
+.plan { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; justify-content: space-between; padding: .9rem 1rem; border: 1px solid var(--line); border-radius: 8px; margin: .5rem 0; }
+.plan strong { color: var(--ink); }
+.box { padding: 1rem; border: 1px solid var(--line); border-radius: 8px; background: #f9fafb; margin: 1rem 0; }
+dl.sum { display: grid; grid-template-columns: minmax(0, 1fr) auto; gap: .4rem 0; margin: 1rem 0; }
+dl.sum dt { color: var(--muted); } dl.sum dd { margin: 0; padding-left: 1rem; text-align: right; color: var(--ink); font-variant-numeric: tabular-nums; }
+dl.sum .total { font-weight: 600; color: var(--ink); border-top: 1px solid var(--line); padding-top: .5rem; }
+.scroll { overflow-x: auto; }
+table { width: 100%; border-collapse: collapse; font-size: .9rem; } th, td { text-align: left; padding: .55rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: .8rem; font-weight: 500; color: var(--muted); }
+main.wide td, main.wide th { overflow-wrap: normal; }
+code { font-size: .85em; }
 `;
 
-function layout(title: string, body: string, wide = false): string {
+/** The top of every hosted page: the business, and the test-mode badge Stripe shows in test mode. */
+const merchant = (name: string) =>
+  `<div class="merchant"><span class="mark" aria-hidden="true">${esc(name.charAt(0).toUpperCase())}</span>${esc(name)}<span class="test">TEST MODE</span></div>`;
+
+const footer = `<p class="footer">Stripe sandbox · no real payments</p>`;
+
+function layout(title: string, body: string, variant: "narrow" | "wide" | "split" = "narrow"): string {
   return `<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><style>${CSS}</style></head>
-<body><main${wide ? ' class="wide"' : ""}>${body}</main></body>
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(title)}</title><link rel="icon" href="data:,"><style>${CSS}</style></head>
+<body><main${variant === "narrow" ? "" : ` class="${variant}"`}>${body}</main></body>
 </html>`;
 }
 
@@ -106,6 +161,26 @@ function perInterval(price: Stripe.Price): string {
   return `${formatAmount(price.unit_amount ?? 0, price.currency)} per ${unit}`;
 }
 
+/** "per month", "per 3 months". */
+function perIntervalUnit(price: Stripe.Price): string {
+  const r = price.recurring;
+  if (!r) return "";
+  return r.interval_count === 1 ? `per ${r.interval}` : `per ${r.interval_count} ${r.interval}s`;
+}
+
+/** "monthly", "yearly", "every 3 months". */
+function billedEvery(price: Stripe.Price): string {
+  const r = price.recurring;
+  if (!r) return "once";
+  return r.interval_count === 1 ? `${r.interval}ly`.replace("dayly", "daily") : `every ${r.interval_count} ${r.interval}s`;
+}
+
+/** "−$3.00" for a credit. */
+const formatSigned = (amount: number, currency: string) => (amount < 0 ? `−${formatAmount(-amount, currency)}` : formatAmount(amount, currency));
+
+/** The business name the hosted pages show at the top, as Stripe shows the account's. */
+const MERCHANT = "Stripe sandbox";
+
 function cardFields(): string {
   return `
   <label for="card">Card number</label>
@@ -130,38 +205,56 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     const country = str(address, "country") ?? customer?.address?.country ?? "US";
     const addressRequired = session.billing_address_collection === "required";
     const req = addressRequired ? " required" : "";
+    const back = session.cancel_url ? `<p class="back"><span aria-hidden="true">← </span><a href="${esc(session.cancel_url)}">Back</a></p>` : "";
     if (session.status !== "open") {
-      return layout("Checkout", `<h1>This checkout has ${session.status === "complete" ? "been completed" : "expired"}</h1>
-        ${session.cancel_url ? `<p><a href="${esc(session.cancel_url)}">Back</a></p>` : ""}`);
+      return layout("Checkout", `${merchant(MERCHANT)}<h1>This checkout has ${session.status === "complete" ? "been completed" : "expired"}</h1>${back}`);
     }
     const productName = price ? engine.productName(price) : "Subscription";
+    const payer = customer?.email ?? session.customer_email;
+    const amount = price ? formatAmount(price.unit_amount ?? 0, price.currency) : "";
     return layout(
       `Subscribe to ${productName}`,
-      `<p class="muted">Stripe sandbox · test mode</p>
-      <h1>Subscribe to ${esc(productName)}</h1>
-      <p class="price">${price ? esc(perInterval(price)) : ""}</p>
-      ${customer?.email || session.customer_email ? `<p class="muted">Paying as <strong>${esc(customer?.email ?? session.customer_email)}</strong></p>` : ""}
+      `<section class="summary" aria-label="Order summary">
+        ${back}
+        ${merchant(MERCHANT)}
+        <h1 class="lead">Subscribe to ${esc(productName)}</h1>
+        ${price ? `<p class="price">${esc(amount)} <small>${esc(perIntervalUnit(price))}</small></p>` : ""}
+        ${price ? `<dl class="sum">
+          <dt>${esc(productName)}<br><span class="small">Billed ${esc(billedEvery(price))}</span></dt><dd>${esc(amount)}</dd>
+          <dt class="total">Total due today</dt><dd class="total">${esc(amount)}</dd>
+        </dl>` : ""}
+      </section>
+      <section aria-label="Payment">
       ${error ? `<div role="alert">${esc(error)}</div>` : ""}
       <form method="post" action="/checkout/${esc(session.id)}">
+        <fieldset><legend>Contact information</legend>
         <label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="email" value="${esc(email)}" required>
+        ${payer ? `<p class="hint">Paying as <strong>${esc(payer)}</strong></p>` : ""}
+        </fieldset>
+        <fieldset><legend>Payment method</legend>
+        ${cardFields()}
         <label for="name">Name on card</label>
         <input id="name" name="name" autocomplete="cc-name" value="${esc(str(values, "name") ?? customer?.name ?? "")}" required>
+        </fieldset>
+        <fieldset><legend>Billing address</legend>
+        <label for="country">Country</label>
+        <select id="country" name="address[country]" autocomplete="country">
+          ${COUNTRIES.map(([code, label]) => `<option value="${code}"${code === country ? " selected" : ""}>${esc(label)}</option>`).join("")}
+        </select>
         <label for="line1">Address line 1</label>
         <input id="line1" name="address[line1]" autocomplete="address-line1" value="${esc(str(address, "line1") ?? "")}"${req}>
         <div class="row">
           <div><label for="city">City</label><input id="city" name="address[city]" autocomplete="address-level2" value="${esc(str(address, "city") ?? "")}"${req}></div>
           <div><label for="postal_code">Postal code</label><input id="postal_code" name="address[postal_code]" autocomplete="postal-code" value="${esc(str(address, "postal_code") ?? "")}"${req}></div>
         </div>
-        <label for="country">Country</label>
-        <select id="country" name="address[country]" autocomplete="country">
-          ${COUNTRIES.map(([code, label]) => `<option value="${code}"${code === country ? " selected" : ""}>${esc(label)}</option>`).join("")}
-        </select>
-        ${cardFields()}
-        <p class="muted">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined.</p>
+        </fieldset>
+        <p class="hint">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined. Any future expiry, any CVC.</p>
         <button type="submit">Subscribe</button>
       </form>
-      ${session.cancel_url ? `<p><a href="${esc(session.cancel_url)}">Back</a></p>` : ""}`,
+      ${footer}
+      </section>`,
+      "split",
     );
   };
 
@@ -171,7 +264,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       if (!completion.email) throw invalidRequest("Enter your email address.", "email");
       const completed = engine.completeCheckout(engine.requireOpenSession(session.id), completion, ctx);
       if (!completed.success_url) {
-        return { html: layout("Thank you", `<h1>Thank you</h1><p role="status">Your subscription is active.</p>`) };
+        return { html: layout("Thank you", `${merchant(MERCHANT)}<h1>Thank you</h1><p role="status">Your subscription is active.</p>`) };
       }
       return { redirect: completed.success_url.replaceAll("{CHECKOUT_SESSION_ID}", completed.id) };
     } catch (error) {
@@ -188,42 +281,70 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     return [...subs].reverse().find((sub) => sub.status !== "canceled" && sub.status !== "incomplete_expired") ?? subs.at(-1);
   };
 
+  const STATUS_WORDS: Record<string, [string, string]> = {
+    active: ["Active", "good"],
+    trialing: ["Trial", "good"],
+    past_due: ["Past due", "warn"],
+    unpaid: ["Unpaid", "bad"],
+    incomplete: ["Incomplete", "warn"],
+    incomplete_expired: ["Expired", ""],
+    canceled: ["Canceled", ""],
+    paused: ["Paused", ""],
+    paid: ["Paid", "good"],
+    open: ["Open", "warn"],
+    void: ["Void", ""],
+    uncollectible: ["Uncollectible", "bad"],
+    draft: ["Draft", ""],
+  };
+  const statusBadge = (status: string | null) => {
+    const [word, tone] = STATUS_WORDS[status ?? ""] ?? [status ?? "", ""];
+    return `<span class="badge${tone ? ` ${tone}` : ""}">${esc(word)}</span>`;
+  };
+
+  /** The portal's left column: the way back to the app, the business and the customer. */
+  const portalSummary = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer) => `
+      <section class="summary" aria-label="Account">
+        ${session.return_url ? `<p class="back"><span aria-hidden="true">← </span><a href="${esc(session.return_url)}">Return to ${esc(config.name ?? "the app")}</a></p>` : ""}
+        ${merchant(MERCHANT)}
+        <h1>${esc(config.business_profile.headline ?? "Manage your subscription")}</h1>
+        <p class="muted">${esc(customer.email ?? customer.id)}</p>
+      </section>`;
+
   const portalPage = (session: Stripe.BillingPortal.Session, notice: string | null, error: string | null): string => {
     const config = s().portalConfigurations[idOf(session.configuration) ?? ""];
     const customer = s().customers[idOf(session.customer) ?? ""];
-    if (!config || !customer) return layout("Billing", "<h1>This portal session is no longer valid</h1>");
+    if (!config || !customer) return layout("Billing", `${merchant(MERCHANT)}<h1>This portal session is no longer valid</h1>`);
     const f = config.features;
     const sub = portalSubscription(customer.id);
     const item = sub?.items.data[0];
     const live = sub && sub.status !== "canceled" && sub.status !== "incomplete_expired";
     const parts: string[] = [];
-    parts.push(`<p class="muted">Stripe sandbox · test mode</p><h1>${esc(config.business_profile.headline ?? "Manage your subscription")}</h1>`);
-    parts.push(`<p class="muted">${esc(customer.email ?? customer.id)}</p>`);
+    parts.push(portalSummary(session, config, customer));
+    parts.push(`<section aria-label="Subscription">`);
     if (notice) parts.push(`<p role="status">${esc(notice)}</p>`);
     if (error) parts.push(`<div role="alert">${esc(error)}</div>`);
     parts.push(`<h2>Current plan</h2>`);
     if (sub && item) {
       const ends = sub.cancel_at ?? (sub.cancel_at_period_end ? item.current_period_end : null);
-      parts.push(`<p><strong>${esc(engine.productName(item.price))}</strong> <span class="badge">${esc(sub.status)}</span></p>
-        <p class="price">${esc(perInterval(item.price))}</p>`);
+      parts.push(`<div class="plan"><div><p style="margin:0"><strong>${esc(engine.productName(item.price))}</strong> ${statusBadge(sub.status)}</p>
+        <p style="margin:.25rem 0 0" class="muted">${esc(perInterval(item.price))}</p></div></div>`);
       if (!live) parts.push(`<p>Ended on ${esc(formatDate(sub.ended_at ?? item.current_period_end))}</p>`);
       else if (ends !== null) parts.push(`<p>Cancels on ${esc(formatDate(ends))}</p>`);
       else parts.push(`<p>Renews on ${esc(formatDate(item.current_period_end))}</p>`);
       if (sub.status === "past_due") parts.push(`<div role="alert">Your last payment failed. Update your card to keep your subscription.</div>`);
     } else {
-      parts.push(`<p>No subscription.</p>`);
+      parts.push(`<p class="muted">No subscription.</p>`);
     }
     if (live && item && f.subscription_update.enabled) {
       const options = (f.subscription_update.products ?? []).flatMap((p) => p.prices).filter((priceId) => priceId !== item.price.id);
-      if (options.length > 0) {
+      const prices = options.map((priceId) => s().prices[priceId]).filter((price): price is Stripe.Price => Boolean(price?.active));
+      if (prices.length > 0) {
         parts.push(`<h2>Change plan</h2>`);
-        for (const priceId of options) {
-          const price = s().prices[priceId];
-          if (!price || !price.active) continue;
-          parts.push(`<form method="post" action="/portal/${esc(session.id)}/switch" class="inline">
+        for (const price of prices) {
+          parts.push(`<div class="plan"><div><strong>${esc(engine.productName(price))}</strong><br><span class="muted">${esc(perInterval(price))}</span></div>
+            <form method="post" action="/portal/${esc(session.id)}/switch" class="inline">
             <input type="hidden" name="price" value="${esc(price.id)}">
-            <button type="submit" class="secondary">Switch to ${esc(engine.productName(price))}</button>
-            <span class="muted">${esc(perInterval(price))}</span></form>`);
+            <button type="submit" class="secondary">Switch to ${esc(engine.productName(price))}</button></form></div>`);
         }
       }
     }
@@ -232,40 +353,128 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       parts.push(
         scheduled
           ? `<form method="post" action="/portal/${esc(session.id)}/undo"><button type="submit">Don't cancel</button></form>`
-          : `<form method="post" action="/portal/${esc(session.id)}/cancel"><button type="submit" class="secondary">Cancel subscription</button></form>`,
+          : `<div class="actions"><form method="post" action="/portal/${esc(session.id)}/cancel" class="inline"><button type="submit" class="secondary danger">Cancel subscription</button></form></div>`,
       );
     }
     if (f.payment_method_update.enabled) {
       const pmId = (sub && idOf(sub.default_payment_method)) ?? idOf(customer.invoice_settings.default_payment_method);
       const pm = pmId ? s().paymentMethods[pmId] : undefined;
-      parts.push(`<h2>Payment method</h2>
-        <p>${pm?.card ? `${esc(pm.card.brand)} ending in ${esc(pm.card.last4)}` : "No card on file."}</p>
-        <form method="post" action="/portal/${esc(session.id)}/card">${cardFields()}<button type="submit">Update card</button></form>`);
+      parts.push(`<div class="section"><h2>Payment method</h2>
+        <p>${pm?.card ? `${esc(pm.card.brand.charAt(0).toUpperCase() + pm.card.brand.slice(1))} ending in ${esc(pm.card.last4)}` : "No card on file."}</p>
+        <form method="post" action="/portal/${esc(session.id)}/card">${cardFields()}<button type="submit">Update card</button></form></div>`);
     }
     if (f.invoice_history.enabled) {
       const invoices = Object.values(s().invoices).filter((inv) => inv.customer === customer.id && inv.status !== "draft").reverse();
-      parts.push(`<h2>Invoice history</h2>`);
+      parts.push(`<div class="section"><h2>Invoice history</h2>`);
       parts.push(
         invoices.length === 0
-          ? `<p>No invoices yet.</p>`
-          : `<table><thead><tr><th>Date</th><th>Amount</th><th>Status</th><th>Invoice</th></tr></thead><tbody>${invoices
+          ? `<p class="muted">No invoices yet.</p>`
+          : `<div class="scroll"><table><thead><tr><th>Date</th><th>Amount</th><th>Status</th><th>Invoice</th></tr></thead><tbody>${invoices
               .map(
                 (inv) => `<tr><td>${esc(formatDate(inv.created))}</td><td>${esc(formatAmount(inv.total, inv.currency))}</td>
-                <td>${esc(inv.status)}</td><td><a href="${esc(inv.hosted_invoice_url ?? `/invoice/${inv.id}`)}">${esc(inv.number ?? inv.id)}</a></td></tr>`,
+                <td>${statusBadge(inv.status)}</td><td><a href="${esc(inv.hosted_invoice_url ?? `/invoice/${inv.id}`)}">${esc(inv.number ?? inv.id)}</a></td></tr>`,
               )
-              .join("")}</tbody></table>`,
+              .join("")}</tbody></table></div>`,
       );
+      parts.push(`</div>`);
     }
-    if (session.return_url) parts.push(`<p><a href="${esc(session.return_url)}">Return to ${esc(config.name ?? "the app")}</a></p>`);
-    return layout("Billing", parts.join("\n"));
+    parts.push(footer, `</section>`);
+    return layout("Billing", parts.join("\n"), "split");
+  };
+
+  /**
+   * What a plan switch will do, computed the way Engine.changePrice charges it: with prorations, the unused time on
+   * the old price is credited and the rest of the period on the new price charged now; a different interval restarts
+   * the cycle and bills a whole new period.
+   */
+  const previewSwitch = (sub: Stripe.Subscription, price: Stripe.Price, prorationBehavior: string, now: number) => {
+    const item = sub.items.data[0];
+    if (!item) return null;
+    const quantity = item.quantity ?? 1;
+    const sameInterval =
+      item.price.recurring?.interval === price.recurring?.interval && item.price.recurring?.interval_count === price.recurring?.interval_count;
+    const remaining = Math.max(0, item.current_period_end - now);
+    const total = Math.max(1, item.current_period_end - item.current_period_start);
+    const prorate = prorationBehavior !== "none" && remaining > 0;
+    const credit = prorate ? -Math.round(((item.price.unit_amount ?? 0) * quantity * remaining) / total) : 0;
+    const charge = !sameInterval
+      ? (price.unit_amount ?? 0) * quantity
+      : prorate
+        ? Math.round(((price.unit_amount ?? 0) * quantity * remaining) / total)
+        : 0;
+    const nextRenewal =
+      sameInterval || !price.recurring ? item.current_period_end : addInterval(now, price.recurring.interval, price.recurring.interval_count);
+    return { credit, charge, due: credit + charge, nextRenewal, sameInterval, oldPrice: item.price };
+  };
+
+  const confirmSwitchPage = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer, sub: Stripe.Subscription, price: Stripe.Price): string => {
+    const preview = previewSwitch(sub, price, config.features.subscription_update.proration_behavior, engine.nowForCustomer(customer.id));
+    const currency = price.currency;
+    const name = engine.productName(price);
+    const rows = preview
+      ? [
+          preview.credit !== 0 ? `<dt>Unused time on ${esc(engine.productName(preview.oldPrice))}</dt><dd>${esc(formatSigned(preview.credit, currency))}</dd>` : "",
+          preview.charge !== 0
+            ? `<dt>${preview.sameInterval ? "Remaining time on" : "First period of"} ${esc(name)}</dt><dd>${esc(formatAmount(preview.charge, currency))}</dd>`
+            : "",
+          `<dt class="total">${preview.due < 0 ? "Credit to your balance" : "Due today"}</dt><dd class="total">${esc(formatAmount(Math.abs(preview.due), currency))}</dd>`,
+        ].join("")
+      : "";
+    return layout(
+      "Confirm your new plan",
+      `${portalSummary(session, config, customer)}
+      <section aria-label="Confirm">
+        <h2>Confirm your new plan</h2>
+        <div class="plan"><div><span class="muted small">Current</span><br><strong>${esc(preview ? engine.productName(preview.oldPrice) : "")}</strong>
+          <span class="muted">${preview ? esc(perInterval(preview.oldPrice)) : ""}</span></div></div>
+        <div class="plan"><div><span class="muted small">New</span><br><strong>${esc(name)}</strong> <span class="muted">${esc(perInterval(price))}</span></div></div>
+        ${preview ? `<dl class="sum" data-testid="proration-preview">${rows}</dl>
+        <p class="muted small">Then ${esc(perInterval(price))}, next on ${esc(formatDate(preview.nextRenewal))}. Charged to your card on file${preview.due > 0 ? " now" : ""}.</p>` : ""}
+        <form method="post" action="/portal/${esc(session.id)}/switch">
+          <input type="hidden" name="price" value="${esc(price.id)}">
+          <input type="hidden" name="confirm" value="1">
+          <button type="submit">Confirm switch</button>
+        </form>
+        <p class="back" style="margin-top:1rem;text-align:center"><a href="/portal/${esc(session.id)}">Go back</a></p>
+        ${footer}
+      </section>`,
+      "split",
+    );
+  };
+
+  const confirmCancelPage = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer, sub: Stripe.Subscription): string => {
+    const item = sub.items.data[0];
+    const immediately = config.features.subscription_cancel.mode === "immediately";
+    const productName = item ? engine.productName(item.price) : "your plan";
+    const what = immediately
+      ? `<p>Your ${esc(productName)} subscription ends <strong>now</strong>. You won't be charged again.</p>`
+      : `<p>Your ${esc(productName)} subscription stays active until <strong>${esc(formatDate(item?.current_period_end ?? engine.nowForCustomer(customer.id)))}</strong>. After that it ends and you won't be charged again.</p>
+         <p class="muted small">You can change your mind until then: the portal offers "Don't cancel".</p>`;
+    return layout(
+      "Cancel your subscription",
+      `${portalSummary(session, config, customer)}
+      <section aria-label="Confirm">
+        <h2>Cancel your subscription</h2>
+        <div class="box">${what}</div>
+        <form method="post" action="/portal/${esc(session.id)}/cancel">
+          <input type="hidden" name="confirm" value="1">
+          <button type="submit">Confirm cancellation</button>
+        </form>
+        <p class="back" style="margin-top:1rem;text-align:center"><a href="/portal/${esc(session.id)}">Go back</a></p>
+        ${footer}
+      </section>`,
+      "split",
+    );
   };
 
   const portalAction = (session: Stripe.BillingPortal.Session, action: string, params: Params, ctx: RequestContext): PageResult => {
     const config = s().portalConfigurations[idOf(session.configuration) ?? ""];
     const customer = s().customers[idOf(session.customer) ?? ""];
-    if (!config || !customer) return { status: 404, html: layout("Billing", "<h1>This portal session is no longer valid</h1>") };
+    if (!config || !customer) return { status: 404, html: layout("Billing", `${merchant(MERCHANT)}<h1>This portal session is no longer valid</h1>`) };
     const sub = portalSubscription(customer.id);
     const back = (notice: string) => ({ redirect: `/portal/${session.id}?notice=${encodeURIComponent(notice)}` });
+    // A switch or a cancellation first shows what it will do; only the confirming post (confirm=1) acts.
+    const confirmed = str(params, "confirm") === "1";
     try {
       switch (action) {
         case "switch": {
@@ -274,11 +483,13 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           const allowed = (config.features.subscription_update.products ?? []).some((p) => p.prices.includes(priceId));
           if (!allowed) throw invalidRequest("That plan is not available here.");
           const price = engine.requirePrice(priceId);
+          if (!confirmed) return { html: confirmSwitchPage(session, config, customer, sub, price) };
           engine.changePrice(sub, price, null, config.features.subscription_update.proration_behavior, ctx);
           return back(`You switched to ${engine.productName(price)}.`);
         }
         case "cancel": {
           if (!sub || !config.features.subscription_cancel.enabled) throw invalidRequest("Cancellation is not enabled.");
+          if (!confirmed) return { html: confirmCancelPage(session, config, customer, sub) };
           if (config.features.subscription_cancel.mode === "immediately") {
             engine.endSubscription(sub, engine.nowForCustomer(customer.id), ctx, "cancellation_requested");
             return back("Your subscription has been canceled.");
@@ -317,18 +528,35 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
   const invoicePage = (invoice: Stripe.Invoice): string => {
     const lines = invoice.lines.data
       .map(
-        (line) => `<tr><td>${esc(line.description)}</td><td>${esc(formatDate(line.period.start))} – ${esc(formatDate(line.period.end))}</td>
-        <td>${esc(formatAmount(line.amount, line.currency))}</td></tr>`,
+        (line) => `<tr><td>${esc(line.description)}<br><span class="muted small">${esc(formatDate(line.period.start))} – ${esc(formatDate(line.period.end))}</span></td>
+        <td style="text-align:right">${esc(formatAmount(line.amount, line.currency))}</td></tr>`,
       )
       .join("");
+    const paid = invoice.status === "paid";
     return layout(
       `Invoice ${invoice.number ?? invoice.id}`,
-      `<p class="muted">Stripe sandbox · test mode</p>
-      <h1>Invoice ${esc(invoice.number ?? invoice.id)} <span class="badge">${esc(invoice.status)}</span></h1>
-      <p class="muted">${esc(invoice.customer_email ?? "")} · ${esc(formatDate(invoice.created))} · ${esc(invoice.billing_reason)}</p>
-      <table><thead><tr><th>Description</th><th>Period</th><th>Amount</th></tr></thead><tbody>${lines}</tbody></table>
-      <p>Total: <strong>${esc(formatAmount(invoice.total, invoice.currency))}</strong> · Amount due: ${esc(formatAmount(invoice.amount_due, invoice.currency))}
-      · Amount paid: ${esc(formatAmount(invoice.amount_paid, invoice.currency))}</p>`,
+      `<section class="summary" aria-label="Invoice summary">
+        ${merchant(MERCHANT)}
+        <h1 class="lead">Invoice ${esc(invoice.number ?? invoice.id)} ${statusBadge(invoice.status)}</h1>
+        <p class="price">${esc(formatAmount(paid ? invoice.amount_paid : invoice.amount_due, invoice.currency))}</p>
+        <p class="muted">${paid ? "Paid" : "Due"} · ${esc(formatDate(invoice.created))}</p>
+        <dl class="sum">
+          <dt>Invoice number</dt><dd>${esc(invoice.number ?? invoice.id)}</dd>
+          <dt>Billed to</dt><dd>${esc(invoice.customer_email ?? "")}</dd>
+          <dt>Reason</dt><dd>${esc((invoice.billing_reason ?? "").replace(/_/g, " "))}</dd>
+        </dl>
+      </section>
+      <section aria-label="Invoice lines">
+        <h2>Items</h2>
+        <div class="scroll"><table><thead><tr><th>Description</th><th style="text-align:right">Amount</th></tr></thead><tbody>${lines}</tbody></table></div>
+        <dl class="sum">
+          <dt>Total</dt><dd>${esc(formatAmount(invoice.total, invoice.currency))}</dd>
+          <dt>Amount paid</dt><dd>${esc(formatAmount(invoice.amount_paid, invoice.currency))}</dd>
+          <dt class="total">Amount due</dt><dd class="total">${esc(formatAmount(invoice.amount_due, invoice.currency))}</dd>
+        </dl>
+        ${footer}
+      </section>`,
+      "split",
     );
   };
 
@@ -344,22 +572,22 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     const events = Object.values(st.events).reverse().slice(0, 100);
     return layout(
       "Stripe sandbox",
-      `<h1>Stripe sandbox</h1>
+      `${merchant(MERCHANT)}<h1>Stripe sandbox</h1>
       <p class="muted">What "Stripe" thinks. Deliveries pending: ${deps.deliveries.pendingCount()}. Faults: <code>${esc(JSON.stringify(deps.deliveries.faults))}</code></p>
       <p>Emails the app sent (receipts, failed payments, cancellations): <a href="http://127.0.0.1:${esc(process.env.MAIL_SANDBOX_PORT || "8025")}/">local inbox</a> (sandbox/mail).</p>
       <h2>Test clocks</h2>
-      <table><thead><tr><th>Clock</th><th>Name</th><th>Frozen time</th><th>Status</th><th></th></tr></thead><tbody>${rows(
+      <div class="scroll"><table><thead><tr><th>Clock</th><th>Name</th><th>Frozen time</th><th>Status</th><th></th></tr></thead><tbody>${rows(
         clocks,
         (c) => `<tr><td><code>${esc(c.id)}</code></td><td>${esc(c.name)}</td><td>${esc(new Date(c.frozen_time * 1000).toISOString())}</td><td>${esc(c.status)}</td>
         <td><form method="post" action="/_sandbox/test_clocks/${esc(c.id)}/advance-month" class="inline"><button type="submit" class="secondary">Advance one month</button></form></td></tr>`,
-      )}</tbody></table>
+      )}</tbody></table></div>
       <h2>Customers</h2>
-      <table><thead><tr><th>Customer</th><th>Email</th><th>Name</th><th>Test clock</th></tr></thead><tbody>${rows(
+      <div class="scroll"><table><thead><tr><th>Customer</th><th>Email</th><th>Name</th><th>Test clock</th></tr></thead><tbody>${rows(
         customers,
         (c) => `<tr><td><code>${esc(c.id)}</code></td><td>${esc(c.email)}</td><td>${esc(c.name)}</td><td><code>${esc(idOf(c.test_clock ?? null))}</code></td></tr>`,
-      )}</tbody></table>
+      )}</tbody></table></div>
       <h2>Subscriptions</h2>
-      <table><thead><tr><th>Subscription</th><th>Customer</th><th>Status</th><th>Plan</th><th>Period end</th><th>Cancel at</th></tr></thead><tbody>${rows(
+      <div class="scroll"><table><thead><tr><th>Subscription</th><th>Customer</th><th>Status</th><th>Plan</th><th>Period end</th><th>Cancel at</th></tr></thead><tbody>${rows(
         subs,
         (sub) => {
           const item = sub.items.data[0];
@@ -367,26 +595,26 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           <td>${item ? esc(`${engine.productName(item.price)} · ${perInterval(item.price)}`) : ""}</td>
           <td>${item ? esc(formatDate(item.current_period_end)) : ""}</td><td>${sub.cancel_at ? esc(formatDate(sub.cancel_at)) : ""}</td></tr>`;
         },
-      )}</tbody></table>
+      )}</tbody></table></div>
       <h2>Invoices</h2>
-      <table><thead><tr><th>Invoice</th><th>Customer</th><th>Reason</th><th>Status</th><th>Total</th></tr></thead><tbody>${rows(
+      <div class="scroll"><table><thead><tr><th>Invoice</th><th>Customer</th><th>Reason</th><th>Status</th><th>Total</th></tr></thead><tbody>${rows(
         invoices,
         (inv) => `<tr><td><a href="/invoice/${esc(inv.id)}"><code>${esc(inv.id)}</code></a></td><td><code>${esc(inv.customer)}</code></td>
         <td>${esc(inv.billing_reason)}</td><td>${esc(inv.status)}</td><td>${esc(formatAmount(inv.total, inv.currency))}</td></tr>`,
-      )}</tbody></table>
+      )}</tbody></table></div>
       <h2>Events (latest 100)</h2>
-      <table><thead><tr><th>Event</th><th>Type</th><th>Created</th><th>Pending</th><th>Deliveries</th></tr></thead><tbody>${rows(
+      <div class="scroll"><table><thead><tr><th>Event</th><th>Type</th><th>Created</th><th>Pending</th><th>Deliveries</th></tr></thead><tbody>${rows(
         events,
         (e) => `<tr><td><code>${esc(e.id)}</code></td><td>${esc(e.type)}</td><td>${esc(new Date(e.created * 1000).toISOString())}</td><td>${e.pending_webhooks}</td>
         <td>${(st.deliveries[e.id] ?? [])
           .map((d) => `${esc(d.url)}: ${esc(d.state)} after ${d.attempts} attempt${d.attempts === 1 ? "" : "s"}${d.lastStatus ? ` (HTTP ${d.lastStatus})` : ""}${d.lastError ? ` – ${esc(d.lastError)}` : ""}`)
           .join("<br>")}</td></tr>`,
-      )}</tbody></table>`,
-      true,
+      )}</tbody></table></div>`,
+      "wide",
     );
   };
 
-  const notFound = (): PageResult => ({ status: 404, html: layout("Not found", "<h1>Not found</h1><p><a href=\"/\">Sandbox overview</a></p>") });
+  const notFound = (): PageResult => ({ status: 404, html: layout("Not found", `${merchant(MERCHANT)}<h1>Not found</h1><p><a href="/">Sandbox overview</a></p>`) });
 
   return function handlePage(method: string, url: URL, params: Params, ctx: RequestContext): PageResult {
     const parts = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);

@@ -2,6 +2,7 @@
 // cancel, undo, card update) and the admin overview.
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatDate } from "../engine";
 import { type Harness, seedCatalog, startHarness } from "./harness";
 
 let h: Harness;
@@ -67,7 +68,7 @@ describe("hosted Checkout", () => {
     expect(response.status).toBe(200);
     const html = await response.text();
     expect(html).toContain("Basic");
-    expect(html).toContain("$10.00 per month");
+    expect(html).toContain("$10.00 <small>per month</small>");
     expect(html).toContain("render@example.com");
     for (const [id, label] of [
       ["email", "Email"],
@@ -143,18 +144,36 @@ describe("hosted portal", () => {
     expect(html).toContain(`<a href="https://app.test/account">Return to the app</a>`);
     expect(html).toContain(`<label for="card">Card number</label>`);
 
-    // Switch: a proration invoice, billed now.
+    // Switch: first what it will do (the proration), nothing changed yet; then, confirmed, a proration invoice billed now.
     let response = await post(`${portal.url}/switch`, { price: catalog.pro.id });
+    expect(response.status).toBe(200);
+    html = await response.text();
+    expect(html).toContain("Confirm your new plan");
+    expect(html).toMatch(/Unused time on Basic<\/dt><dd>−\$\d+\.\d\d<\/dd>/);
+    expect(html).toMatch(/Remaining time on Pro<\/dt><dd>\$\d+\.\d\d<\/dd>/);
+    const previewDue = /Due today<\/dt><dd class="total">\$(\d+\.\d\d)<\/dd>/.exec(html)?.[1];
+    expect(previewDue).toBeDefined();
+    expect(html).toContain('<input type="hidden" name="confirm" value="1">');
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).items.data[0]?.price.id).toBe(catalog.basic.id);
+    response = await post(`${portal.url}/switch`, { price: catalog.pro.id, confirm: "1" });
     expect(response.status).toBe(303);
     expect(response.headers.get("location")).toMatch(new RegExp(`^/portal/${portal.id}`));
     const switched = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
     expect(switched.items.data[0]?.price.id).toBe(catalog.pro.id);
     expect((switched.latest_invoice as Stripe.Invoice).billing_reason).toBe("subscription_update");
+    // The customer's test clock stands still: the preview is exactly what was charged.
+    expect(((switched.latest_invoice as Stripe.Invoice).amount_due / 100).toFixed(2)).toBe(previewDue);
     html = await (await fetch(portal.url)).text();
     expect(html).toContain("Switch to Basic");
 
     // Cancel: flexible mode sets cancel_at to the period end and leaves cancel_at_period_end false.
     response = await post(`${portal.url}/cancel`, {});
+    expect(response.status).toBe(200);
+    html = await response.text();
+    expect(html).toContain("Cancel your subscription");
+    expect(html).toContain(`stays active until <strong>${formatDate(periodEnd)}</strong>`);
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).cancel_at).toBeNull();
+    response = await post(`${portal.url}/cancel`, { confirm: "1" });
     expect(response.status).toBe(303);
     const canceling = await h.stripe.subscriptions.retrieve(sub.id);
     expect(canceling.cancel_at).toBe(periodEnd);

@@ -21,6 +21,11 @@ export const portalJourney: Journey = {
     await ctx.screenshot("portal");
     ctx.step("switch to Pro");
     await page.getByRole("button", { name: "Switch to Hourglass Pro" }).click();
+    // The portal first says what the switch costs today (the proration) and asks to confirm.
+    await expectText(page.getByRole("heading", { level: 2 }), "Confirm your new plan", "the portal asks before switching");
+    await expectText(page.getByTestId("proration-preview"), /Due today\s*\$\d+\.\d\d/, "the proration preview");
+    await ctx.screenshot("portal-confirm-switch");
+    await page.getByRole("button", { name: "Confirm switch" }).click();
     await expectText(page.getByRole("status"), "You switched to Hourglass Pro.", "the portal confirms the switch");
     await returnFromPortal(ctx);
     await expectAfterReloads(page, "/account shows Pro after the switch", async () => {
@@ -33,6 +38,8 @@ export const portalJourney: Journey = {
     await openPortal(ctx);
     ctx.step("cancel at the end of the period");
     await page.getByRole("button", { name: "Cancel subscription" }).click();
+    await expectText(page.getByText(/stays active until/), new RegExp(`stays active until ${await periodEndText(ctx)}`), "the portal says when the plan ends");
+    await page.getByRole("button", { name: "Confirm cancellation" }).click();
     await expectText(page.getByRole("status"), "Your subscription will be canceled at the end of the period.", "the portal confirms");
     await expectVisible(page.getByRole("button", { name: "Don't cancel" }), "the portal offers to undo");
     await returnFromPortal(ctx);
