@@ -22,7 +22,8 @@ export async function createCustomerHistories(ctx: BenchContext, count: number) 
   const customers: BenchCustomer[] = [];
   for (let i = 0; i < count; i++) {
     const passwordHash = i === 0 ? await app.hashPassword(BENCH_USER_PASSWORD) : "x";
-    const user = await app.insertUser(database.db, { email: `bench${i}-${Date.now()}@example.com`, name: `Bench ${i}`, passwordHash });
+    // Confirmed addresses: chat and Checkout are refused before that.
+    const user = await app.insertUser(database.db, { email: `bench${i}-${Date.now()}@example.com`, name: `Bench ${i}`, passwordHash, emailVerified: new Date() });
     const customer = await stripe.customers.create({ email: user.email, metadata: { userId: user.id } });
     await app.linkStripeCustomer(database.db, user.id, customer.id);
     customers.push({ userId: user.id, customerId: customer.id, email: user.email });

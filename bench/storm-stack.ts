@@ -24,7 +24,7 @@ export async function measureStorm(ctx: BenchContext): Promise<StormResults> {
     const isBystander = i === STORM_SUBSCRIPTIONS;
     const email = `storm${i}-${Date.now()}@example.com`;
     const passwordHash = isBystander ? await app.hashPassword(BENCH_USER_PASSWORD) : "x";
-    const user = await app.insertUser(database.db, { email, name: `Storm ${i}`, passwordHash });
+    const user = await app.insertUser(database.db, { email, name: `Storm ${i}`, passwordHash, emailVerified: new Date() });
     const customer = await stripe.customers.create({ email, metadata: { userId: user.id } });
     await app.linkStripeCustomer(database.db, user.id, customer.id);
     const session = await stripe.checkout.sessions.create({
