@@ -1,9 +1,11 @@
 "use server";
 // Form actions for the email flows: confirm an address, resend the link, forgot / reset password, and the budget
 // email preference. Each parses the form, calls one server function, and maps an AppError to a message.
+import { headers } from "next/headers";
 import { getSessionUserId, signIn } from "@/server/auth";
 import { resendVerificationEmail, verifyEmail } from "@/server/auth/email-verification";
 import { requestPasswordReset, resetPassword } from "@/server/auth/password-reset";
+import { clientAddress } from "@/server/auth/throttle";
 import { setBudgetEmailPreference } from "@/server/mail/preferences";
 import { AppError } from "@/server/errors";
 
@@ -53,7 +55,7 @@ export async function resendVerificationAction(): Promise<EmailFormState> {
 export async function forgotPasswordAction(_state: EmailFormState, form: FormData): Promise<EmailFormState> {
   const email = text(form, "email");
   try {
-    const { message } = await requestPasswordReset({ email });
+    const { message } = await requestPasswordReset({ email }, { address: clientAddress(await headers()) });
     return { ok: true, message, values: { email } };
   } catch (error) {
     return failure(error, "We could not send the link just now.", { email });
@@ -64,7 +66,7 @@ export async function resetPasswordAction(_state: EmailFormState, form: FormData
   const password = text(form, "password");
   let email: string;
   try {
-    ({ email } = await resetPassword({ token: text(form, "token"), password }));
+    ({ email } = await resetPassword({ token: text(form, "token"), password }, { address: clientAddress(await headers()) }));
   } catch (error) {
     return failure(error, "We could not set your new password just now.");
   }

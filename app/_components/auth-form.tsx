@@ -1,5 +1,6 @@
 "use client";
 import Link from "next/link";
+import { MIN_PASSWORD_LENGTH } from "@/lib/password-length";
 import { useActionState, useEffect } from "react";
 import { signInAction, signUpAction, type AuthFormState } from "../auth-actions";
 import { FormField } from "./form-field";
@@ -41,8 +42,8 @@ export function AuthForm({ mode, callbackUrl }: { mode: "sign-up" | "sign-in"; c
         type="password"
         autoComplete={isSignUp ? "new-password" : "current-password"}
         required
-        minLength={isSignUp ? 8 : undefined}
-        hint={isSignUp ? "At least 8 characters." : undefined}
+        minLength={isSignUp ? MIN_PASSWORD_LENGTH : undefined}
+        hint={isSignUp ? `At least ${MIN_PASSWORD_LENGTH} characters; not a common password.` : undefined}
         errors={state.fieldErrors?.password}
       />
       <button type="submit" className="btn-primary w-full" disabled={pending || Boolean(state.redirectTo)}>

@@ -1,6 +1,7 @@
 "use client";
 // The small forms of the email flows. Each keeps one submit button and says what happened in a status line.
 import Link from "next/link";
+import { MIN_PASSWORD_LENGTH } from "@/lib/password-length";
 import { useActionState, useEffect, useState, useTransition } from "react";
 import {
   forgotPasswordAction,
@@ -61,8 +62,8 @@ export function ResetPasswordForm({ token }: { token: string }) {
     <form action={formAction} className="card space-y-5" noValidate>
       <input type="hidden" name="token" value={token} />
       <Outcome state={state} />
-      <FormField label="New password" name="password" type="password" autoComplete="new-password" required minLength={8}
-        hint="At least 8 characters. Setting it signs you out on every other device." errors={state.fieldErrors?.password} />
+      <FormField label="New password" name="password" type="password" autoComplete="new-password" required minLength={MIN_PASSWORD_LENGTH}
+        hint={`At least ${MIN_PASSWORD_LENGTH} characters; not a common password. Setting it signs you out on every other device.`} errors={state.fieldErrors?.password} />
       <button type="submit" className="btn-primary w-full" disabled={pending || Boolean(state.redirectTo)}>
         {pending || state.redirectTo ? "Please wait…" : "Set new password"}
       </button>

@@ -3,9 +3,7 @@
 // most used passwords from breach corpora, plus keyboard patterns, repeats and sequences); a password it
 // estimates below 10^6 guesses (score < 2) is refused. The user's email and name count as known words.
 import { z } from "zod";
-
-export const MIN_PASSWORD_LENGTH = 10;
-export const MAX_PASSWORD_LENGTH = 128;
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "@/lib/password-length";
 
 /** The shape check, shared by every form that sets a password. */
 export const newPasswordSchema = z

@@ -1,7 +1,8 @@
 // Password reset: /forgot-password answers the same way whether or not the address has an account (no enumeration)
-// and, when it has one, sends a single-use link (30 minutes; one request a minute per account). /reset-password
+// and, when it has one, sends a single-use link (30 minutes; one email a minute per account). /reset-password
 // sets a new password under the sign-up policy, uses up the link, signs every existing session out and confirms
-// the email (the link proved the inbox is theirs), all in one transaction.
+// the email (the link proved the inbox is theirs), all in one transaction. Both halves are throttled like sign-in
+// (server/auth/throttle.ts), counted before any database or hashing work.
 import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
@@ -13,8 +14,10 @@ import { AppError } from "@/server/errors";
 import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { enqueueEmail } from "@/server/mail/outbox";
 import { createAuthToken, useAuthToken } from "./auth-tokens";
-import { hashPassword } from "./password";
-import { emailSchema, signUpSchema } from "./sign-up";
+import { hashPassword, PasswordHashingBusyError } from "./password";
+import { newPasswordSchema, passwordProblem } from "./password-policy";
+import { emailSchema } from "./sign-up";
+import { createThrottle, RESET_REQUEST_LIMITS, RESET_USE_LIMITS, type Throttle } from "./throttle";
 
 export const RESET_PASSWORD_TTL_MS = 30 * 60 * 1000;
 export const RESET_REQUEST_COOLDOWN_MS = 60 * 1000;
@@ -24,7 +27,13 @@ export const FORGOT_PASSWORD_ANSWER =
 interface Deps {
   db?: Db;
   now?: Date;
+  /** The client's address (server/auth/throttle.ts clientAddress), for the per-address limit. */
+  address?: string | null;
+  throttle?: Throttle;
 }
+
+const throttled = (verdict: { message: string; retryAfterSeconds: number }) =>
+  new AppError("TOO_MANY_REQUESTS", verdict.message, { details: { retryAfterSeconds: verdict.retryAfterSeconds } });
 
 const fieldError = (field: "email" | "password", message: string) =>
   new AppError("BAD_REQUEST", message, { details: { fieldErrors: { [field]: [message] } } });
@@ -33,6 +42,9 @@ const fieldError = (field: "email" | "password", message: string) =>
 export async function requestPasswordReset(input: { email?: unknown }, deps: Deps = {}): Promise<{ message: string }> {
   const parsed = emailSchema.safeParse(input.email);
   if (!parsed.success) throw fieldError("email", parsed.error.issues[0]?.message ?? "Enter a valid email address.");
+  // Keyed by the address typed, whether or not it has an account: a refusal says nothing about who is registered.
+  const verdict = await (deps.throttle ?? createThrottle(RESET_REQUEST_LIMITS)).attempt({ account: parsed.data, address: deps.address });
+  if (!verdict.allowed) throw throttled(verdict);
   const db = deps.db ?? (await getDb());
   const now = deps.now ?? new Date();
   const queued = await db.transaction(async (tx) => {
@@ -57,30 +69,48 @@ export async function requestPasswordReset(input: { email?: unknown }, deps: Dep
   return { message: FORGOT_PASSWORD_ANSWER };
 }
 
-const newPasswordSchema = signUpSchema.shape.password;
+const INVALID_LINK = "This reset link is not valid or was already used. Ask for a new one.";
 
 /** Sets a new password from a reset link; returns the account's email so the caller can sign the user in. */
 export async function resetPassword(input: { token?: unknown; password?: unknown }, deps: Deps = {}): Promise<{ userId: string; email: string }> {
   // Checked before the link is used, so a rejected password does not burn the link.
   const password = newPasswordSchema.safeParse(input.password);
   if (!password.success) throw fieldError("password", password.error.issues[0]?.message ?? "Choose a password.");
+  // A link names no account until it is used, so only the client's address is counted; a success gives it back.
+  const throttle = deps.throttle ?? createThrottle(RESET_USE_LIMITS);
+  const keys = { address: deps.address };
+  const verdict = await throttle.attempt(keys);
+  if (!verdict.allowed) throw throttled(verdict);
+  // The same policy as sign-up (common passwords refused) before any hashing; checked again below with the
+  // account's own email and name as known words, which rolls the link's use back if it fails.
+  const problem = await passwordProblem(password.data);
+  if (problem) throw fieldError("password", problem);
   const db = deps.db ?? (await getDb());
   const now = deps.now ?? new Date();
-  const passwordHash = await hashPassword(password.data);
-  return db.transaction(async (tx) => {
+  const passwordHash = await hashPassword(password.data).catch((error: unknown) => {
+    if (error instanceof PasswordHashingBusyError) {
+      throw new AppError("TOO_MANY_REQUESTS", "Too many requests right now. Try again in a minute.", { details: { retryAfterSeconds: 60 } });
+    }
+    throw error;
+  });
+  const changed = await db.transaction(async (tx) => {
     const userId = await useAuthToken(tx, input.token, "reset-password", {
-      invalid: "This reset link is not valid or was already used. Ask for a new one.",
+      invalid: INVALID_LINK,
       expired: "This reset link has expired. Ask for a new one.",
     }, now);
     const [user] = await tx
       .update(users)
       .set({ passwordHash })
       .where(eq(users.id, userId))
-      .returning({ id: users.id, email: users.email, emailVerified: users.emailVerified });
-    if (!user) throw new AppError("BAD_REQUEST", "This reset link is not valid or was already used. Ask for a new one.");
+      .returning({ id: users.id, email: users.email, name: users.name, emailVerified: users.emailVerified });
+    if (!user) throw new AppError("BAD_REQUEST", INVALID_LINK);
+    const personal = await passwordProblem(password.data, [user.email, user.name]);
+    if (personal) throw fieldError("password", personal);
     if (!user.emailVerified) await tx.update(users).set({ emailVerified: now }).where(eq(users.id, userId));
     await deleteAuthTokens(tx, userId, "reset-password");
     await bumpSessionVersion(tx, userId);
     return { userId, email: user.email };
   });
+  await throttle.succeeded(keys);
+  return changed;
 }

@@ -1,4 +1,4 @@
-// Brute-force throttling for sign-in, sign-up and (later) password reset: attempts are counted per account and
+// Brute-force throttling for sign-in, sign-up and password reset: attempts are counted per account and
 // per client address in fixed windows, in the same Redis as the token budget when Upstash is configured, or in
 // this process for the embedded default. An attempt is counted BEFORE any password is hashed, so a burst of
 // parallel guesses is refused at the door instead of queueing scrypt work; a success gives the attempt back.
@@ -53,6 +53,22 @@ export const SIGN_UP_LIMITS: ThrottleLimits = {
   name: "sign-up",
   account: { limit: 10, windowMs: 15 * MINUTE },
   address: { limit: 20, windowMs: 15 * MINUTE },
+};
+
+/**
+ * Password reset, both halves. Asking for a link: 5 per email and 20 per address in 15 minutes (on top of the quiet
+ * one-email-a-minute per account), counted for any address, existing or not, so the refusal reveals nothing.
+ * Using a link: 10 failed attempts per address in 15 minutes (a success gives its attempt back).
+ */
+export const RESET_REQUEST_LIMITS: ThrottleLimits = {
+  name: "reset-request",
+  account: { limit: 5, windowMs: 15 * MINUTE },
+  address: { limit: 20, windowMs: 15 * MINUTE },
+};
+export const RESET_USE_LIMITS: ThrottleLimits = {
+  name: "reset-use",
+  account: { limit: 10, windowMs: 15 * MINUTE },
+  address: { limit: 10, windowMs: 15 * MINUTE },
 };
 
 export type ThrottleVerdict =

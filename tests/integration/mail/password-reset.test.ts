@@ -1,5 +1,5 @@
 // Password reset over real SMTP into the local inbox: the same answer for every address, a single-use 30-minute
-// link, the password policy, every session revoked, and bad input that changes nothing.
+// link, the password policy, every session revoked, bad input that changes nothing, and the throttles on both halves.
 import { afterAll, describe, expect, it } from "vitest";
 import { linkIn, listInbox, startTestInbox, waitForMessage } from "../../support/mail-inbox";
 
@@ -14,6 +14,8 @@ const { requestPasswordReset, resetPassword, FORGOT_PASSWORD_ANSWER } = await im
 const { currentSessionVersion } = await import("@/server/auth/session-version");
 const { deliverDueEmails } = await import("@/server/mail/outbox");
 const { createSmtpMailer } = await import("@/server/mail/transport");
+const { passwordProblem } = await import("@/server/auth/password-policy");
+const { createMemoryCounterStore, createThrottle, RESET_REQUEST_LIMITS, RESET_USE_LIMITS } = await import("@/server/auth/throttle");
 
 const APP = "http://localhost:3000";
 let counter = 0;
@@ -77,5 +79,71 @@ describe("password reset", () => {
     expect(await authenticateWithPassword({ email: user.email, password: "old password 1" })).toMatchObject({ id: user.id });
     const versionBefore = await currentSessionVersion(user.id);
     expect(versionBefore).toBe(0);
+  });
+});
+
+describe("password reset policy and throttling", () => {
+  it("refuses a common password or one made of the account's own email, and keeps the link usable", async () => {
+    const email = "zorblatt.quenfix@example.com";
+    const user = await signUp({ email, password: "old password 1" }, { schedule: () => {}, tasks: [] });
+    await requestPasswordReset({ email });
+    const token = await resetLinkFor(email);
+    await expect(resetPassword({ token, password: "password1234" })).rejects.toMatchObject({
+      code: "BAD_REQUEST",
+      details: { fieldErrors: { password: [expect.stringMatching(/too common/)] } },
+    });
+    // Strong enough for a stranger, weak for this account: the second check (with the account's words) refuses it.
+    expect(await passwordProblem("zorblattquenfix")).toBeNull();
+    await expect(resetPassword({ token, password: "zorblattquenfix" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    expect(await authenticateWithPassword({ email, password: "old password 1" })).toMatchObject({ id: user.id });
+    expect(await resetPassword({ token, password: "amber kettle horizon" })).toEqual({ userId: user.id, email });
+  });
+
+  it("limits link requests per typed address the same way whether or not it has an account, and per client address", async () => {
+    const throttle = createThrottle(RESET_REQUEST_LIMITS, createMemoryCounterStore());
+    const user = await signUp({ email: newEmail(), password: "old password 1" }, { schedule: () => {}, tasks: [] });
+    const unknown = newEmail();
+    for (const email of [user.email, unknown]) {
+      for (let i = 0; i < RESET_REQUEST_LIMITS.account.limit; i += 1) {
+        expect(await requestPasswordReset({ email }, { throttle })).toEqual({ message: FORGOT_PASSWORD_ANSWER });
+      }
+      await expect(requestPasswordReset({ email }, { throttle })).rejects.toMatchObject({
+        code: "TOO_MANY_REQUESTS",
+        message: expect.stringMatching(/^Too many attempts\. Try again in 15 minutes\.$/),
+      });
+    }
+
+    const perAddress = createThrottle(RESET_REQUEST_LIMITS, createMemoryCounterStore());
+    for (let i = 0; i < RESET_REQUEST_LIMITS.address.limit; i += 1) {
+      await requestPasswordReset({ email: newEmail() }, { throttle: perAddress, address: "203.0.113.7" });
+    }
+    await expect(requestPasswordReset({ email: newEmail() }, { throttle: perAddress, address: "203.0.113.7" })).rejects.toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+    });
+    // Another client is not affected.
+    expect(await requestPasswordReset({ email: newEmail() }, { throttle: perAddress, address: "198.51.100.2" })).toEqual({
+      message: FORGOT_PASSWORD_ANSWER,
+    });
+  });
+
+  it("locks an address out of using links after repeated bad ones; a good link from another address still works", async () => {
+    const throttle = createThrottle(RESET_USE_LIMITS, createMemoryCounterStore());
+    const user = await signUp({ email: newEmail(), password: "old password 1" }, { schedule: () => {}, tasks: [] });
+    await requestPasswordReset({ email: user.email });
+    const token = await resetLinkFor(user.email);
+    const attacker = "203.0.113.9";
+    for (let i = 0; i < RESET_USE_LIMITS.address.limit; i += 1) {
+      await expect(resetPassword({ token: `${"C".repeat(40)}${String(i).padStart(3, "0")}`, password: "amber kettle horizon" }, { throttle, address: attacker }))
+        .rejects.toMatchObject({ code: "BAD_REQUEST" });
+    }
+    // Locked: even the real link is refused from this address, and is not used up.
+    await expect(resetPassword({ token, password: "amber kettle horizon" }, { throttle, address: attacker })).rejects.toMatchObject({
+      code: "TOO_MANY_REQUESTS",
+    });
+    expect(await authenticateWithPassword({ email: user.email, password: "old password 1" })).toMatchObject({ id: user.id });
+    expect(await resetPassword({ token, password: "amber kettle horizon" }, { throttle, address: "198.51.100.4" })).toEqual({
+      userId: user.id,
+      email: user.email,
+    });
   });
 });
