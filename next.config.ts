@@ -41,6 +41,11 @@ const securityHeaders = [
 ];
 
 const nextConfig: NextConfig = {
+  // `next build` also writes .next/standalone: server.js with only the node_modules it traced, the base of the
+  // Docker image (`node server.js`, see Dockerfile). `next start` keeps working from the same build.
+  output: "standalone",
+  // The embedded database migrates from db/migrations at run time (process.cwd() is the standalone folder there).
+  outputFileTracingIncludes: { "/**": ["./db/migrations/**/*"] },
   // PGlite loads its WebAssembly and data files from its own package folder at run time.
   serverExternalPackages: ["@electric-sql/pglite", "postgres"],
   typedRoutes: false,
