@@ -109,6 +109,20 @@ export const stripeEvents = pgTable("stripe_events", {
 });
 
 /**
+ * Subscriptions the sync retired because the customer already had a live one (two Checkout pages both paid):
+ * canceled at once and refunded in full. One row per retired subscription, for support and the account page.
+ */
+export const duplicateSubscriptions = pgTable("duplicate_subscriptions", {
+  subscriptionId: text("subscription_id").primaryKey(),
+  userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+  customerId: text("customer_id").notNull(),
+  keptSubscriptionId: text("kept_subscription_id").notNull(),
+  refundedCents: integer("refunded_cents").notNull(),
+  reason: text("reason").notNull(),
+  createdAt: timestamptz("created_at").notNull().defaultNow(),
+});
+
+/**
  * Single-use links sent by email (verify-email, reset-password). Only a SHA-256 hash of the token is stored;
  * using one deletes its row, so a link works once.
  */
@@ -157,3 +171,4 @@ export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type EmailOutboxRow = typeof emailOutbox.$inferSelect;
+export type DuplicateSubscriptionRow = typeof duplicateSubscriptions.$inferSelect;

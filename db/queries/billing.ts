@@ -2,7 +2,7 @@
 // record and the state it causes are written in one transaction.
 import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../client";
-import { stripeEvents, users, type User } from "../schema";
+import { duplicateSubscriptions, stripeEvents, users, type DuplicateSubscriptionRow, type User } from "../schema";
 
 export type SubscriptionState = Pick<
   User,
@@ -115,4 +115,17 @@ export async function detachStripeEvents(tx: Executor, customerId: string): Prom
 
 export async function deleteUser(tx: Executor, userId: string): Promise<void> {
   await tx.delete(users).where(eq(users.id, userId));
+}
+
+/** Records subscriptions retired as duplicates (a row per subscription; a repeated record is a no-op). */
+export async function recordDuplicateSubscriptions(
+  tx: Executor,
+  rows: Array<Pick<DuplicateSubscriptionRow, "subscriptionId" | "userId" | "customerId" | "keptSubscriptionId" | "refundedCents" | "reason">>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.insert(duplicateSubscriptions).values(rows).onConflictDoNothing({ target: duplicateSubscriptions.subscriptionId });
+}
+
+export async function listDuplicateSubscriptions(db: Executor, userId: string): Promise<DuplicateSubscriptionRow[]> {
+  return db.select().from(duplicateSubscriptions).where(eq(duplicateSubscriptions.userId, userId)).orderBy(duplicateSubscriptions.createdAt);
 }

@@ -10,6 +10,7 @@ import { checkoutSessionRoutes } from "./routes/checkout-sessions";
 import { customerRoutes } from "./routes/customers";
 import { eventRoutes } from "./routes/events";
 import { invoiceRoutes } from "./routes/invoices";
+import { refundRoutes } from "./routes/refunds";
 import type { ApiHooks, ApiRequest, ApiResponse, Handler, Route } from "./routes/router";
 import { subscriptionRoutes } from "./routes/subscriptions";
 import { testClockRoutes } from "./routes/test-clocks";
@@ -24,6 +25,7 @@ const RESOURCES = [
   billingPortalRoutes,
   subscriptionRoutes,
   invoiceRoutes,
+  refundRoutes,
   eventRoutes,
   webhookEndpointRoutes,
   testClockRoutes,

@@ -5,6 +5,8 @@ import type { TestCard } from "./objects";
 interface KnownCard {
   brand: string;
   declineCode: string | null;
+  /** False for a card that is charged fine at Checkout time but is refused later: attaching it succeeds. */
+  declinesOnAttach?: boolean;
 }
 
 const KNOWN_CARDS: Record<string, KnownCard> = {
@@ -16,7 +18,7 @@ const KNOWN_CARDS: Record<string, KnownCard> = {
   "4000000000009995": { brand: "visa", declineCode: "insufficient_funds" },
   "4000000000009987": { brand: "visa", declineCode: "lost_card" },
   // Attaches fine and fails every later charge: Stripe's card for "the renewal will fail".
-  "4000000000000341": { brand: "visa", declineCode: "generic_decline" },
+  "4000000000000341": { brand: "visa", declineCode: "generic_decline", declinesOnAttach: false },
 };
 
 export const PAYMENT_METHOD_TOKENS: Record<string, string> = {
@@ -63,6 +65,9 @@ export function readCard(number: string, expiry?: { month: number; year: number 
     brand: known?.brand ?? brandOf(digits),
     last4: digits.slice(-4),
     declineCode: known?.declineCode ?? null,
+    // Stripe checks a card when it is attached to a customer: a card that declines is refused there too (0002),
+    // except the one made to attach and fail later (0341).
+    declinesOnAttach: known ? (known.declinesOnAttach ?? known.declineCode !== null) : false,
     expMonth: expiry?.month ?? 12,
     expYear: expiry?.year ?? year + 5,
   };

@@ -6,8 +6,11 @@ import { STRIPE_SANDBOX_DEFAULT_PORT } from "../../lib/local-services";
 import { PAYMENT_METHOD_TOKENS, readCard } from "./cards";
 import { StripeApiError, cardDeclined, invalidRequest, resourceMissing } from "./errors";
 import {
+  chargeObject,
   checkoutSessionObject,
   customerObject,
+  invoicePaymentObject,
+  refundObject,
   invoiceObject,
   paymentMethodObject,
   subscriptionItemObject,
@@ -233,6 +236,10 @@ export class Engine {
   ): Stripe.Customer {
     let testClock = input.testClock;
     if (testClock !== null && !this.state.testClocks[testClock]) throw resourceMissing("test_helpers.test_clock", testClock, "test_clock");
+    // A card refused on attach refuses the whole create: no customer is left behind.
+    const pm = input.paymentMethod ? this.resolvePaymentMethod(input.paymentMethod, "payment_method") : null;
+    const pmDecline = pm ? this.state.attachDeclines[pm.id] : undefined;
+    if (pmDecline) throw cardDeclined(pmDecline);
     if (testClock === null && this.autoTestClock) {
       // Every customer gets its own clock so a developer or an end-to-end test can move just this customer's time.
       testClock = this.createTestClock(realNow(), `Sandbox clock for ${input.email ?? "customer"}`, ctx).id;
@@ -240,8 +247,8 @@ export class Engine {
     const at = this.nowForClock(testClock);
     const customer = customerObject({ ...input, defaultPaymentMethod: null, testClock, now: at });
     this.state.customers[customer.id] = customer;
-    if (input.paymentMethod) {
-      customer.invoice_settings.default_payment_method = this.attachPaymentMethod(input.paymentMethod, customer, ctx).id;
+    if (pm) {
+      customer.invoice_settings.default_payment_method = this.attachPaymentMethod(pm.id, customer, ctx).id;
     }
     this.emit("customer.created", customer, ctx, at);
     return customer;
@@ -291,6 +298,19 @@ export class Engine {
     });
     this.state.paymentMethods[pm.id] = pm;
     if (card.declineCode) this.state.declineCodes[pm.id] = card.declineCode;
+    if (card.declineCode && card.declinesOnAttach) this.state.attachDeclines[pm.id] = card.declineCode;
+    return pm;
+  }
+
+  /**
+   * A card typed into the portal: attached to the customer (a card that declines is refused here, as Stripe's card
+   * check refuses it) and made the default for the customer and their subscriptions.
+   */
+  saveCustomerCard(card: TestCard, customer: Stripe.Customer, ctx: RequestContext): Stripe.PaymentMethod {
+    if (card.declineCode && card.declinesOnAttach) throw cardDeclined(card.declineCode);
+    const pm = this.createCardPaymentMethod(card, null, { email: customer.email ?? null, name: customer.name ?? null, address: customer.address ?? null });
+    this.attachPaymentMethod(pm.id, customer, ctx);
+    this.updateDefaultPaymentMethod(customer, pm, ctx);
     return pm;
   }
 
@@ -308,6 +328,8 @@ export class Engine {
     if (pm.customer && pm.customer !== customer.id) {
       throw invalidRequest("The payment method you provided has already been attached to a customer.", param);
     }
+    const declined = this.state.attachDeclines[pm.id];
+    if (declined && pm.customer !== customer.id) throw cardDeclined(declined);
     if (pm.customer !== customer.id) {
       pm.customer = customer.id;
       this.emit("payment_method.attached", pm, ctx, this.nowForCustomer(customer.id));
@@ -638,6 +660,7 @@ export class Engine {
       invoice.attempt_count += 1;
     }
     if (ok) {
+      if (invoice.amount_due > 0) this.recordCharge(invoice, pmId, at);
       invoice.status = "paid";
       invoice.amount_paid = invoice.amount_due;
       invoice.amount_remaining = 0;
@@ -652,6 +675,45 @@ export class Engine {
     invoice.next_payment_attempt = retries && gap !== undefined ? at + gap * DAY : null;
     this.emit("invoice.payment_failed", invoice, ctx, at);
     return false;
+  }
+
+  /** The card charge and invoice payment behind a paid invoice (no events: the sandbox sends the invoice's ones). */
+  private recordCharge(invoice: Stripe.Invoice, pmId: string | null, at: number): void {
+    const charge = chargeObject({
+      amount: invoice.amount_due,
+      currency: invoice.currency,
+      customer: String(invoice.customer),
+      paymentMethod: pmId ? (this.state.paymentMethods[pmId] ?? null) : null,
+      description: invoice.billing_reason === "subscription_create" ? "Subscription creation" : "Subscription update",
+      now: at,
+    });
+    this.state.charges[charge.id] = charge;
+    const payment = invoicePaymentObject({ invoice: invoice.id, charge: charge.id, amount: invoice.amount_due, currency: invoice.currency, now: at });
+    this.state.invoicePayments[payment.id] = payment;
+  }
+
+  /** `POST /v1/refunds`: returns (part of) a charge; `refund.created` and `charge.refunded` follow, as on Stripe. */
+  refundCharge(
+    charge: Stripe.Charge,
+    input: { amount: number | null; reason: Stripe.Refund.Reason | null; metadata: Record<string, string> },
+    ctx: RequestContext,
+  ): Stripe.Refund {
+    const left = charge.amount - charge.amount_refunded;
+    if (left <= 0) throw new StripeApiError(400, "invalid_request_error", "charge_already_refunded", `Charge ${charge.id} has already been refunded.`, null);
+    const amount = input.amount ?? left;
+    if (amount <= 0) throw invalidRequest("Invalid positive integer", "amount");
+    if (amount > left) {
+      throw invalidRequest(`Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`, "amount");
+    }
+    const at = typeof charge.customer === "string" && this.state.customers[charge.customer] ? this.nowForCustomer(charge.customer) : realNow();
+    const refund = refundObject({ charge, amount, reason: input.reason, metadata: input.metadata, now: at });
+    this.state.refunds[refund.id] = refund;
+    const before = clone(charge);
+    charge.amount_refunded += amount;
+    charge.refunded = charge.amount_refunded >= charge.amount;
+    this.emit("refund.created", refund, ctx, at);
+    this.emit("charge.refunded", charge, ctx, at, before);
+    return refund;
   }
 
   /** `POST /v1/invoices/:id/pay`, a portal card update, or a scheduled retry. */

@@ -16,7 +16,9 @@ function lookupAny(engine: Engine, id: string): object | undefined {
     s.paymentMethods[id] ??
     s.checkoutSessions[id] ??
     s.testClocks[id] ??
-    s.portalConfigurations[id]
+    s.portalConfigurations[id] ??
+    s.charges[id] ??
+    s.refunds[id]
   );
 }
 

@@ -175,6 +175,8 @@ export interface TestCard {
   last4: string;
   /** Stripe's decline code when every charge on this card fails, else null */
   declineCode: string | null;
+  /** Whether attaching the card to a customer is already declined (0002), or only its charges fail (0341). */
+  declinesOnAttach: boolean;
   expMonth: number;
   expYear: number;
 }
@@ -677,4 +679,117 @@ export function checkoutSessionObject(input: {
     url: input.url,
     wallet_options: null,
   } satisfies Stripe.Checkout.Session;
+}
+
+/** The charge a paid invoice made on the customer's card (the sandbox charges cards directly, without a payment intent). */
+export function chargeObject(input: {
+  amount: number;
+  currency: string;
+  customer: string;
+  paymentMethod: Stripe.PaymentMethod | null;
+  description: string | null;
+  now: number;
+}): Stripe.Charge {
+  const pm = input.paymentMethod;
+  const id = newId("ch", 24);
+  return {
+    id,
+    object: "charge",
+    amount: input.amount,
+    amount_captured: input.amount,
+    amount_refunded: 0,
+    application: null,
+    application_fee: null,
+    application_fee_amount: null,
+    balance_transaction: null,
+    billing_details: pm?.billing_details ?? { address: emptyAddress(), email: null, name: null, phone: null, tax_id: null },
+    calculated_statement_descriptor: "HOURGLASS",
+    captured: true,
+    created: input.now,
+    currency: input.currency,
+    customer: input.customer,
+    description: input.description,
+    disputed: false,
+    failure_balance_transaction: null,
+    failure_code: null,
+    failure_message: null,
+    fraud_details: {},
+    livemode: false,
+    metadata: {},
+    on_behalf_of: null,
+    outcome: {
+      advice_code: null,
+      network_advice_code: null,
+      network_decline_code: null,
+      network_status: "approved_by_network",
+      reason: null,
+      risk_level: "normal",
+      seller_message: "Payment complete.",
+      type: "authorized",
+    },
+    paid: true,
+    payment_intent: null,
+    payment_method: pm?.id ?? null,
+    payment_method_details: null,
+    receipt_email: null,
+    receipt_number: null,
+    receipt_url: null,
+    refunded: false,
+    review: null,
+    shipping: null,
+    source: null,
+    source_transfer: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: "succeeded",
+    transfer_data: null,
+    transfer_group: null,
+  } satisfies Stripe.Charge;
+}
+
+/** One payment of an invoice (`GET /v1/invoice_payments`): here always a card charge. */
+export function invoicePaymentObject(input: { invoice: string; charge: string; amount: number; currency: string; now: number }): Stripe.InvoicePayment {
+  return {
+    id: newId("inpay", 24),
+    object: "invoice_payment",
+    amount_paid: input.amount,
+    amount_requested: input.amount,
+    created: input.now,
+    currency: input.currency,
+    invoice: input.invoice,
+    is_default: true,
+    livemode: false,
+    payment: { type: "charge", charge: input.charge },
+    status: "paid",
+    status_transitions: { canceled_at: null, paid_at: input.now },
+  } satisfies Stripe.InvoicePayment;
+}
+
+export function refundObject(input: {
+  charge: Stripe.Charge;
+  amount: number;
+  reason: Stripe.Refund.Reason | null;
+  metadata: Record<string, string>;
+  now: number;
+}): Stripe.Refund {
+  return {
+    id: newId("re", 24),
+    object: "refund",
+    amount: input.amount,
+    balance_transaction: null,
+    charge: input.charge.id,
+    created: input.now,
+    currency: input.charge.currency,
+    customer: typeof input.charge.customer === "string" ? input.charge.customer : (input.charge.customer?.id ?? null),
+    customer_account: null,
+    destination_details: { card: { reference_status: "pending", reference_type: "acquirer_reference_number", type: "refund" }, type: "card" },
+    metadata: input.metadata,
+    payment_intent: null,
+    payment_method: input.charge.payment_method,
+    reason: input.reason,
+    receipt_number: null,
+    source_transfer_reversal: null,
+    status: "succeeded",
+    transfer_reversal: null,
+  } satisfies Stripe.Refund;
 }

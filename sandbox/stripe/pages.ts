@@ -509,9 +509,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           const parsedExpiry = expiry ? readExpiry(expiry) : null;
           if (expiry && !parsedExpiry) throw invalidRequest("Your card's expiration date is invalid or in the past.");
           const card = readCard(str(params, "card") ?? "", parsedExpiry ?? undefined);
-          const pm = engine.createCardPaymentMethod(card, customer, { email: customer.email ?? null, name: customer.name ?? null, address: customer.address ?? null });
-          engine.emit("payment_method.attached", pm, ctx, engine.nowForCustomer(customer.id));
-          engine.updateDefaultPaymentMethod(customer, pm, ctx);
+          engine.saveCustomerCard(card, customer, ctx);
           return back(`Your card ending in ${card.last4} was saved.`);
         }
         default:

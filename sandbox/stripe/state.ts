@@ -48,11 +48,17 @@ export interface SandboxState {
   portalSessions: Record<string, Stripe.BillingPortal.Session>;
   subscriptions: Record<string, Stripe.Subscription>;
   invoices: Record<string, Stripe.Invoice>;
+  /** Card charges of paid invoices, their invoice payments and refunds */
+  charges: Record<string, Stripe.Charge>;
+  invoicePayments: Record<string, Stripe.InvoicePayment>;
+  refunds: Record<string, Stripe.Refund>;
   events: Record<string, Stripe.EventBase>;
   webhookEndpoints: Record<string, StoredEndpoint>;
   testClocks: Record<string, Stripe.TestHelpers.TestClock>;
   /** payment method id -> Stripe decline code for cards that fail every charge */
   declineCodes: Record<string, string>;
+  /** payment method id -> decline code for cards refused as soon as they are attached (0002, not 0341) */
+  attachDeclines: Record<string, string>;
   /** subscription id -> number of billing periods since the anchor, so renewals stay on the anchor day */
   cycles: Record<string, number>;
   /** event id -> one record per endpoint (and per duplicate copy when the duplicate fault is on) */
@@ -73,10 +79,14 @@ export function emptyState(): SandboxState {
     portalSessions: {},
     subscriptions: {},
     invoices: {},
+    charges: {},
+    invoicePayments: {},
+    refunds: {},
     events: {},
     webhookEndpoints: {},
     testClocks: {},
     declineCodes: {},
+    attachDeclines: {},
     cycles: {},
     deliveries: {},
     idempotency: {},

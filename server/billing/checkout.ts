@@ -1,6 +1,9 @@
 // Checkout for a paid plan. A user who already has a live subscription is never sold a second one: they get
-// the Billing Portal instead (checked against Stripe itself, which may be ahead of our webhooks). URLs come
-// from APP_URL, never from input.
+// the Billing Portal instead (checked against Stripe itself, which may be ahead of our webhooks). A new session
+// expires the customer's other open ones first, so two tabs cannot both be paid; should two still complete (both
+// paid before either webhook), the sync keeps the older subscription and refunds the newer (sync-subscription).
+// URLs come from APP_URL, never from input.
+import Stripe from "stripe";
 import { z } from "zod";
 import { env } from "@/lib/env";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
@@ -29,6 +32,7 @@ export async function createCheckoutSession(
   }
 
   const price = await requirePriceId(deps.stripe, plan.lookupKey);
+  await expireOpenSessions(deps.stripe, customer);
   const session = await deps.stripe.checkout.sessions.create({
     mode: "subscription",
     customer,
@@ -44,4 +48,26 @@ export async function createCheckoutSession(
   });
   if (!session.url) throw new Error(`checkout session ${session.id} has no url`);
   return { url: session.url, kind: "checkout" };
+}
+
+/**
+ * Expires every open Checkout Session of the customer (another tab, an abandoned attempt). A session that was
+ * completed or expired meanwhile is no longer open and is skipped: the sync handles a second completed one.
+ */
+export async function expireOpenSessions(stripe: Stripe, customer: string): Promise<number> {
+  let expired = 0;
+  // Expired sessions leave the "open" list, so each pass reads its first page afresh (no cursor into a changed list).
+  for (let pass = 0; pass < 10; pass++) {
+    const page = await stripe.checkout.sessions.list({ customer, status: "open", limit: 100 });
+    for (const session of page.data) {
+      try {
+        await stripe.checkout.sessions.expire(session.id);
+        expired += 1;
+      } catch (error) {
+        if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+      }
+    }
+    if (!page.has_more) break;
+  }
+  return expired;
 }

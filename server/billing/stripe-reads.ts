@@ -6,6 +6,7 @@
 import type Stripe from "stripe";
 import { performance } from "node:perf_hooks";
 import type { SubscriptionState } from "@/db/queries/billing";
+import type { RetiredDuplicate } from "./duplicate-subscriptions";
 import { stripeReadSlots } from "./work-limit";
 
 /** What a sync learned from one read: its stamp, the state, and whether its refill applied. */
@@ -15,6 +16,8 @@ export interface CustomerRead {
   budgetReset: boolean;
   /** The subscription the state was taken from (latest invoice expanded), for the billing emails; null when none. */
   subscription?: Stripe.Subscription | null;
+  /** Subscriptions retired as duplicates of the live one (canceled and refunded), to record. */
+  duplicates?: RetiredDuplicate[];
 }
 
 interface Read {

@@ -12,6 +12,7 @@ import {
   findUserByStripeCustomer,
   nextStripeReadStamp,
   recordBudgetRefill,
+  recordDuplicateSubscriptions,
   writeSubscriptionStateIfNewer,
   type SubscriptionState,
 } from "@/db/queries/billing";
@@ -21,6 +22,7 @@ import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
+import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
 import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
@@ -101,6 +103,11 @@ async function writeRead(
   return deps.db.transaction(async (tx) => {
     if (event && !(await claimStripeEvent(tx, event))) return { outcome: "duplicate-event", customerId } as const;
     const userId = user.id;
+    // Recorded whatever the stamps say: a newer read no longer sees these subscriptions as live.
+    await recordDuplicateSubscriptions(
+      tx,
+      (read.duplicates ?? []).map((d) => ({ ...d, userId, customerId })),
+    );
     const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp);
     if (!written) return { outcome: "already-current", userId } as const;
     // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
@@ -128,25 +135,31 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     limit: 100,
     expand: ["data.latest_invoice"],
   });
-  const current = pickCurrentSubscription(subscriptions.data);
+  // Exactly one live subscription: a second one that went live anyway is canceled and refunded before anything
+  // is decided from the list, so the older one alone decides access and the budget.
+  const keeper = keeperOf(subscriptions.data);
+  const retired = await Promise.all(duplicatesToRetire(subscriptions.data, keeper).map((sub) => retireDuplicate(deps.stripe, sub, keeper?.id ?? "")));
+  const retiredIds = new Set(retired.map((d) => d.subscriptionId));
+  const duplicates = [...retiredDuplicates(subscriptions.data).filter((d) => !retiredIds.has(d.subscriptionId)), ...retired];
+  const current = keeper ?? pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
-  if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current };
+  if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current, duplicates };
 
   // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
   const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
   // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
-  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current };
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates };
   // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
     !budgetMissing &&
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
-  if (!refill) return { stamp, state, budgetReset: false, subscription: current };
+  if (!refill) return { stamp, state, budgetReset: false, subscription: current, duplicates };
   const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
   // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
   await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
-  return { stamp, state, budgetReset: result.applied, subscription: current };
+  return { stamp, state, budgetReset: result.applied, subscription: current, duplicates };
 }
 
 const freeState: SubscriptionState = {
@@ -160,10 +173,13 @@ const freeState: SubscriptionState = {
   cancelAt: null,
 };
 
-/** The subscription that decides access: the newest live one, else the newest of any status. */
+/**
+ * The subscription that decides access: the live one kept when there are several (the older, see
+ * duplicate-subscriptions), else the newest of any status.
+ */
 export function pickCurrentSubscription(subscriptions: readonly Stripe.Subscription[]): Stripe.Subscription | null {
   const newestFirst = [...subscriptions].sort((a, b) => b.created - a.created);
-  return newestFirst.find((sub) => activeSubscriptionStatuses.has(sub.status)) ?? newestFirst[0] ?? null;
+  return keeperOf(subscriptions) ?? newestFirst.find((sub) => activeSubscriptionStatuses.has(sub.status)) ?? newestFirst[0] ?? null;
 }
 
 const fromUnix = (seconds: number) => new Date(seconds * 1000);

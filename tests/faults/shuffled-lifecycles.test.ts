@@ -117,7 +117,7 @@ describe("every event three times, shuffled, across 50 full lifecycles", () => {
           });
         }
         if (customer.renewalDeclined) {
-          const declining = await stripe.paymentMethods.attach("pm_card_chargeDeclined", { customer: customer.customerId });
+          const declining = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.customerId });
           await stripe.customers.update(customer.customerId, { invoice_settings: { default_payment_method: declining.id } });
           await stripe.subscriptions.update(sub.id, { default_payment_method: declining.id });
         }

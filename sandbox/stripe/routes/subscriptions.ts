@@ -134,6 +134,18 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
     if (sub.status === "canceled" || sub.status === "incomplete_expired") {
       throw invalidRequest(`A canceled subscription can't be canceled again: ${id}.`);
     }
+    const details = obj(params, "cancellation_details");
+    checkNested(details, "cancellation_details", ["comment", "feedback"]);
+    const comment = details ? nullableStr(details, "comment") : undefined;
+    const feedback = details ? nullableStr(details, "feedback") : undefined;
+    if (comment !== undefined || feedback !== undefined) {
+      sub.cancellation_details = {
+        comment: comment === undefined ? (sub.cancellation_details?.comment ?? null) : comment,
+        feedback: feedback === undefined ? (sub.cancellation_details?.feedback ?? null) : (feedback as Stripe.Subscription.CancellationDetails.Feedback | null),
+        feedback_option: sub.cancellation_details?.feedback_option ?? null,
+        reason: sub.cancellation_details?.reason ?? null,
+      };
+    }
     return engine.endSubscription(sub, engine.nowForCustomer(String(sub.customer)), ctx, "cancellation_requested");
   });
   route("GET", "/v1/subscriptions", ({ params }) => {

@@ -67,8 +67,9 @@ describe("errors", () => {
     expect(error).toBeInstanceOf(Stripe.errors.StripeCardError);
     expect(error).toMatchObject({ statusCode: 402, type: "StripeCardError", code: "card_declined" });
     expect((await h.stripe.subscriptions.list({ customer: customer.id, status: "all" })).data).toHaveLength(0);
-    // With the default payment_behavior the subscription is created `incomplete`, its invoice open.
-    const incomplete = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], default_payment_method: "pm_card_chargeDeclined", expand: ["latest_invoice"] });
+    // With the default payment_behavior and a card that attaches but fails when charged (0341), the subscription
+    // is created `incomplete`, its invoice open.
+    const incomplete = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], default_payment_method: "pm_card_chargeCustomerFail", expand: ["latest_invoice"] });
     expect(incomplete.status).toBe("incomplete");
     expect((incomplete.latest_invoice as Stripe.Invoice).status).toBe("open");
   });

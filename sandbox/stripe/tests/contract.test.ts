@@ -65,6 +65,13 @@ beforeAll(async () => {
   await call("GET", `/v1/invoices/${invoiceId}`);
   await call("GET", `/v1/invoices/${invoiceId}/lines`);
   await call("GET", "/v1/invoices", { customer: id(customer.id) });
+  const payments = await call("GET", "/v1/invoice_payments", { invoice: invoiceId });
+  const chargeId = String((payments.data as Array<{ payment: { charge: string } }>)[0]?.payment.charge);
+  await call("GET", `/v1/invoice_payments/${id((payments.data as Array<{ id: string }>)[0]?.id)}`);
+  await call("GET", `/v1/charges/${chargeId}`);
+  const refund = await call("POST", "/v1/refunds", { charge: chargeId, amount: "100", reason: "requested_by_customer", "metadata[why]": "contract" });
+  await call("GET", `/v1/refunds/${id(refund.id)}`, { "expand[]": "charge" });
+  await call("GET", "/v1/refunds", { charge: chargeId });
   await call("POST", `/v1/subscriptions/${id(sub.id)}`, { "items[0][id]": String((sub.items as { data: Array<{ id: string }> }).data[0]?.id), "items[0][price]": catalog.pro.id, proration_behavior: "create_prorations" });
   await call("POST", `/v1/subscriptions/${id(sub.id)}`, { cancel_at_period_end: "true", "cancellation_details[comment]": "contract" });
   await call("POST", "/v1/billing_portal/sessions", { customer: id(customer.id), configuration: id(config.id), return_url: "https://app.test" });
@@ -77,7 +84,7 @@ beforeAll(async () => {
 
   // A declined first payment: an incomplete subscription and an open invoice.
   const declined = await call("POST", "/v1/customers", { email: "declined@example.com" });
-  await call("POST", "/v1/subscriptions", { customer: id(declined.id), "items[0][price]": catalog.basic.id, default_payment_method: "pm_card_chargeDeclined", "expand[]": "latest_invoice" });
+  await call("POST", "/v1/subscriptions", { customer: id(declined.id), "items[0][price]": catalog.basic.id, default_payment_method: "pm_card_chargeCustomerFail", "expand[]": "latest_invoice" });
   const expiring = await call("POST", "/v1/checkout/sessions", { mode: "subscription", customer_email: "walkaway@example.com", "line_items[0][price]": catalog.basic.id, success_url: "https://app.test/ok" });
   await call("POST", `/v1/checkout/sessions/${id(expiring.id)}/expire`);
 

@@ -168,7 +168,7 @@ describe("time, through test clocks", () => {
 
   it("fails a renewal on a declining card: invoice.payment_failed, invoice open, subscription past_due", async () => {
     const customer = await h.stripe.customers.create({ email: "fail@example.com" });
-    const pm = await h.stripe.paymentMethods.attach("pm_card_chargeDeclined", { customer: customer.id });
+    const pm = await h.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.id });
     expect(pm.id).toMatch(/^pm_/);
     // The first payment happens on a good card; the declining one becomes the default afterwards.
     const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], default_payment_method: "pm_card_visa" });

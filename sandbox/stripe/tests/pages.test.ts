@@ -188,11 +188,20 @@ describe("hosted portal", () => {
     expect(response.status).toBe(303);
     expect((await h.stripe.subscriptions.retrieve(sub.id)).cancel_at).toBeNull();
 
-    // A declining card is saved; the next renewal fails on it.
+    // A card that declines is refused when it is attached, as on Checkout: nothing is saved.
+    const pmsBefore = (await h.stripe.customers.listPaymentMethods(customer.id)).data.length;
     response = await post(`${portal.url}/card`, { card: "4000000000000002", exp: "12 / 39", cvc: "123" });
+    expect(response.status).toBe(402);
+    expect(await response.text()).toContain("Your card was declined.");
+    expect((await h.stripe.customers.listPaymentMethods(customer.id)).data.length).toBe(pmsBefore);
+    const unchanged = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["default_payment_method"] });
+    expect((unchanged.default_payment_method as Stripe.PaymentMethod).card?.last4).toBe("4242");
+
+    // 4000 0000 0000 0341 attaches; the next renewal fails on it.
+    response = await post(`${portal.url}/card`, { card: "4000000000000341", exp: "12 / 39", cvc: "123" });
     expect(response.status).toBe(303);
     const withCard = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["default_payment_method"] });
-    expect((withCard.default_payment_method as Stripe.PaymentMethod).card?.last4).toBe("0002");
+    expect((withCard.default_payment_method as Stripe.PaymentMethod).card?.last4).toBe("0341");
     await h.stripe.testHelpers.testClocks.advance(String(customer.test_clock), { frozen_time: periodEnd + 60 });
     expect((await h.stripe.subscriptions.retrieve(sub.id)).status).toBe("past_due");
 

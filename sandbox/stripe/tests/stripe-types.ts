@@ -27,6 +27,9 @@ export const TYPE_OF_OBJECT: Record<string, string> = {
   "test_helpers.test_clock": "TestHelpers.TestClock",
   webhook_endpoint: "WebhookEndpoint",
   event: "Event",
+  charge: "Charge",
+  invoice_payment: "InvoicePayment",
+  refund: "Refund",
 };
 
 /** Deleted objects (`{id, object, deleted: true}`) by `object`. */

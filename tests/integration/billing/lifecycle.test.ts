@@ -265,7 +265,7 @@ describe("renewal and failure", () => {
   it("marks a failed renewal past due, keeps access for the retries, and does not refill the budget", async () => {
     const { user, customerId, row } = await subscribedUser();
     await spend(user.id, 300_000);
-    const declining = await stripe.paymentMethods.attach("pm_card_chargeDeclined", { customer: customerId });
+    const declining = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customerId });
     await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: declining.id } });
     const sub = await currentSubscription(customerId);
     await stripe.subscriptions.update(sub.id, { default_payment_method: declining.id });

@@ -175,7 +175,7 @@ describe("billing emails", () => {
 
   it("payment failed: the hosted invoice link and the date access ends, once per invoice", async () => {
     const { user, customerId, row } = await subscriber();
-    const declining = await stripe.paymentMethods.attach("pm_card_chargeDeclined", { customer: customerId });
+    const declining = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customerId });
     await stripe.customers.update(customerId, { invoice_settings: { default_payment_method: declining.id } });
     const sub = await harness.currentSubscription(customerId);
     await stripe.subscriptions.update(sub!.id, { default_payment_method: declining.id });

@@ -1,0 +1,52 @@
+// Charges (read-only: made by paid invoices), invoice payments (which charge paid an invoice) and refunds.
+import type Stripe from "stripe";
+import { invalidRequest } from "../errors";
+import { allowOnly, int, str } from "../params";
+import { checkEach, metadata, oneOf, string } from "../schema";
+import { LIST_PARAMS, listOf, stringRecord, throwMissing, type RouteContext } from "./router";
+
+const REFUND_REASON = oneOf("duplicate", "fraudulent", "requested_by_customer");
+
+export function refundRoutes({ engine, route }: RouteContext): void {
+  const s = () => engine.state;
+  route("GET", "/v1/charges/:id", (_req, id) => s().charges[id] ?? throwMissing("charge", id));
+  route("GET", "/v1/charges", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "customer", "payment_intent", "transfer_group"]);
+    const customer = str(params, "customer");
+    return listOf(Object.values(s().charges).filter((ch) => !customer || ch.customer === customer), params, "/v1/charges");
+  });
+
+  route("GET", "/v1/invoice_payments/:id", (_req, id) => s().invoicePayments[id] ?? throwMissing("invoice_payment", id));
+  route("GET", "/v1/invoice_payments", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "invoice", "payment", "status"]);
+    checkEach(params, { status: oneOf("canceled", "open", "paid") });
+    const invoice = str(params, "invoice");
+    const status = str(params, "status");
+    return listOf(
+      Object.values(s().invoicePayments).filter((p) => (!invoice || p.invoice === invoice) && (!status || p.status === status)),
+      params,
+      "/v1/invoice_payments",
+    );
+  });
+
+  route("POST", "/v1/refunds", ({ params, ctx }) => {
+    allowOnly(params, ["charge", "payment_intent", "amount", "reason", "metadata", "expand", "instructions_email", "refund_application_fee", "reverse_transfer"]);
+    checkEach(params, { reason: REFUND_REASON, metadata, charge: string, payment_intent: string });
+    const chargeId = str(params, "charge");
+    const paymentIntent = str(params, "payment_intent");
+    if (!chargeId && !paymentIntent) throw invalidRequest("One of the following params should be provided for this request: payment_intent or charge.");
+    if (!chargeId) throw invalidRequest("The Stripe sandbox charges cards without payment intents: refund the `charge` instead.", "payment_intent");
+    const charge = s().charges[chargeId] ?? throwMissing("charge", chargeId);
+    return engine.refundCharge(
+      charge,
+      { amount: int(params, "amount") ?? null, reason: (str(params, "reason") as Stripe.Refund.Reason | undefined) ?? null, metadata: stringRecord(params, "metadata") },
+      ctx,
+    );
+  });
+  route("GET", "/v1/refunds/:id", (_req, id) => s().refunds[id] ?? throwMissing("refund", id));
+  route("GET", "/v1/refunds", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "charge", "payment_intent"]);
+    const charge = str(params, "charge");
+    return listOf(Object.values(s().refunds).filter((r) => !charge || r.charge === charge), params, "/v1/refunds");
+  });
+}
