@@ -15,7 +15,8 @@ const journal = JSON.parse(fs.readFileSync(path.join("db", "migrations", "meta",
 describe.runIf(template.kind === "postgres")("db:migrate on Postgres", () => {
   const adminUrl = template.kind === "postgres" ? template.adminUrl : "";
   const name = `hourglass_migrate_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const url = withDatabase(adminUrl, name);
+  // Collected (not run) on the embedded default too, where there is no admin URL to build one from.
+  const url = adminUrl ? withDatabase(adminUrl, name) : "";
   const admin = template.kind === "postgres" ? postgres(adminUrl, { max: 1, onnotice: () => {} }) : null;
 
   afterAll(async () => {
