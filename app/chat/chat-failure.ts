@@ -1,7 +1,7 @@
 // Turns what `useChat` reports as an error into the state the page shows. A refused request surfaces as an Error
 // whose message is the response body (see the AI SDK's DefaultChatTransport), which for /api/chat is JSON in the
 // shape of `chatErrorBodySchema`; anything else (network, a failed stream, an HTML error page) is generic.
-import { chatErrorBodySchema } from "@/server/chat/chat-ui-message";
+import { chatErrorBodySchema } from "@/lib/chat-wire";
 
 export type ChatFailure =
   | { kind: "payment-required"; pricingUrl: string }

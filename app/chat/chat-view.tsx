@@ -7,7 +7,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { formatTokens } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/api/root";
-import { chatMessageMetadataSchema, type ChatUIMessage } from "@/server/chat/chat-ui-message";
+import { chatMessageMetadataSchema, type ChatUIMessage } from "@/lib/chat-wire";
 import { BudgetMeter } from "../_components/budget-meter";
 import { describeChatFailure, type ChatFailure } from "./chat-failure";
 import {

@@ -20,7 +20,7 @@ import {
   type ReserveResult,
   type SettleResult,
 } from "@/server/usage";
-import type { ChatMessageMetadata, ChatUIMessage } from "./chat-ui-message";
+import type { ChatMessageMetadata, ChatUIMessage } from "@/lib/chat-wire";
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type ChatEntitlement } from "./entitlement";
 import { guardModelStream } from "./guard-model-stream";

@@ -3,7 +3,7 @@ import { simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
 import { startChat, type ChatDeps, type ChatEntitlement } from "@/server/chat/chat-request";
-import { chatErrorBodySchema, chatMessageMetadataSchema } from "@/server/chat/chat-ui-message";
+import { chatErrorBodySchema, chatMessageMetadataSchema } from "@/lib/chat-wire";
 import { countPromptTokens, countTokens, createDemoModel, demoReply } from "@/server/chat/demo-model";
 import { errorResponse } from "@/server/errors";
 import { BudgetStoreUnavailableError, createMemoryBudgetStore, type BudgetStore, type SettleResult } from "@/server/usage";

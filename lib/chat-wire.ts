@@ -1,5 +1,5 @@
-// What the chat endpoint sends besides text, shared with the /chat page: the metadata on each finished answer
-// and the JSON bodies of its refusals. Plain zod and types only, so client components may import it.
+// The chat endpoint's wire format, shared by the route (server/chat/chat-request.ts) and the /chat page: the metadata
+// on each finished answer and the JSON bodies of its refusals. Plain zod and types only, so client components import it.
 import type { UIMessage } from "ai";
 import { z } from "zod";
 
