@@ -5,15 +5,12 @@ import { randomUUID } from "node:crypto";
 import { count, eq } from "drizzle-orm";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { users } = await import("@/db/schema");
-const { env } = await import("@/lib/env");
-const { signUp } = await import("@/server/auth/sign-up");
-const { handleTrpcPost } = await import("@/server/api/http");
-const { createMemoryCounterStore } = await import("@/server/auth/throttle");
+const { getDb, users, env, signUp, handleTrpcPost, throttle } = await loadApp();
+const { createMemoryCounterStore } = throttle;
 
 const origin = new URL(env.APP_URL).origin;
 const url = (path: string) => `${origin}/api/trpc/${path}`;

@@ -2,13 +2,10 @@
 // /api/auth/session with the cookie, then revoke (or delete the user) and read it again with the same cookie.
 import { NextRequest } from "next/server";
 import { describe, expect, it } from "vitest";
+import { loadApp } from "../../support/load-app";
 
 process.env.AUTH_SECRET ??= "integration-test-secret-0123456789abcdef";
-const { getDb } = await import("@/db/index");
-const { handlers } = await import("@/server/auth");
-const { signUp } = await import("@/server/auth/sign-up");
-const { revokeAllSessions } = await import("@/server/auth/session-version");
-const { deleteUser } = await import("@/db/queries/billing");
+const { getDb, authHandlers: handlers, signUp, revokeAllSessions, deleteUser } = await loadApp();
 
 const base = "http://localhost:3000";
 const cookiesOf = (response: Response) => response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "");

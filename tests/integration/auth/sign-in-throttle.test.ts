@@ -5,16 +5,13 @@ import { randomUUID, randomBytes, scryptSync } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { NextRequest } from "next/server";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { describeCounterStoreContract } from "../../unit/auth/counter-store-contract";
 import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
 process.env.AUTH_SECRET ??= "integration-test-secret-0123456789abcdef";
-const { getDb } = await import("@/db/index");
-const { users } = await import("@/db/schema");
-const { handlers } = await import("@/server/auth");
-const { signUp } = await import("@/server/auth/sign-up");
-const { authenticateWithPassword } = await import("@/server/auth/credentials");
-const { createRedisCounterStore } = await import("@/server/auth/throttle");
+const { getDb, users, authHandlers: handlers, signUp, authenticateWithPassword, throttle } = await loadApp();
+const { createRedisCounterStore } = throttle;
 
 const base = "http://localhost:3000";
 const cookiesOf = (response: Response) => response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "");

@@ -6,9 +6,8 @@ import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb, users, signUp, ensureStripeCustomer, createCheckoutSession, createPortalSession, deleteAccount, postSignUpTasks } = await loadApp();
-const { stripeEvents } = await import("@/db/schema");
-const { getBudgetStore } = await import("@/server/usage");
+const { getDb, users, stripeEvents, getBudgetStore, signUp, ensureStripeCustomer, createCheckoutSession, createPortalSession, deleteAccount, postSignUpTasks } =
+  await loadApp();
 const { stripe } = harness;
 
 let counter = 0;

@@ -4,12 +4,11 @@
 import { count } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
-const { getDb } = await import("@/db/index");
-const { stripeEvents } = await import("@/db/schema");
-const { processStripeWebhook } = await import("@/server/billing/webhooks/process-webhook");
+const { getDb, stripeEvents, processStripeWebhook } = await loadApp();
 const { stripe, webhookSecret, postWebhook } = harness;
 
 const sign = (payload: string) => stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret });

@@ -3,6 +3,7 @@
 import net from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { linkIn, listInbox, startTestInbox, waitForMessage } from "../../support/mail-inbox";
 
 const inbox = await startTestInbox();
@@ -10,26 +11,33 @@ afterAll(() => inbox.close());
 process.env.SMTP_URL = inbox.smtpUrl;
 const { startStripeHarness, DAY_MS } = await import("../../support/stripe-harness");
 const harness = await startStripeHarness();
-const { getDb, closeDatabase } = await import("@/db/index");
-const { emailOutbox, users } = await import("@/db/schema");
-const { findUserById } = await import("@/db/queries/users");
-const { formatDate } = await import("@/lib/format");
-const { createCaller } = await import("@/server/api/root");
-const { signUp } = await import("@/server/auth/sign-up");
-const { verifyEmail, resendVerificationEmail } = await import("@/server/auth/email-verification");
-const { ensureStripeCustomer } = await import("@/server/billing/customers");
-const { createCheckoutSession } = await import("@/server/billing/checkout");
-const { syncSubscriptionFromStripe } = await import("@/server/billing/sync-subscription");
-const { enqueueBillingEmails } = await import("@/server/billing/billing-emails");
-const { enqueueBudgetAlert, withBudgetAlerts } = await import("@/server/billing/budget-emails");
-const { plans } = await import("@/server/billing/plans");
-const { startChat } = await import("@/server/chat/chat-request");
-const { errorResponse } = await import("@/server/errors");
+const {
+  getDb,
+  closeDatabase,
+  emailOutbox,
+  users,
+  findUserById,
+  formatDate,
+  createCaller,
+  signUp,
+  verifyEmail,
+  resendVerificationEmail,
+  ensureStripeCustomer,
+  createCheckoutSession,
+  syncSubscriptionFromStripe,
+  enqueueBillingEmails,
+  enqueueBudgetAlert,
+  withBudgetAlerts,
+  plans,
+  startChat,
+  errorResponse,
+  deliverDueEmails,
+  createSmtpMailer,
+  getBudgetStore,
+  createMemoryBudgetStore,
+} = await loadApp();
 // What POST /api/chat does: start the chat, and map a thrown AppError to its response.
 const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(...args).catch((error: unknown) => errorResponse(error));
-const { deliverDueEmails } = await import("@/server/mail/outbox");
-const { createSmtpMailer } = await import("@/server/mail/transport");
-const { getBudgetStore, createMemoryBudgetStore } = await import("@/server/usage");
 const { stripe } = harness;
 
 const APP = "http://localhost:3000";

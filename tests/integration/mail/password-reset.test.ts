@@ -1,21 +1,27 @@
 // Password reset over real SMTP into the local inbox: the same answer for every address, a single-use 30-minute
 // link, the password policy, every session revoked, bad input that changes nothing, and the throttles on both halves.
 import { afterAll, describe, expect, it } from "vitest";
+import { loadApp } from "../../support/load-app";
 import { linkIn, listInbox, startTestInbox, waitForMessage } from "../../support/mail-inbox";
 
 const inbox = await startTestInbox();
 afterAll(() => inbox.close());
 process.env.SMTP_URL = inbox.smtpUrl;
-const { getDb } = await import("@/db/index");
-const { findUserById } = await import("@/db/queries/users");
-const { signUp } = await import("@/server/auth/sign-up");
-const { authenticateWithPassword } = await import("@/server/auth/credentials");
-const { requestPasswordReset, resetPassword, FORGOT_PASSWORD_ANSWER } = await import("@/server/auth/password-reset");
-const { currentSessionVersion } = await import("@/server/auth/session-version");
-const { deliverDueEmails } = await import("@/server/mail/outbox");
-const { createSmtpMailer } = await import("@/server/mail/transport");
-const { passwordProblem } = await import("@/server/auth/password-policy");
-const { createMemoryCounterStore, createThrottle, RESET_REQUEST_LIMITS, RESET_USE_LIMITS } = await import("@/server/auth/throttle");
+const {
+  getDb,
+  findUserById,
+  signUp,
+  authenticateWithPassword,
+  requestPasswordReset,
+  resetPassword,
+  FORGOT_PASSWORD_ANSWER,
+  currentSessionVersion,
+  deliverDueEmails,
+  createSmtpMailer,
+  passwordProblem,
+  throttle,
+} = await loadApp();
+const { createMemoryCounterStore, createThrottle, RESET_REQUEST_LIMITS, RESET_USE_LIMITS } = throttle;
 
 const APP = "http://localhost:3000";
 let counter = 0;
