@@ -9,6 +9,8 @@ export const chatMessageMetadataSchema = z.object({
   tokensUsed: z.number().int().nonnegative(),
   /** The user's remaining tokens right after this answer was charged. */
   tokensRemaining: z.number().int().nonnegative(),
+  /** The model (lib/chat-models id) that answered; its weights decided the charge. */
+  model: z.string().optional(),
 });
 
 export type ChatMessageMetadata = z.infer<typeof chatMessageMetadataSchema>;

@@ -36,6 +36,8 @@ const bodySchema = z.object(
       .max(MAX_MESSAGES, { error: `too many messages (at most ${MAX_MESSAGES}); start a new chat` }),
     trigger: z.string().optional(),
     messageId: z.string().optional(),
+    /** A model id from lib/chat-models; the plan's default when absent. Checked against the plan by the chat. */
+    model: z.string({ error: "model must be a string" }).max(64, { error: "model is too long" }).optional(),
   },
   { error: "the body must be a JSON object" },
 );
@@ -44,7 +46,7 @@ function pathLabel(path: readonly PropertyKey[]): string {
   return path.map((key, index) => (typeof key === "number" ? `[${key}]` : `${index > 0 ? "." : ""}${String(key)}`)).join("");
 }
 
-export type ParsedChatBody = { ok: true; turns: ChatTurn[] } | { ok: false; message: string };
+export type ParsedChatBody = { ok: true; turns: ChatTurn[]; model: string | undefined } | { ok: false; message: string };
 
 /** Parses the raw request body; every refusal names what is wrong and where. */
 export function parseChatBody(raw: string): ParsedChatBody {
@@ -88,5 +90,5 @@ export function parseChatBody(raw: string): ParsedChatBody {
   if (parsed.data.messages.at(-1)?.role !== "user") {
     return { ok: false, message: "The last message must come from the user." };
   }
-  return { ok: true, turns };
+  return { ok: true, turns, model: parsed.data.model };
 }
