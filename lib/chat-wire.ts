@@ -32,7 +32,8 @@ export const chatErrorBodySchema = z.object({
     }),
     z.object({
       // FORBIDDEN: the email address is not confirmed yet (see requireVerifiedEmail).
-      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
+      // NOT_FOUND: the chat id is not one of the caller's chats.
+      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
       message: z.string(),
     }),
   ]),

@@ -25,6 +25,7 @@ import { chargeFor, chatModels, isChatModelId, outputTokensWithin, upperBoundFor
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type ChatEntitlement } from "./entitlement";
 import { guardModelStream } from "./guard-model-stream";
+import { databaseChatHistory, type ChatHistory } from "./history";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
 
@@ -45,6 +46,8 @@ export interface ChatDeps {
   /** Longest the model may stay silent (before its first token, or between two) before the answer fails. */
   modelSilenceTimeoutMs: number;
   newRequestId(): string;
+  /** Where conversations sent with a chat id are saved. */
+  history: ChatHistory;
 }
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
@@ -64,6 +67,7 @@ function resolveDeps(overrides: ChatOverrides): ChatDeps {
     maxOutputTokens: overrides.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     modelSilenceTimeoutMs: overrides.modelSilenceTimeoutMs ?? env.CHAT_MODEL_SILENCE_TIMEOUT_MS,
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
+    history: overrides.history ?? databaseChatHistory,
   };
 }
 
@@ -261,6 +265,31 @@ export async function startChat(
     );
   }
 
+  const { chatId } = input;
+  const lastTurn = input.turns.at(-1);
+  if (chatId && lastTurn) {
+    const saved = await deps.history.saveUserTurn(userId, chatId, lastTurn.text).catch((error: unknown) => {
+      console.error(`[chat] could not save the user's turn of chat ${chatId}; answering anyway`, error);
+      return "unsaved" as const;
+    });
+    if (saved === "foreign") {
+      await settlement.settle(0);
+      throw new AppError("NOT_FOUND", "This chat does not exist. Start a new chat.");
+    }
+  }
+  /** Saves the answer with its cost once settled; a failed save is logged, the answer stands. */
+  const saveAnswer = (text: string, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, charge: number) => {
+    if (!chatId) return Promise.resolve();
+    return deps.history.saveAnswer(userId, chatId, { text, model: modelId, ...usage, charge }).catch((error: unknown) => {
+      console.error(`[chat] could not save the answer to chat ${chatId}`, error);
+    });
+  };
+  const usageParts = (usage: LanguageModelUsage | undefined) => ({
+    inputTokens: usage?.inputTokens ?? promptTokens,
+    outputTokens: usage?.outputTokens ?? countTokens(streamedText),
+    cachedInputTokens: usage?.inputTokenDetails?.cacheReadTokens ?? usage?.cachedInputTokens ?? 0,
+  });
+
   let streamedText = "";
   const result = streamText({
     model: guardModelStream(deps.getModel(modelId), { silenceTimeoutMs: deps.modelSilenceTimeoutMs }),
@@ -270,8 +299,9 @@ export async function startChat(
     onChunk({ chunk }) {
       if (chunk.type === "text-delta") streamedText += chunk.text;
     },
-    onFinish({ totalUsage }) {
-      return settlement.settle(chargeFromUsage(weights, totalUsage, promptTokens, granted)).then(() => undefined);
+    async onFinish({ totalUsage }) {
+      const settled = await settlement.settle(chargeFromUsage(weights, totalUsage, promptTokens, granted));
+      await saveAnswer(streamedText, usageParts(totalUsage), settled?.tokensUsed ?? granted);
     },
     onAbort({ steps }) {
       // A stopped stream reports no usage for its unfinished step: charge what finished steps reported, plus the
@@ -279,7 +309,10 @@ export async function startChat(
       const finished = steps.reduce((sum, step) => sum + chargeFromUsage(weights, step.usage, promptTokens, granted), 0);
       const unfinished =
         steps.length === 0 ? chargeFor(weights, { inputTokens: promptTokens, outputTokens: countTokens(streamedText), cachedInputTokens: 0 }) : 0;
-      void settlement.settle(finished + unfinished);
+      void settlement.settle(finished + unfinished).then(async (settled) => {
+        // A stopped answer is kept as far as it got, when it got anywhere.
+        if (streamedText.trim() !== "") await saveAnswer(streamedText, usageParts(undefined), settled?.tokensUsed ?? granted);
+      });
     },
     onError({ error }) {
       const refused = modelRefusedRequest(error) && streamedText === "";
