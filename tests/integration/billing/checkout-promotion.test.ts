@@ -1,0 +1,53 @@
+// Promotion codes end to end through the app's own Checkout Session (allow_promotion_codes): a code typed on the
+// hosted Checkout page discounts the first invoice, the sync grants the plan as for any payment, and the renewal is
+// at full price. With STRIPE_AUTOMATIC_TAX unset the session asks for no tax and no invoice carries one.
+import type Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { loadApp } from "../../support/load-app";
+import { startStripeHarness } from "../../support/stripe-harness";
+
+delete process.env.STRIPE_AUTOMATIC_TAX;
+const harness = await startStripeHarness();
+const { env, getDb, findUserById, signUp, ensureStripeCustomer, createCheckoutSession } = await loadApp();
+const { stripe } = harness;
+
+const sessionIdOf = (url: string) => new URL(url).pathname.split("/").pop() ?? "";
+const post = (url: string, fields: Record<string, string>) => fetch(url, { method: "POST", body: new URLSearchParams(fields), redirect: "manual" });
+
+describe("promotion codes on the app's Checkout", () => {
+  it("discounts the first invoice by the typed code, grants the plan, renews at full price, and sends no automatic_tax", async () => {
+    expect(env.STRIPE_AUTOMATIC_TAX).toBe(false);
+    const coupon = await stripe.coupons.create({ percent_off: 20, duration: "once", name: "Launch" });
+    const code = `LAUNCH${Date.now().toString(36).toUpperCase()}`;
+    await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id }, code });
+
+    const user = await signUp({ email: `promo-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const customerId = await ensureStripeCustomer(user.id);
+    const checkout = await createCheckoutSession(user.id, { plan: "pro" });
+    const session = await stripe.checkout.sessions.retrieve(sessionIdOf(checkout.url));
+    expect(session).toMatchObject({ allow_promotion_codes: true, automatic_tax: { enabled: false } });
+
+    const applied = await post(`${checkout.url}/promotion`, { code });
+    expect(applied.status).toBe(200);
+    expect(await applied.text()).toContain('data-testid="checkout-total">$23.20<');
+    await harness.completeCheckout(checkout.url);
+    await harness.idle();
+
+    const row = await findUserById(await getDb(), user.id);
+    expect(row).toMatchObject({ planActive: true, planId: "pro", subscriptionStatus: "active" });
+    const sub = await stripe.subscriptions.retrieve(String(row?.stripeSubscriptionId), { expand: ["latest_invoice"] });
+    const first = sub.latest_invoice as Stripe.Invoice;
+    expect(first).toMatchObject({ subtotal: 2900, total: 2320, amount_paid: 2320, total_taxes: [], automatic_tax: { enabled: false } });
+    expect(first.total_discount_amounts).toEqual([expect.objectContaining({ amount: 580 })]);
+
+    const periodEnd = sub.items.data[0]?.current_period_end ?? 0;
+    await harness.advanceClock(customerId, new Date((periodEnd + 3600) * 1000));
+    await harness.idle();
+    const invoices = await stripe.invoices.list({ subscription: sub.id });
+    expect(invoices.data.map((i) => [i.billing_reason, i.total])).toEqual([
+      ["subscription_cycle", 2900],
+      ["subscription_create", 2320],
+    ]);
+    expect(await findUserById(await getDb(), user.id)).toMatchObject({ planActive: true, planId: "pro", subscriptionStatus: "active" });
+  });
+});
