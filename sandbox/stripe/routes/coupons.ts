@@ -3,6 +3,7 @@
 import type Stripe from "stripe";
 import { couponObject, promotionCodeObject, refreshCoupon, sandboxTaxRate, SANDBOX_TAX_RATE_ID } from "../discounts";
 import { StripeApiError, invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
+import type { Params } from "../form";
 import { allowOnly, bool, int, mergeMetadata, obj, requireStr, str } from "../params";
 import { arrayOf, boolean, checkEach, emptyable, integer, metadata, object, oneOf, string, validateFields } from "../schema";
 import { randomToken, realNow } from "../state";
@@ -18,7 +19,6 @@ const COUPON_CREATE_PARAMS = {
   amount_off: integer,
   applies_to: object({ products: arrayOf(string) }),
   currency: string,
-  currency_options: object({}),
   duration: DURATION,
   duration_in_months: integer,
   expand: arrayOf(string),
@@ -42,6 +42,13 @@ const PROMOTION_CODE_CREATE_PARAMS = {
   restrictions: object({ first_time_transaction: boolean, minimum_amount: integer, minimum_amount_currency: string }),
 };
 
+/** Multi-currency coupons and product restrictions are real Stripe params the sandbox does not model: say so. */
+function refuseUnsupported(params: Params): void {
+  for (const unsupported of ["applies_to", "currency_options"]) {
+    if (params[unsupported] !== undefined) throw invalidParameter(unsupported, `The Stripe sandbox does not support ${unsupported} on coupons.`);
+  }
+}
+
 export function couponRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
   const requireCoupon = (id: string, param = "id"): Stripe.Coupon => {
@@ -52,6 +59,7 @@ export function couponRoutes({ engine, route }: RouteContext): void {
 
   // Coupons
   route("POST", "/v1/coupons", ({ params }) => {
+    refuseUnsupported(params);
     validateFields(params, COUPON_CREATE_PARAMS);
     const percentText = str(params, "percent_off");
     const amountOff = int(params, "amount_off");
@@ -114,7 +122,8 @@ export function couponRoutes({ engine, route }: RouteContext): void {
   });
   route("GET", "/v1/coupons/:id", (_req, id) => requireCoupon(id));
   route("POST", "/v1/coupons/:id", ({ params }, id) => {
-    allowOnly(params, ["metadata", "name", "currency_options"]);
+    refuseUnsupported(params);
+    allowOnly(params, ["metadata", "name"]);
     const coupon = requireCoupon(id);
     const name = str(params, "name");
     if (name !== undefined) {
@@ -192,7 +201,8 @@ export function couponRoutes({ engine, route }: RouteContext): void {
   route("GET", "/v1/promotion_codes/:id", (_req, id) => s().promotionCodes[id] ?? throwMissing("promotion_code", id));
   route("POST", "/v1/promotion_codes/:id", ({ params }, id) => {
     allowOnly(params, ["active", "metadata", "restrictions"]);
-    checkEach(params, { active: boolean, metadata: emptyable(metadata), restrictions: object({ currency_options: object({}) }) });
+    if (params.restrictions !== undefined) throw invalidParameter("restrictions", "The Stripe sandbox does not support currency_options on promotion codes.");
+    checkEach(params, { active: boolean, metadata: emptyable(metadata) });
     const promo = s().promotionCodes[id] ?? throwMissing("promotion_code", id);
     const active = bool(params, "active");
     if (active === true && !promo.active) {

@@ -122,6 +122,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
   });
   route("GET", "/v1/subscriptions/:id", (_req, id) => engine.requireSubscription(id));
   route("POST", "/v1/subscriptions/:id", ({ params, ctx }, id) => {
+    if (params.discounts !== undefined) throw invalidParameter("discounts", "The Stripe sandbox sets a subscription's discount at create only.");
     allowOnly(params, ["items", "proration_behavior", "cancel_at_period_end", "cancel_at", "metadata", "default_payment_method", "description", "payment_behavior", "cancellation_details", "proration_date", "billing_cycle_anchor", "off_session"]);
     checkEach(params, SUBSCRIPTION_PARAMS);
     const sub = engine.requireSubscription(id);

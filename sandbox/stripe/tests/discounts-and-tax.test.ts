@@ -93,6 +93,8 @@ describe("coupons", () => {
       [{ percent_off: 10, duration: "weekly" }, "duration", /must be one of forever, once, or repeating/],
       [{ percent_off: 10, name: "x".repeat(41) }, "name", /at most 40 characters/],
       [{ percent_off: 10, redeem_by: 1_000_000 }, "redeem_by", /in the future/],
+      [{ percent_off: 10, applies_to: { products: [catalog.basicProduct.id] } }, "applies_to", /does not support applies_to/],
+      [{ amount_off: 100, currency: "usd", currency_options: { eur: { amount_off: 90 } } }, "currency_options", /does not support currency_options/],
     ];
     for (const [params, param, message] of cases) {
       const error = await rejection(h.stripe.coupons.create(params));
@@ -257,6 +259,26 @@ describe("promotion codes on Checkout", () => {
     expect((await h.stripe.checkout.sessions.retrieve(second.session.id)).status).toBe("open");
   });
 
+  it("keeps a first-time code from a customer who has paid before", async () => {
+    const coupon = await h.stripe.coupons.create({ percent_off: 30 });
+    const code = uniqueCode("WELCOME");
+    await h.stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id }, code, restrictions: { first_time_transaction: true } });
+    const { customer } = await payingCustomer("returning@example.com");
+    await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }] });
+    const session = await h.stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer: customer.id,
+      line_items: [{ price: catalog.pro.id, quantity: 1 }],
+      allow_promotion_codes: true,
+      success_url: "https://app.test/ok",
+    });
+    const response = await post(`${session.url}/promotion`, { code });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("This code is only valid for first-time customers.");
+    const newcomer = await openCheckout("newcomer@example.com");
+    expect(await (await post(`${newcomer.session.url}/promotion`, { code })).text()).toContain('data-testid="checkout-total">$21.00<');
+  });
+
   it("validates discounts given at session create", async () => {
     const coupon = await h.stripe.coupons.create({ amount_off: 1000, currency: "usd", duration: "forever" });
     const euro = await h.stripe.coupons.create({ amount_off: 1000, currency: "eur" });
@@ -331,6 +353,9 @@ describe("discounts over billing periods", () => {
     // A bad discount on subscription create is refused before anything is made.
     const missing = await rejection(h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], discounts: [{ coupon: "NO_SUCH" }] }));
     expect(missing).toMatchObject({ statusCode: 404, param: "discounts[0][coupon]" });
+    // Changing the discount later is not modelled, and says so instead of ignoring it.
+    const later = await rejection(h.stripe.subscriptions.update(sub.id, { discounts: [{ coupon: coupon.id }] }));
+    expect(later).toMatchObject({ statusCode: 400, param: "discounts" });
   });
 });
 

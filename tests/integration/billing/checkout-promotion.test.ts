@@ -9,17 +9,27 @@ import { startStripeHarness } from "../../support/stripe-harness";
 delete process.env.STRIPE_AUTOMATIC_TAX;
 const harness = await startStripeHarness();
 const { env, getDb, findUserById, signUp, ensureStripeCustomer, createCheckoutSession } = await loadApp();
+const { DEMO_PROMOTION_CODE, ensureDemoPromotionCode } = await import("@/server/billing/demo-promotion");
 const { stripe } = harness;
 
 const sessionIdOf = (url: string) => new URL(url).pathname.split("/").pop() ?? "";
 const post = (url: string, fields: Record<string, string>) => fetch(url, { method: "POST", body: new URLSearchParams(fields), redirect: "manual" });
 
 describe("promotion codes on the app's Checkout", () => {
+  it("sets up the sandbox's demo code LAUNCH20 (20% off once) once, however often setup runs", async () => {
+    const first = await ensureDemoPromotionCode(stripe);
+    const again = await ensureDemoPromotionCode(stripe);
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ ...first, created: false });
+    expect(await stripe.coupons.retrieve(DEMO_PROMOTION_CODE)).toMatchObject({ percent_off: 20, duration: "once", valid: true });
+    const codes = await stripe.promotionCodes.list({ code: DEMO_PROMOTION_CODE });
+    expect(codes.data.map((p) => [p.id, p.active])).toEqual([[first.promotionCode, true]]);
+  });
+
   it("discounts the first invoice by the typed code, grants the plan, renews at full price, and sends no automatic_tax", async () => {
     expect(env.STRIPE_AUTOMATIC_TAX).toBe(false);
-    const coupon = await stripe.coupons.create({ percent_off: 20, duration: "once", name: "Launch" });
-    const code = `LAUNCH${Date.now().toString(36).toUpperCase()}`;
-    await stripe.promotionCodes.create({ promotion: { type: "coupon", coupon: coupon.id }, code });
+    await ensureDemoPromotionCode(stripe);
+    const code = DEMO_PROMOTION_CODE.toLowerCase();
 
     const user = await signUp({ email: `promo-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
     const customerId = await ensureStripeCustomer(user.id);
