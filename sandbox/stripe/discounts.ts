@@ -4,7 +4,8 @@
 // before `end`; forever). Prorations are not discountable, as the sandbox bills them.
 import type Stripe from "stripe";
 import { StripeApiError, invalidRequest, resourceMissing } from "./errors";
-import { type CheckoutSetup, type Redemption, type SandboxState, newId, randomToken } from "./state";
+import { invoiceObject } from "./objects";
+import { type CheckoutSetup, type Redemption, type SandboxState, clone, newId, randomToken } from "./state";
 
 /** The one rate the sandbox's automatic tax applies, whatever the address: enough for invoices to show a tax line. */
 export const SANDBOX_TAX_PERCENT = 10;
@@ -429,5 +430,45 @@ export function settleCheckoutTotals(session: Stripe.Checkout.Session, invoice: 
     amount_discount: (invoice.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0),
     amount_shipping: 0,
     amount_tax: (invoice.total_taxes ?? []).reduce((sum, t) => sum + t.amount, 0),
+  };
+}
+
+/**
+ * What the subscription's discounts and automatic tax would make of a set of lines, without changing anything: the
+ * portal's switch preview shows what Engine.changePrice will then charge.
+ */
+export function previewAdjustments(
+  state: SandboxState,
+  sub: Stripe.Subscription,
+  customer: Stripe.Customer,
+  lines: Array<{ amount: number; price: Stripe.Price; proration: boolean }>,
+  at: number,
+): { discount: number; tax: number; total: number } {
+  const draft = invoiceObject({
+    id: "in_preview",
+    customer,
+    subscription: sub,
+    billingReason: "subscription_update",
+    lines: lines.map((line) => ({
+      amount: line.amount,
+      description: "",
+      price: line.price,
+      quantity: 1,
+      periodStart: at,
+      periodEnd: at,
+      proration: line.proration,
+      subscriptionItem: sub.items.data[0]?.id ?? "",
+    })),
+    periodStart: at,
+    periodEnd: at,
+    defaultPaymentMethod: null,
+    hostedInvoiceUrl: "",
+    now: at,
+  });
+  adjustInvoice(state, draft, clone(sub), at);
+  return {
+    discount: (draft.total_discount_amounts ?? []).reduce((sum, d) => sum + d.amount, 0),
+    tax: (draft.total_taxes ?? []).filter((t) => t.tax_behavior !== "inclusive").reduce((sum, t) => sum + t.amount, 0),
+    total: draft.total,
   };
 }

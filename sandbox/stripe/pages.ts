@@ -4,7 +4,7 @@ import type Stripe from "stripe";
 import { readCard, readExpiry } from "./cards";
 import type { Deliveries } from "./delivery";
 import { type CheckoutCompletion, type Engine, type RequestContext, addInterval, formatAmount, formatDate, idOf } from "./engine";
-import { SANDBOX_TAX_PERCENT, describeCoupon, discountLabel, priceCheckoutSession, redeemableCode } from "./discounts";
+import { SANDBOX_TAX_PERCENT, describeCoupon, discountLabel, previewAdjustments, priceCheckoutSession, redeemableCode } from "./discounts";
 import { StripeApiError, invalidRequest } from "./errors";
 import type { Params } from "./form";
 import { obj, str } from "./params";
@@ -235,7 +235,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
         : `<form method="post" action="/checkout/${esc(session.id)}/promotion">
             <label for="promotion_code">Promotion code</label>
             <div class="actions" style="margin-top:0;flex-wrap:nowrap"><input id="promotion_code" name="code" autocomplete="off" value="${esc(str(values, "code") ?? "")}">
-            <button type="submit" class="secondary">Apply</button></div></form>`;
+            <button type="submit" class="secondary" style="flex:none">Apply</button></div></form>`;
     return layout(
       `Subscribe to ${productName}`,
       `<section class="summary" aria-label="Order summary">
@@ -463,7 +463,15 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
         : 0;
     const nextRenewal =
       sameInterval || !price.recurring ? item.current_period_end : addInterval(now, price.recurring.interval, price.recurring.interval_count);
-    return { credit, charge, due: credit + charge, nextRenewal, sameInterval, oldPrice: item.price };
+    // The subscription's discount (on a new interval's full period; prorations are not discounted) and automatic tax.
+    const customer = s().customers[String(sub.customer)];
+    const adjusted = customer
+      ? previewAdjustments(s(), sub, customer, [
+          ...(credit !== 0 ? [{ amount: credit, price: item.price, proration: true }] : []),
+          ...(charge !== 0 ? [{ amount: charge, price, proration: sameInterval }] : []),
+        ], now)
+      : { discount: 0, tax: 0, total: credit + charge };
+    return { credit, charge, discount: adjusted.discount, tax: adjusted.tax, due: adjusted.total, nextRenewal, sameInterval, oldPrice: item.price };
   };
 
   const confirmSwitchPage = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer, sub: Stripe.Subscription, price: Stripe.Price): string => {
@@ -476,6 +484,8 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           preview.charge !== 0
             ? `<dt>${preview.sameInterval ? "Remaining time on" : "First period of"} ${esc(name)}</dt><dd>${esc(formatAmount(preview.charge, currency))}</dd>`
             : "",
+          preview.discount !== 0 ? `<dt>Discount</dt><dd>${esc(formatSigned(-preview.discount, currency))}</dd>` : "",
+          preview.tax !== 0 ? `<dt>Sales tax (${SANDBOX_TAX_PERCENT}%)</dt><dd>${esc(formatSigned(preview.tax, currency))}</dd>` : "",
           `<dt class="total">${preview.due < 0 ? "Credit to your balance" : "Due today"}</dt><dd class="total">${esc(formatAmount(Math.abs(preview.due), currency))}</dd>`,
         ].join("")
       : "";

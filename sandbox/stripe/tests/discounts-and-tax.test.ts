@@ -428,6 +428,40 @@ describe("automatic tax", () => {
   });
 });
 
+describe("the portal's plan switch preview", () => {
+  it("includes the automatic tax, so what it shows is what the switch then charges", async () => {
+    const config = await h.stripe.billingPortal.configurations.create({
+      features: {
+        subscription_update: {
+          enabled: true,
+          default_allowed_updates: ["price"],
+          proration_behavior: "create_prorations",
+          products: [
+            { product: catalog.basicProduct.id, prices: [catalog.basic.id] },
+            { product: catalog.proProduct.id, prices: [catalog.pro.id] },
+          ],
+        },
+      },
+    });
+    const { customer, clock } = await payingCustomer("switch-tax@example.com");
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], automatic_tax: { enabled: true } });
+    // Ten days into the period, so both proration lines are partial amounts.
+    const start = sub.items.data[0]?.current_period_start ?? 0;
+    await h.stripe.testHelpers.testClocks.advance(clock, { frozen_time: start + 10 * 24 * 3600 });
+    const portal = await h.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: config.id });
+    const preview = await (await post(`${portal.url}/switch`, { price: catalog.pro.id })).text();
+    expect(preview).toContain(`Sales tax (${SANDBOX_TAX_PERCENT}%)`);
+    const due = /Due today<\/dt><dd class="total">\$(\d+\.\d\d)<\/dd>/.exec(preview)?.[1];
+    expect(due).toBeDefined();
+    expect((await post(`${portal.url}/switch`, { price: catalog.pro.id, confirm: "1" })).status).toBe(303);
+    const switched = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    const invoice = switched.latest_invoice as Stripe.Invoice;
+    expect(invoice.billing_reason).toBe("subscription_update");
+    expect(invoice.total_taxes?.[0]?.amount).toBeGreaterThan(0);
+    expect((invoice.total / 100).toFixed(2)).toBe(due);
+  });
+});
+
 describe("the portal's card update", () => {
   it("declines every card Checkout declines, with Checkout's message, and keeps the card on file", async () => {
     const customer = await h.stripe.customers.create({ email: "portal-card@example.com" });
