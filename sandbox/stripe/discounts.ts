@@ -256,15 +256,16 @@ function discountApplies(state: SandboxState, discount: Stripe.Discount, at: num
 /**
  * Applies the subscription's discounts and, when automatic tax is on, the sandbox's tax to a freshly drafted invoice.
  * A discount that no longer applies (a `once` one already used, a `repeating` one past its end) is removed from the
- * subscription first, as Stripe removes it.
+ * subscription first, as Stripe removes it; their ids are returned (for `customer.discount.deleted`).
  */
-export function adjustInvoice(state: SandboxState, invoice: Stripe.Invoice, sub: Stripe.Subscription, at: number): void {
+export function adjustInvoice(state: SandboxState, invoice: Stripe.Invoice, sub: Stripe.Subscription, at: number): string[] {
   const subDiscounts = sub.discounts.map((d) => (typeof d === "string" ? d : d.id));
   const live = subDiscounts.filter((id) => {
     const discount = state.discounts[id];
     return discount !== undefined && discountApplies(state, discount, at);
   });
   if (live.length !== subDiscounts.length) sub.discounts = live;
+  const ended = subDiscounts.filter((id) => !live.includes(id));
 
   const lines = invoice.lines.data;
   const lineDiscount = new Map<string, number>();
@@ -346,6 +347,7 @@ export function adjustInvoice(state: SandboxState, invoice: Stripe.Invoice, sub:
   invoice.total_excluding_tax = invoice.total - exclusiveTax - inclusiveTax;
   invoice.amount_due = Math.max(invoice.total, 0);
   invoice.amount_remaining = invoice.amount_due;
+  return ended;
 }
 
 function addLineDiscount(line: Stripe.InvoiceLineItem, discount: string, amount: number, running: Map<string, number>): void {

@@ -414,6 +414,10 @@ export class Engine {
     const invoice = this.draftInvoice(sub, customer, "subscription_create", [this.fullPeriodLine(sub, item, at, item.current_period_end)], at, item.current_period_end, ctx);
     sub.latest_invoice = invoice.id;
     this.emit("customer.subscription.created", sub, ctx, at);
+    for (const d of sub.discounts) {
+      const discount = this.state.discounts[idOf(d) ?? ""];
+      if (discount) this.emit("customer.discount.created", discount, ctx, at);
+    }
     const paid = this.runInvoice(invoice, sub, customer, at, ctx, { retries: false, attempt: input.paymentBehavior !== "default_incomplete" });
     if (!paid && sub.status === "active") this.setStatus(sub, "incomplete", at, ctx);
     return sub;
@@ -617,7 +621,10 @@ export class Engine {
       now: periodStart,
     });
     this.state.invoices[id] = invoice;
-    adjustInvoice(this.state, invoice, sub, periodStart);
+    for (const ended of adjustInvoice(this.state, invoice, sub, periodStart)) {
+      const discount = this.state.discounts[ended];
+      if (discount) this.emit("customer.discount.deleted", discount, ctx, periodStart);
+    }
     return invoice;
   }
 

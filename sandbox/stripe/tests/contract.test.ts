@@ -122,6 +122,12 @@ beforeAll(async () => {
   await call("GET", `/v1/invoices/${discountedInvoice}`, { "expand[0]": "total_discount_amounts.discount", "expand[1]": "lines.data.discount_amounts.discount" });
   await call("GET", `/v1/invoices/${discountedInvoice}/lines`);
   await call("GET", "/v1/tax_rates/txr_sandboxAutomaticTax");
+  // A once discount used up by the first invoice leaves at the renewal (customer.discount.deleted).
+  const onceCoupon = await call("POST", "/v1/coupons", { percent_off: "10", duration: "once" });
+  const onceCustomer = await call("POST", "/v1/customers", { email: "once@example.com", payment_method: "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa" });
+  const onceSub = await call("POST", "/v1/subscriptions", { customer: id(onceCustomer.id), "items[0][price]": catalog.basic.id, "discounts[0][coupon]": id(onceCoupon.id) });
+  const onceClock = id((onceCustomer as { test_clock: unknown }).test_clock);
+  await call("POST", `/v1/test_helpers/test_clocks/${onceClock}/advance`, { frozen_time: String(Number((onceSub.items as { data: Array<{ current_period_end: number }> }).data[0]?.current_period_end) + 60) });
   const spareCoupon = await call("POST", "/v1/coupons", { percent_off: "5" });
   await call("DELETE", `/v1/coupons/${id(spareCoupon.id)}`);
   await call("GET", "/v1/billing_portal/configurations");

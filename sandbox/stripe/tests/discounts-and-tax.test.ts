@@ -333,6 +333,10 @@ describe("discounts over billing periods", () => {
     expect(invoices.map((i) => i.total)).toEqual([1500, 1500, 1500, 3000, 3000]);
     expect(invoices.slice(0, 3).every((i) => i.total_discount_amounts?.[0]?.discount === discount.id)).toBe(true);
     expect((await h.stripe.subscriptions.retrieve(sub.id)).discounts).toEqual([]);
+    // As on Stripe: customer.discount.created when it is redeemed, customer.discount.deleted when it runs out.
+    await h.sandbox.idle();
+    const events = h.deliveries.filter((d) => (d.event.data.object as { id?: string }).id === discount.id).map((d) => d.event.type);
+    expect(events).toEqual(["customer.discount.created", "customer.discount.deleted"]);
   });
 
   it("forever, amount off: every invoice, never below zero, and not on prorations", async () => {
