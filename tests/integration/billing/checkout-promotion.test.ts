@@ -59,5 +59,11 @@ describe("promotion codes on the app's Checkout", () => {
       ["subscription_create", 2320],
     ]);
     expect(await findUserById(await getDb(), user.id)).toMatchObject({ planActive: true, planId: "pro", subscriptionStatus: "active" });
+    // The discount's own events reach the app too, and are acknowledged like any event it does not act on.
+    const discountEvents = harness.answers.filter((a) => a.type.startsWith("customer.discount."));
+    expect(discountEvents.map((a) => [a.type, a.status])).toEqual([
+      ["customer.discount.created", 200],
+      ["customer.discount.deleted", 200],
+    ]);
   });
 });
