@@ -13,6 +13,9 @@ import {
 } from "ai";
 import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
+import { startChatSpan, type ChatSpan } from "@/server/ops/chat-spans";
+import { tracedBudgetStore } from "@/server/ops/budget-spans";
+import { log } from "@/server/ops/log";
 import {
   BudgetStoreUnavailableError,
   getBudgetStore,
@@ -51,7 +54,7 @@ export const PRICING_URL = "/pricing";
 /** Fills in the production dependencies a caller did not pass. Throws only if the budget store cannot be built. */
 function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
   return {
-    store: overrides.store ?? withBudgetAlerts(getBudgetStore()),
+    store: tracedBudgetStore(overrides.store ?? withBudgetAlerts(getBudgetStore())),
     model: overrides.model ?? getChatModel(),
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
     restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,
@@ -78,7 +81,7 @@ async function restoreLostBudget(
 ): Promise<void> {
   const restored = await deps.store.restore(userId, period.tokenBudget, period.periodEndsAt);
   if (restored.applied) {
-    console.warn(`[chat] restored the lost budget of user ${userId}: ${period.tokenBudget} tokens until ${period.periodEndsAt.toISOString()}`);
+    log.warn({ userId, tokens: period.tokenBudget, periodEndsAt: period.periodEndsAt.toISOString() }, "chat: restored a lost budget");
     return;
   }
   await deps.restoreBudget(userId);
@@ -140,17 +143,20 @@ function tokensFromUsage(usage: LanguageModelUsage | undefined, promptTokens: nu
 const asTokenCount = (tokens: number) => (Number.isFinite(tokens) ? Math.max(0, Math.ceil(tokens)) : 0);
 
 /** Settles one reservation at most once, whichever of finish, abort or error comes first. */
-function createSettlement(store: BudgetStore, userId: string, requestId: string) {
+function createSettlement(store: BudgetStore, userId: string, requestId: string, span: ChatSpan) {
   let settled: Promise<{ tokensUsed: number; result: SettleResult } | null> | undefined;
   return {
     settle(tokens: number) {
       settled ??= (async () => {
         const tokensUsed = asTokenCount(tokens);
         try {
-          return { tokensUsed, result: await store.settle(userId, requestId, tokensUsed) };
+          const result = await store.settle(userId, requestId, tokensUsed);
+          span.settled(tokensUsed, result.tokensRemaining);
+          return { tokensUsed, result };
         } catch (error) {
           // The reservation stays charged until it expires: the user pays the reserved upper bound, the store loses nothing.
-          console.error(`[chat] settle failed for request ${requestId}; the reservation stays charged`, error);
+          log.error({ chatRequestId: requestId, err: error }, "chat: settle failed; the reservation stays charged");
+          span.settled(tokensUsed, null, error);
           return null;
         }
       })();
@@ -219,7 +225,14 @@ export async function startChat(
   if (!reservation.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
 
   const { granted } = reservation;
-  const settlement = createSettlement(store, userId, requestId);
+  const chatSpan = startChatSpan({
+    userId,
+    chatRequestId: requestId,
+    model: deps.model,
+    promptTokens,
+    reservedTokens: granted,
+  });
+  const settlement = createSettlement(store, userId, requestId, chatSpan);
   const outputCap = Math.min(deps.maxOutputTokens, granted - promptTokens);
   if (outputCap < 1) {
     const settled = await settlement.settle(0);
@@ -241,6 +254,7 @@ export async function startChat(
       if (chunk.type === "text-delta") streamedText += chunk.text;
     },
     onFinish({ totalUsage }) {
+      chatSpan.usage(totalUsage);
       return settlement.settle(tokensFromUsage(totalUsage, promptTokens, granted)).then(() => undefined);
     },
     onAbort({ steps }) {
@@ -252,7 +266,7 @@ export async function startChat(
     },
     onError({ error }) {
       const refused = modelRefusedRequest(error) && streamedText === "";
-      console.error(`[chat] the model failed to answer request ${requestId}: ${describeModelError(error)}`);
+      log.error({ chatRequestId: requestId, error: describeModelError(error) }, "chat: the model failed to answer");
       return settlement.settle(refused ? 0 : granted).then(() => undefined);
     },
   });
