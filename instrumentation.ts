@@ -6,8 +6,12 @@ export async function register() {
     refuseEmbeddedServicesInProduction();
     // Traces (webhooks, Stripe calls, budget operations, chats, and Next's own spans) go to
     // OTEL_EXPORTER_OTLP_ENDPOINT when it is set; nothing is installed otherwise.
-    const { startTracing } = await import("./server/ops/tracing");
-    startTracing();
+    const { env } = await import("./lib/env");
+    if (env.OTEL_EXPORTER_OTLP_ENDPOINT) {
+      // Loaded only when used: the SDK and its exporter add a second or so to a cold start.
+      const { startTracing } = await import("./server/ops/tracing");
+      startTracing();
+    }
     // Sends the email outbox (verification, reset, billing and budget emails) for `next dev` and `next start` alike.
     const { startEmailDeliverer } = await import("./server/mail/deliverer");
     startEmailDeliverer();
