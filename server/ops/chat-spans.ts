@@ -14,15 +14,15 @@ export interface ChatSpan {
 export function startChatSpan(attributes: {
   userId: string;
   chatRequestId: string;
-  model: { provider: string; modelId: string };
+  /** The app's model id (lib/chat-models), which names the provider's model. */
+  modelId: string;
   promptTokens: number;
   reservedTokens: number;
 }): ChatSpan {
   const span = startSpan("chat", {
     "hourglass.user_id": attributes.userId,
     "hourglass.chat_request_id": attributes.chatRequestId,
-    "gen_ai.system": attributes.model.provider,
-    "gen_ai.request.model": attributes.model.modelId,
+    "gen_ai.request.model": attributes.modelId,
     "chat.prompt_tokens": attributes.promptTokens,
     "chat.tokens_reserved": attributes.reservedTokens,
   });

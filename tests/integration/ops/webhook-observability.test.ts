@@ -141,7 +141,7 @@ describe("observability of one webhook", () => {
     const response = await startChat(request, { userId }, {
       store,
       model: createDemoModel({ delayMs: 0 }),
-      getEntitlement: async () => ({ active: true, tokenBudget: 10_000, periodEndsAt }),
+      getEntitlement: async () => ({ active: true, tokenBudget: 10_000, periodEndsAt, models: ["small"] }),
       restoreBudget: async () => {},
     }).catch((error: unknown) => errorResponse(error));
     expect(response.status).toBe(200);
@@ -152,8 +152,7 @@ describe("observability of one webhook", () => {
     const reserve = spans.find((span) => span.name === "budget.reserve");
     const settle = spans.find((span) => span.name === "budget.settle");
     expect(chat?.attributes).toMatchObject({
-      "gen_ai.system": "hourglass-demo",
-      "gen_ai.request.model": "hourglass-demo",
+      "gen_ai.request.model": "small",
       "hourglass.user_id": userId,
       "chat.tokens_reserved": attr(reserve, "budget.granted"),
     });
