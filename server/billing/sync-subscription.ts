@@ -3,7 +3,9 @@
 // read with no database connection or lock held; the write is one short transaction that applies only when its
 // read's stamp (taken before the request went out) is higher than the stamp stored, so an older read never
 // overwrites a newer one. A paid first or renewal invoice for the current period refills the token budget, on the
-// same rule; the store's per-period marker keeps that once per period.
+// same rule; the store's per-period marker keeps that once per period. A plan whose cap is higher than the one the
+// period's budget was granted under (an upgrade) raises the budget by the difference; the store's recorded cap keeps
+// that once per change, and a lower cap (a downgrade) never lowers it.
 import { performance } from "node:perf_hooks";
 import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
@@ -23,12 +25,12 @@ import { getBudgetStore, type BudgetStore } from "@/server/usage";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
-import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
+import { activeSubscriptionStatuses, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
 
 export interface SyncDeps extends BillingDeps {
-  budget: Pick<BudgetStore, "reset">;
+  budget: Pick<BudgetStore, "reset" | "raiseCap">;
   graceSeconds: number;
 }
 
@@ -155,11 +157,27 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
-  if (!refill) return { stamp, state, budgetReset: false, subscription: current, duplicates };
-  const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
-  // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
-  await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
-  return { stamp, state, budgetReset: result.applied, subscription: current, duplicates };
+  let budgetReset = false;
+  if (refill) {
+    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd)).applied;
+    // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
+    await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
+  }
+  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget);
+  return { stamp, state, budgetReset, subscription: current, duplicates };
+}
+
+/**
+ * An upgrade takes effect at once: the current period's budget rises by the difference of the two caps. Asked on
+ * every sync without a refill, since the store alone knows the cap the budget was granted under (a no-op unless
+ * this plan's cap is higher), so an upgrade's events raise it once in any order. A budget from before caps were
+ * recorded is taken as granted under the plan the row shows (the plan synced before this read).
+ */
+async function raiseToPlanCap(userId: string, stored: User, state: SubscriptionState, budget: SyncDeps["budget"]): Promise<void> {
+  const cap = getPlan(state.planId).tokenBudget;
+  if (cap === 0 || !state.stripeCurrentPeriodEnd) return;
+  const storedCap = getPlan(stored.planId).tokenBudget;
+  await budget.raiseCap(userId, cap, state.stripeCurrentPeriodEnd, { unrecordedCap: storedCap > 0 ? storedCap : cap });
 }
 
 const freeState: SubscriptionState = {
