@@ -16,6 +16,7 @@ import {
   recordBudgetRefill,
   recordDuplicateSubscriptions,
   writeSubscriptionStateIfNewer,
+  type ScheduledPlanChange,
   type SubscriptionState,
 } from "@/db/queries/billing";
 import type { User } from "@/db/schema";
@@ -110,7 +111,7 @@ async function writeRead(
       tx,
       (read.duplicates ?? []).map((d) => ({ ...d, userId, customerId })),
     );
-    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp);
+    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp, read.scheduled);
     if (!written) return { outcome: "already-current", userId } as const;
     // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
     await enqueueBillingEmails(tx, user, read.state, { subscription: read.subscription ?? null });
@@ -146,11 +147,12 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
   const current = keeper ?? pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
   if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current, duplicates };
+  const scheduled = await scheduledPlanChange(current, state, deps.stripe);
 
   // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
   const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
   // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
-  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates };
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates, scheduled };
   // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
     !budgetMissing &&
@@ -164,7 +166,27 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
   }
   if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget);
-  return { stamp, state, budgetReset, subscription: current, duplicates };
+  return { stamp, state, budgetReset, subscription: current, duplicates, scheduled };
+}
+
+const noScheduledChange: ScheduledPlanChange = { scheduledPlanId: null, scheduledPlanAt: null };
+
+/**
+ * The plan the subscription switches to at a later phase of its schedule (how Stripe carries out a portal downgrade
+ * under `schedule_at_period_end`), and when. Costs a Stripe read only for a subscription that has a schedule. A
+ * subscription set to end switches to nothing.
+ */
+async function scheduledPlanChange(sub: Stripe.Subscription, state: SubscriptionState, stripe: Stripe): Promise<ScheduledPlanChange> {
+  const item = sub.items.data[0];
+  if (!sub.schedule || !item || state.cancelAt) return noScheduledChange;
+  const id = typeof sub.schedule === "string" ? sub.schedule : sub.schedule.id;
+  const schedule = await stripe.subscriptionSchedules.retrieve(id, { expand: ["phases.items.price"] });
+  if (schedule.status !== "active" && schedule.status !== "not_started") return noScheduledChange;
+  const next = schedule.phases.find((phase) => phase.start_date >= item.current_period_end);
+  const price = next?.items[0]?.price;
+  const plan = price && typeof price === "object" && !price.deleted ? findPlanByLookupKey(price.lookup_key) : null;
+  if (!next || !plan || plan.id === state.planId) return noScheduledChange;
+  return { scheduledPlanId: plan.id, scheduledPlanAt: fromUnix(next.start_date) };
 }
 
 /**

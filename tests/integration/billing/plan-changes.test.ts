@@ -14,6 +14,7 @@ const {
   signUp,
   ensureStripeCustomer,
   createCheckoutSession,
+  createPortalSession,
   plans,
   getBudgetStore,
   getBillingStatus,
@@ -164,5 +165,102 @@ describe("an upgrade", () => {
     const renewed = await userRow(userId);
     expect(renewed.stripeCurrentPeriodEnd!.getTime()).toBeGreaterThan(row.stripeCurrentPeriodEnd!.getTime());
     expect(await getBudgetStore().read(userId)).toEqual({ tokensRemaining: plans.pro.tokenBudget, resetsAt: renewed.stripeCurrentPeriodEnd });
+  });
+});
+
+/** The hosted portal's plan switch, confirmed, as the customer clicks it. */
+async function switchInPortal(userId: string, plan: "starter" | "pro") {
+  const { url } = await createPortalSession(userId);
+  const response = await fetch(`${url}/switch`, {
+    method: "POST",
+    body: new URLSearchParams({ price: await priceOf(plan), confirm: "1" }),
+    redirect: "manual",
+  });
+  expect(response.status).toBe(303);
+  return url;
+}
+
+describe("a downgrade", () => {
+  it("made in the portal waits for the period end: the plan and budget stay, the account shows the scheduled change", async () => {
+    const { userId, customerId } = await subscribedUser("pro");
+    await harness.idle();
+    await spend(userId, SPENT);
+    const before = await userRow(userId);
+    const periodEnd = before.stripeCurrentPeriodEnd!;
+    await harness.faults({ duplicate: 3, shuffle: true });
+    try {
+      await switchInPortal(userId, "starter");
+      await harness.idle();
+    } finally {
+      await harness.faults({});
+    }
+    // Stripe scheduled it: nothing was invoiced, the subscription is still on Pro.
+    const sub = await liveSubscription(customerId);
+    expect(sub.items.data[0]?.price.id).toBe(await priceOf("pro"));
+    expect(sub.schedule).not.toBeNull();
+    const invoices = await stripe.invoices.list({ customer: customerId });
+    expect(invoices.data.map((invoice) => invoice.billing_reason)).toEqual(["subscription_create"]);
+
+    expect(await userRow(userId)).toMatchObject({ planId: "pro", scheduledPlanId: "starter", scheduledPlanAt: periodEnd, stripeCurrentPeriodEnd: periodEnd });
+    expect(await getBudgetStore().read(userId)).toEqual({ tokensRemaining: plans.pro.tokenBudget - SPENT, resetsAt: periodEnd });
+    const status = await getBillingStatus(userId);
+    expect(status).toMatchObject({ planId: "pro", renewsAt: periodEnd, scheduledChange: { planId: "starter", planName: "Starter", at: periodEnd } });
+    expect(status.budget).toEqual({ tokenBudget: plans.pro.tokenBudget, tokensRemaining: plans.pro.tokenBudget - SPENT, resetsAt: periodEnd });
+
+    // The renewal brings Starter and Starter's budget, once; nothing is scheduled any more.
+    await harness.faults({ duplicate: 3, shuffle: true });
+    try {
+      await harness.advanceClock(customerId, new Date(periodEnd.getTime() + DAY));
+      await harness.idle();
+    } finally {
+      await harness.faults({});
+    }
+    const renewed = await userRow(userId);
+    expect(renewed).toMatchObject({ planId: "starter", stripePriceId: await priceOf("starter"), scheduledPlanId: null, scheduledPlanAt: null });
+    expect(renewed.stripeCurrentPeriodEnd!.getTime()).toBeGreaterThan(periodEnd.getTime());
+    expect(await getBudgetStore().read(userId)).toEqual({ tokensRemaining: plans.starter.tokenBudget, resetsAt: renewed.stripeCurrentPeriodEnd });
+    const paid = await stripe.invoices.list({ customer: customerId, limit: 1 });
+    expect(paid.data[0]).toMatchObject({ billing_reason: "subscription_cycle", amount_paid: plans.starter.amountCents });
+    expect((await getBillingStatus(userId)).scheduledChange).toBeNull();
+  });
+
+  it("kept after all (the portal's Keep) is no longer shown, and an upgrade in the portal still applies at once", async () => {
+    const { userId, customerId } = await subscribedUser("pro");
+    await harness.idle();
+    const portalUrl = await switchInPortal(userId, "starter");
+    await harness.idle();
+    expect((await userRow(userId)).scheduledPlanId).toBe("starter");
+    const kept = await fetch(`${portalUrl}/keep`, { method: "POST", redirect: "manual" });
+    expect(kept.status).toBe(303);
+    await harness.idle();
+    expect(await userRow(userId)).toMatchObject({ planId: "pro", scheduledPlanId: null, scheduledPlanAt: null });
+
+    // Starter through the API (at once), then Pro in the portal: an upgrade is never scheduled.
+    const sub = await liveSubscription(customerId);
+    await stripe.subscriptions.update(sub.id, { items: [{ id: sub.items.data[0]?.id, price: await priceOf("starter") }], proration_behavior: "none" });
+    await harness.idle();
+    await spend(userId, SPENT);
+    const remaining = (await getBudgetStore().read(userId))?.tokensRemaining;
+    // A downgrade made at once never lowers what is left.
+    expect(remaining).toBe(plans.pro.tokenBudget - SPENT);
+    await switchInPortal(userId, "pro");
+    await harness.idle();
+    expect(await userRow(userId)).toMatchObject({ planId: "pro", scheduledPlanId: null });
+    // Back to a cap this period's budget was already granted under: nothing is added twice.
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(plans.pro.tokenBudget - SPENT);
+  });
+
+  it("does not show a scheduled change on a subscription set to cancel", async () => {
+    const { userId, customerId } = await subscribedUser("pro");
+    await harness.idle();
+    await switchInPortal(userId, "starter");
+    await harness.idle();
+    const sub = await liveSubscription(customerId);
+    await stripe.subscriptions.update(sub.id, { cancel_at: sub.items.data[0]?.current_period_end ?? 0 });
+    await harness.idle();
+    const status = await getBillingStatus(userId);
+    expect(status.cancelsAt).not.toBeNull();
+    expect(status.scheduledChange).toBeNull();
+    expect((await userRow(userId)).scheduledPlanId).toBeNull();
   });
 });
