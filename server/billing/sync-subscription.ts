@@ -190,15 +190,16 @@ async function scheduledPlanChange(sub: Stripe.Subscription, state: Subscription
 }
 
 /**
- * An upgrade takes effect at once: the current period's budget rises by the difference of the two caps. Asked on
- * every sync without a refill, since the store alone knows the cap the budget was granted under (a no-op unless
- * this plan's cap is higher), so an upgrade's events raise it once in any order. A budget from before caps were
- * recorded is taken as granted under the plan the row shows (the plan synced before this read).
+ * An upgrade takes effect at once: the current period's budget rises by the difference of the two caps. The store
+ * is asked whenever this read's plan has a higher cap than the plan the row shows (the row is written only after
+ * the raise succeeded, so until then every sync of the change asks again); the store's recorded cap makes the raise
+ * once per change in any order, and makes a return to a cap already granted this period add nothing. A budget from
+ * before caps were recorded is taken as granted under the plan the row shows.
  */
 async function raiseToPlanCap(userId: string, stored: User, state: SubscriptionState, budget: SyncDeps["budget"]): Promise<void> {
   const cap = getPlan(state.planId).tokenBudget;
-  if (cap === 0 || !state.stripeCurrentPeriodEnd) return;
   const storedCap = getPlan(stored.planId).tokenBudget;
+  if (cap <= storedCap || !state.stripeCurrentPeriodEnd) return;
   await budget.raiseCap(userId, cap, state.stripeCurrentPeriodEnd, { unrecordedCap: storedCap > 0 ? storedCap : cap });
 }
 
