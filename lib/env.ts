@@ -84,6 +84,8 @@ export const envSchema = z
     TRUSTED_PROXY_HOPS: nonNegativeInt(0),
     /** 1: account deletion keeps the Stripe customer (scrubbed of email, name, address, phone) instead of deleting it. */
     STRIPE_KEEP_DELETED_CUSTOMERS: flag,
+    /** 1: Checkout Sessions ask Stripe Tax to compute tax (`automatic_tax`); the account needs Stripe Tax set up. */
+    STRIPE_AUTOMATIC_TAX: flag,
 
     /** Where every email goes: smtp(s)://user:pass@host:port of any provider; unset, the local inbox (sandbox/mail). */
     SMTP_URL: optionalString.pipe(

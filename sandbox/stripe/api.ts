@@ -7,6 +7,7 @@ import { expandPaths } from "./params";
 import { billingPortalRoutes } from "./routes/billing-portal";
 import { catalogRoutes } from "./routes/catalog";
 import { checkoutSessionRoutes } from "./routes/checkout-sessions";
+import { couponRoutes } from "./routes/coupons";
 import { customerRoutes } from "./routes/customers";
 import { eventRoutes } from "./routes/events";
 import { invoiceRoutes } from "./routes/invoices";
@@ -28,6 +29,7 @@ const RESOURCES = [
   subscriptionScheduleRoutes,
   invoiceRoutes,
   refundRoutes,
+  couponRoutes,
   eventRoutes,
   webhookEndpointRoutes,
   testClockRoutes,
