@@ -33,6 +33,7 @@ export async function measureChatOverhead(ctx: BenchContext, options: { store: B
     settle: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     reset: async () => ({ applied: true, tokensRemaining: 1_000_000 }),
     restore: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
+    raiseCap: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
     read: async () => ({ tokensRemaining: 1_000_000, resetsAt: periodEnd }),
     forget: async () => {},
   };

@@ -38,6 +38,12 @@ export const users = pgTable("users", {
   /** When a scheduled cancellation takes effect; null when the subscription renews. */
   cancelAt: timestamptz("cancel_at"),
   /**
+   * A plan change scheduled for the period end (a portal downgrade: a Stripe subscription schedule): the plan it
+   * switches to and when. Both null when none is scheduled.
+   */
+  scheduledPlanId: text("scheduled_plan_id"),
+  scheduledPlanAt: timestamptz("scheduled_plan_at"),
+  /**
    * The period end of the last token budget refill, written as soon as the budget store applied it: later syncs
    * about the same period skip the store (see syncSubscriptionFromStripe).
    */

@@ -1,6 +1,7 @@
+import { readBudgetMeter } from "@/lib/budget-meter";
 import { formatDate, formatTokens } from "@/lib/format";
 
-/** Remaining tokens of the period as a bar, with the reset date. */
+/** Remaining tokens of the period as a bar of the current plan's cap, with the reset date. */
 export function BudgetMeter({
   tokenBudget,
   tokensRemaining,
@@ -10,9 +11,9 @@ export function BudgetMeter({
   tokensRemaining: number;
   resetsAt: Date | string | null;
 }) {
-  const percent = tokenBudget > 0 ? Math.max(0, Math.min(100, (tokensRemaining / tokenBudget) * 100)) : 0;
+  const { percentLeft, tone } = readBudgetMeter(tokensRemaining, tokenBudget);
   return (
-    <div data-testid="budget-meter">
+    <div data-testid="budget-meter" data-tone={tone}>
       <div className="flex items-baseline justify-between text-sm">
         <span className="font-medium">
           <span data-testid="tokens-remaining">{formatTokens(tokensRemaining)}</span> of{" "}
@@ -29,8 +30,8 @@ export function BudgetMeter({
         aria-valuenow={tokensRemaining}
       >
         <div
-          className={`h-full rounded-full ${percent > 20 ? "bg-brand-500" : "bg-red-500"}`}
-          style={{ width: `${percent}%` }}
+          className={`h-full rounded-full ${tone === "ok" ? "bg-brand-500" : "bg-red-500"}`}
+          style={{ width: `${percentLeft}%` }}
         />
       </div>
     </div>

@@ -60,6 +60,11 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
             {billing?.renewsAt ? (
               <p className="text-sm text-stone-600" data-testid="renews-on">Renews on {formatDate(billing.renewsAt)}</p>
             ) : null}
+            {billing?.scheduledChange ? (
+              <p className="text-sm font-medium text-stone-700" data-testid="scheduled-change">
+                Switches to {billing.scheduledChange.planName} on {formatDate(billing.scheduledChange.at)}
+              </p>
+            ) : null}
             {billing?.cancelsAt ? (
               <p className="text-sm font-medium text-amber-800" data-testid="cancels-on">Cancels on {formatDate(billing.cancelsAt)}</p>
             ) : null}

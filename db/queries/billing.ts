@@ -16,6 +16,9 @@ export type SubscriptionState = Pick<
   | "cancelAt"
 >;
 
+/** A plan change scheduled for the period end, as the sync read it: both null when none is scheduled. */
+export type ScheduledPlanChange = Pick<User, "scheduledPlanId" | "scheduledPlanAt">;
+
 /** Links a Stripe customer to a user unless one is already linked; returns the id the user ends up with. */
 export async function linkStripeCustomer(db: Executor, userId: string, customerId: string): Promise<string | null> {
   const [updated] = await db
@@ -44,18 +47,20 @@ export async function findUserByStripeCustomer(db: Executor, customerId: string)
 }
 
 /**
- * Writes a synced subscription state read from Stripe under `readStamp`, unless the row already holds a read
- * with a stamp as high or higher. The single UPDATE holds the row lock only for itself. Returns whether it wrote.
+ * Writes a synced subscription state (and the plan change it has scheduled) read from Stripe under `readStamp`,
+ * unless the row already holds a read with a stamp as high or higher. The single UPDATE holds the row lock only for
+ * itself. Returns whether it wrote.
  */
 export async function writeSubscriptionStateIfNewer(
   tx: Executor,
   userId: string,
   state: SubscriptionState,
   readStamp: number,
+  scheduled: ScheduledPlanChange = { scheduledPlanId: null, scheduledPlanAt: null },
 ): Promise<boolean> {
   const written = await tx
     .update(users)
-    .set({ ...state, stripeReadStamp: readStamp })
+    .set({ ...state, ...scheduled, stripeReadStamp: readStamp })
     .where(and(eq(users.id, userId), or(isNull(users.stripeReadStamp), lt(users.stripeReadStamp, readStamp))))
     .returning({ id: users.id });
   return written.length > 0;

@@ -13,6 +13,7 @@ import { eventRoutes } from "./routes/events";
 import { invoiceRoutes } from "./routes/invoices";
 import { refundRoutes } from "./routes/refunds";
 import type { ApiHooks, ApiRequest, ApiResponse, Handler, Route } from "./routes/router";
+import { subscriptionScheduleRoutes } from "./routes/subscription-schedules";
 import { subscriptionRoutes } from "./routes/subscriptions";
 import { testClockRoutes } from "./routes/test-clocks";
 import { webhookEndpointRoutes } from "./routes/webhook-endpoints";
@@ -25,6 +26,7 @@ const RESOURCES = [
   checkoutSessionRoutes,
   billingPortalRoutes,
   subscriptionRoutes,
+  subscriptionScheduleRoutes,
   invoiceRoutes,
   refundRoutes,
   couponRoutes,

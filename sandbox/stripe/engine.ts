@@ -22,6 +22,7 @@ import {
   type LineInput,
   type TestCard,
 } from "./objects";
+import { schedulePhase, subscriptionScheduleObject } from "./schedules";
 import { API_VERSION, clone, emptyState, newId, realNow, type CheckoutSetup, type Redemption, type SandboxState } from "./state";
 
 export interface RequestContext {
@@ -535,6 +536,146 @@ export class Engine {
     return sub;
   }
 
+  // ---- subscription schedules ------------------------------------------------------------------------------
+
+  /** The live schedule managing the subscription, if any. */
+  activeSchedule(sub: Stripe.Subscription): Stripe.SubscriptionSchedule | null {
+    const schedule = this.state.subscriptionSchedules[idOf(sub.schedule) ?? ""];
+    return schedule && (schedule.status === "active" || schedule.status === "not_started") ? schedule : null;
+  }
+
+  /**
+   * A price change at the period end, as the portal makes a downgrade under `schedule_at_period_end`: a schedule of
+   * two phases (the current price until the period end, then `price` for one period), released when the second
+   * ends. Nothing is charged or credited now. A change already scheduled is replaced.
+   */
+  schedulePriceChange(sub: Stripe.Subscription, price: Stripe.Price, ctx: RequestContext): Stripe.SubscriptionSchedule {
+    if (sub.status === "canceled" || sub.status === "incomplete_expired") {
+      throw invalidRequest("A canceled subscription can only update its cancellation_details and metadata.");
+    }
+    const item = sub.items.data[0];
+    if (!item) throw invalidRequest("This subscription has no items.");
+    if (!price.recurring) throw invalidRequest("The price specified is not recurring.", "items[0][price]");
+    const at = this.nowForCustomer(String(sub.customer));
+    const start = item.current_period_end;
+    const phases = [
+      schedulePhase({ price: item.price, quantity: item.quantity ?? 1, start: item.current_period_start, end: start }),
+      schedulePhase({ price, quantity: item.quantity ?? 1, start, end: addInterval(start, price.recurring.interval, price.recurring.interval_count) }),
+    ];
+    const existing = this.activeSchedule(sub);
+    if (existing) {
+      const before = clone(existing);
+      existing.phases = phases;
+      this.emit("subscription_schedule.updated", existing, ctx, at, before);
+      return existing;
+    }
+    const schedule = subscriptionScheduleObject({ subscription: sub, phases, now: at });
+    this.state.subscriptionSchedules[schedule.id] = schedule;
+    this.emit("subscription_schedule.created", schedule, ctx, at);
+    this.changeSubscription(sub, (s) => {
+      s.schedule = schedule.id;
+    }, ctx);
+    return schedule;
+  }
+
+  /**
+   * Whether the portal makes a switch to `price` at the period end rather than now: when one of the configuration's
+   * `schedule_at_period_end` conditions holds (a lower amount per period, or a shorter interval).
+   */
+  portalSchedulesSwitch(sub: Stripe.Subscription, price: Stripe.Price, config: Stripe.BillingPortal.Configuration): boolean {
+    const item = sub.items.data[0];
+    if (!item) return false;
+    const quantity = item.quantity ?? 1;
+    const conditions = config.features.subscription_update.schedule_at_period_end?.conditions ?? [];
+    return conditions.some((condition) => {
+      switch (condition.type) {
+        case "decreasing_item_amount":
+          return (price.unit_amount ?? 0) * quantity < (item.price.unit_amount ?? 0) * quantity;
+        case "shortening_interval":
+          return intervalDays(price) < intervalDays(item.price);
+        default:
+          return false;
+      }
+    });
+  }
+
+  /** The portal's plan switch: at the period end when the configuration says so, else now (ending a scheduled one). */
+  portalSwitch(sub: Stripe.Subscription, price: Stripe.Price, config: Stripe.BillingPortal.Configuration, ctx: RequestContext): { scheduledFor: number | null } {
+    if (this.portalSchedulesSwitch(sub, price, config)) {
+      const schedule = this.schedulePriceChange(sub, price, ctx);
+      return { scheduledFor: schedule.phases[1]?.start_date ?? null };
+    }
+    const schedule = this.activeSchedule(sub);
+    if (schedule) this.releaseSchedule(schedule, ctx);
+    this.changePrice(sub, price, null, config.features.subscription_update.proration_behavior, ctx);
+    return { scheduledFor: null };
+  }
+
+  /** The price change a live schedule will make at the subscription's next renewal, if any. */
+  scheduledSwitch(sub: Stripe.Subscription): { price: Stripe.Price; at: number } | null {
+    const item = sub.items.data[0];
+    const schedule = this.activeSchedule(sub);
+    if (!item || !schedule) return null;
+    const next = schedule.phases.find((phase) => phase.start_date >= item.current_period_end);
+    const price = next?.items[0] ? this.state.prices[idOf(next.items[0].price) ?? ""] : undefined;
+    return next && price && price.id !== item.price.id ? { price, at: next.start_date } : null;
+  }
+
+  /** `POST /v1/subscription_schedules/:id/release`: the subscription stays as it is now and is no longer managed. */
+  releaseSchedule(schedule: Stripe.SubscriptionSchedule, ctx: RequestContext, at?: number): Stripe.SubscriptionSchedule {
+    if (schedule.status !== "active" && schedule.status !== "not_started") {
+      throw invalidRequest(`You cannot release a subscription schedule that is currently in the \`${schedule.status}\` status. It must be in \`not_started\` or \`active\`.`);
+    }
+    const subId = idOf(schedule.subscription);
+    const sub = subId ? this.state.subscriptions[subId] : undefined;
+    const when = at ?? (sub ? this.nowForCustomer(String(sub.customer)) : realNow());
+    const before = clone(schedule);
+    schedule.status = "released";
+    schedule.released_at = when;
+    schedule.released_subscription = subId;
+    schedule.subscription = null;
+    schedule.current_phase = null;
+    this.emit("subscription_schedule.released", schedule, ctx, when, before);
+    if (sub && idOf(sub.schedule) === schedule.id) {
+      const subBefore = clone(sub);
+      sub.schedule = null;
+      this.emit("customer.subscription.updated", sub, ctx, when, subBefore);
+    }
+    return schedule;
+  }
+
+  /**
+   * At a renewal: a phase that starts now puts its price on the subscription (no proration: the new price is billed
+   * for the period that starts); a schedule whose last phase ended is released.
+   */
+  private enterSchedulePhase(sub: Stripe.Subscription, item: Stripe.SubscriptionItem, at: number, ctx: RequestContext): void {
+    const schedule = this.activeSchedule(sub);
+    if (!schedule) return;
+    const starting = schedule.phases.find((phase) => phase.start_date === item.current_period_end);
+    const phaseItem = starting?.items[0];
+    const price = phaseItem ? this.state.prices[idOf(phaseItem.price) ?? ""] : undefined;
+    if (starting && price) {
+      const before = clone(schedule);
+      item.price = price;
+      item.plan = { ...item.plan, ...planOf(price) };
+      item.quantity = phaseItem?.quantity ?? item.quantity;
+      schedule.current_phase = { start_date: starting.start_date, end_date: starting.end_date };
+      this.emit("subscription_schedule.updated", schedule, ctx, at, before);
+      return;
+    }
+    const last = schedule.phases.at(-1);
+    if (!last || last.end_date <= at) {
+      const before = clone(schedule);
+      schedule.status = "released";
+      schedule.released_at = at;
+      schedule.released_subscription = sub.id;
+      schedule.subscription = null;
+      schedule.current_phase = null;
+      sub.schedule = null;
+      this.emit("subscription_schedule.released", schedule, ctx, at, before);
+    }
+  }
+
   scheduleCancel(sub: Stripe.Subscription, mode: { atPeriodEnd: boolean } | { at: number | null }, ctx: RequestContext): Stripe.Subscription {
     const at = this.nowForCustomer(String(sub.customer));
     return this.changeSubscription(
@@ -579,6 +720,15 @@ export class Engine {
       feedback_option: sub.cancellation_details?.feedback_option ?? null,
       reason,
     };
+    const schedule = this.activeSchedule(sub);
+    if (schedule) {
+      // Ending the subscription ends the schedule that managed it.
+      const scheduleBefore = clone(schedule);
+      schedule.status = "canceled";
+      schedule.canceled_at = at;
+      schedule.current_phase = null;
+      this.emit("subscription_schedule.canceled", schedule, ctx, at, scheduleBefore);
+    }
     this.emit("customer.subscription.deleted", sub, ctx, at);
     return sub;
   }
@@ -824,11 +974,19 @@ export class Engine {
 
   private renew(sub: Stripe.Subscription, at: number, ctx: RequestContext): void {
     const item = sub.items.data[0];
-    const recurring = item?.price.recurring;
-    if (!item || !recurring) return;
+    if (!item?.price.recurring) return;
     const customer = this.state.customers[String(sub.customer)];
     if (!customer) return;
     const before = clone(sub);
+    const previousInterval = item.price.recurring;
+    this.enterSchedulePhase(sub, item, at, ctx);
+    const recurring = item.price.recurring;
+    if (!recurring) return;
+    if (recurring.interval !== previousInterval.interval || recurring.interval_count !== previousInterval.interval_count) {
+      // A scheduled change to another interval starts a new cycle at this renewal.
+      sub.billing_cycle_anchor = item.current_period_end;
+      this.state.cycles[sub.id] = 0;
+    }
     const cycle = (this.state.cycles[sub.id] ?? 1) + 1;
     this.state.cycles[sub.id] = cycle;
     item.current_period_start = item.current_period_end;
@@ -966,6 +1124,15 @@ export class Engine {
 
 function newIdBody(length: number): string {
   return newId("x", length).slice(2);
+}
+
+/** A price's billing interval in days, to compare intervals (a month as 30 days). */
+function intervalDays(price: Stripe.Price): number {
+  const recurring = price.recurring;
+  if (!recurring) return 0;
+  const perInterval: Record<string, number> = { day: 1, week: 7, month: 30, year: 365 };
+  const days = perInterval[recurring.interval] ?? 30;
+  return days * recurring.interval_count;
 }
 
 function planOf(price: Stripe.Price): Partial<Stripe.Plan> {

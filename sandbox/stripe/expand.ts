@@ -11,6 +11,7 @@ function lookupAny(engine: Engine, id: string): object | undefined {
   return (
     s.customers[id] ??
     s.subscriptions[id] ??
+    s.subscriptionSchedules[id] ??
     s.invoices[id] ??
     s.prices[id] ??
     s.products[id] ??

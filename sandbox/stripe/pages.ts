@@ -390,6 +390,11 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       if (!live) parts.push(`<p>Ended on ${esc(formatDate(sub.ended_at ?? item.current_period_end))}</p>`);
       else if (ends !== null) parts.push(`<p>Cancels on ${esc(formatDate(ends))}</p>`);
       else parts.push(`<p>Renews on ${esc(formatDate(item.current_period_end))}</p>`);
+      const upcoming = live ? engine.scheduledSwitch(sub) : null;
+      if (upcoming) {
+        parts.push(`<p data-testid="scheduled-switch">Switches to <strong>${esc(engine.productName(upcoming.price))}</strong> on ${esc(formatDate(upcoming.at))}</p>
+          <form method="post" action="/portal/${esc(session.id)}/keep"><button type="submit" class="secondary">Keep ${esc(engine.productName(item.price))}</button></form>`);
+      }
       if (sub.status === "past_due") parts.push(`<div role="alert">Your last payment failed. Update your card to keep your subscription.</div>`);
     } else {
       parts.push(`<p class="muted">No subscription.</p>`);
@@ -475,7 +480,9 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
   };
 
   const confirmSwitchPage = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer, sub: Stripe.Subscription, price: Stripe.Price): string => {
-    const preview = previewSwitch(sub, price, config.features.subscription_update.proration_behavior, engine.nowForCustomer(customer.id));
+    const currentPrice = sub.items.data[0]?.price ?? null;
+    const scheduledFor = engine.portalSchedulesSwitch(sub, price, config) ? (sub.items.data[0]?.current_period_end ?? null) : null;
+    const preview = scheduledFor === null ? previewSwitch(sub, price, config.features.subscription_update.proration_behavior, engine.nowForCustomer(customer.id)) : null;
     const currency = price.currency;
     const name = engine.productName(price);
     const rows = preview
@@ -494,11 +501,12 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       `${portalSummary(session, config, customer)}
       <section aria-label="Confirm">
         <h2>Confirm your new plan</h2>
-        <div class="plan"><div><span class="muted small">Current</span><br><strong>${esc(preview ? engine.productName(preview.oldPrice) : "")}</strong>
-          <span class="muted">${preview ? esc(perInterval(preview.oldPrice)) : ""}</span></div></div>
+        <div class="plan"><div><span class="muted small">Current</span><br><strong>${esc(currentPrice ? engine.productName(currentPrice) : "")}</strong>
+          <span class="muted">${currentPrice ? esc(perInterval(currentPrice)) : ""}</span></div></div>
         <div class="plan"><div><span class="muted small">New</span><br><strong>${esc(name)}</strong> <span class="muted">${esc(perInterval(price))}</span></div></div>
         ${preview ? `<dl class="sum" data-testid="proration-preview">${rows}</dl>
         <p class="muted small">Then ${esc(perInterval(price))}, next on ${esc(formatDate(preview.nextRenewal))}. Charged to your card on file${preview.due > 0 ? " now" : ""}.</p>` : ""}
+        ${scheduledFor !== null ? `<p data-testid="scheduled-preview">Your plan changes to ${esc(name)} on <strong>${esc(formatDate(scheduledFor))}</strong>, at the end of the period you have paid for. Nothing is due today; then ${esc(perInterval(price))}.</p>` : ""}
         <form method="post" action="/portal/${esc(session.id)}/switch">
           <input type="hidden" name="price" value="${esc(price.id)}">
           <input type="hidden" name="confirm" value="1">
@@ -553,8 +561,16 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           if (!allowed) throw invalidRequest("That plan is not available here.");
           const price = engine.requirePrice(priceId);
           if (!confirmed) return { html: confirmSwitchPage(session, config, customer, sub, price) };
-          engine.changePrice(sub, price, null, config.features.subscription_update.proration_behavior, ctx);
-          return back(`You switched to ${engine.productName(price)}.`);
+          const { scheduledFor } = engine.portalSwitch(sub, price, config, ctx);
+          return back(scheduledFor === null ? `You switched to ${engine.productName(price)}.` : `You will switch to ${engine.productName(price)} on ${formatDate(scheduledFor)}.`);
+        }
+        case "keep": {
+          // Drops a switch scheduled for the period end: the subscription renews on its current plan.
+          const schedule = sub ? engine.activeSchedule(sub) : null;
+          if (!sub || !schedule) throw invalidRequest("No plan change is scheduled.");
+          engine.releaseSchedule(schedule, ctx);
+          const current = sub.items.data[0];
+          return back(current ? `You stay on ${engine.productName(current.price)}.` : "The scheduled change was dropped.");
         }
         case "cancel": {
           if (!sub || !config.features.subscription_cancel.enabled) throw invalidRequest("Cancellation is not enabled.");

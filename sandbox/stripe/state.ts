@@ -55,6 +55,8 @@ export interface SandboxState {
   portalConfigurations: Record<string, Stripe.BillingPortal.Configuration>;
   portalSessions: Record<string, Stripe.BillingPortal.Session>;
   subscriptions: Record<string, Stripe.Subscription>;
+  /** Schedules of subscription changes (the portal's downgrades at the period end) */
+  subscriptionSchedules: Record<string, Stripe.SubscriptionSchedule>;
   invoices: Record<string, Stripe.Invoice>;
   /** Card charges of paid invoices, their invoice payments and refunds */
   charges: Record<string, Stripe.Charge>;
@@ -90,6 +92,7 @@ export function emptyState(): SandboxState {
     portalConfigurations: {},
     portalSessions: {},
     subscriptions: {},
+    subscriptionSchedules: {},
     invoices: {},
     charges: {},
     invoicePayments: {},

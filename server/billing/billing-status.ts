@@ -7,6 +7,7 @@ import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { currentPlan, hasActivePlan } from "./entitlement";
+import { getPlan } from "./plans";
 
 export interface BillingStatus {
   planId: string;
@@ -17,6 +18,8 @@ export interface BillingStatus {
   renewsAt: Date | null;
   /** When a scheduled cancellation ends the plan. */
   cancelsAt: Date | null;
+  /** A plan change scheduled for the period end (a downgrade): the plan and when it starts. */
+  scheduledChange: { planId: string; planName: string; at: Date } | null;
   pastDue: boolean;
   hasStripeCustomer: boolean;
   /** Null without a plan that includes chat; `tokensRemaining` is null while the budget store cannot be reached. */
@@ -51,6 +54,10 @@ export async function getBillingStatus(
     subscriptionStatus: user.subscriptionStatus,
     renewsAt: active && !user.cancelAt ? user.stripeCurrentPeriodEnd : null,
     cancelsAt: active ? user.cancelAt : null,
+    scheduledChange:
+      active && !user.cancelAt && user.scheduledPlanId && user.scheduledPlanAt
+        ? { planId: user.scheduledPlanId, planName: getPlan(user.scheduledPlanId).name, at: user.scheduledPlanAt }
+        : null,
     pastDue: active && user.subscriptionStatus === "past_due",
     hasStripeCustomer: Boolean(user.stripeCustomerId),
     budget:

@@ -1,6 +1,6 @@
 // Creates, idempotently, what Hourglass needs in a Stripe account (test mode or the sandbox): one product and
 // monthly price per paid plan, found again by lookup key, and the Billing Portal configuration that lets
-// customers switch between those prices, cancel, update their card and see invoices.
+// customers switch between those prices (downgrades at the period end), cancel, update their card and see invoices.
 import type Stripe from "stripe";
 import { paidPlans } from "./plans";
 import { clearCatalogCache, findPortalConfigurationId, PORTAL_CONFIGURATION_TAG } from "./stripe-catalog";
@@ -53,8 +53,11 @@ export async function setupStripe(stripe: Stripe): Promise<SetupReport> {
     subscription_update: {
       enabled: true,
       default_allowed_updates: ["price"],
+      // An upgrade applies now (prorated, and the budget rises by the difference); a downgrade waits for the period
+      // end, so a customer cannot take the bigger plan's budget into a cheaper one mid-period.
       proration_behavior: "create_prorations",
       products,
+      schedule_at_period_end: { conditions: [{ type: "decreasing_item_amount" }] },
     },
   };
   const existingId = await findPortalConfigurationId(stripe);

@@ -5,7 +5,7 @@
 // however many events it holds. Reads also take a slot of a per-process limit (work-limit.ts).
 import type Stripe from "stripe";
 import { performance } from "node:perf_hooks";
-import type { SubscriptionState } from "@/db/queries/billing";
+import type { ScheduledPlanChange, SubscriptionState } from "@/db/queries/billing";
 import type { RetiredDuplicate } from "./duplicate-subscriptions";
 import { stripeReadSlots } from "./work-limit";
 
@@ -18,6 +18,8 @@ export interface CustomerRead {
   subscription?: Stripe.Subscription | null;
   /** Subscriptions retired as duplicates of the live one (canceled and refunded), to record. */
   duplicates?: RetiredDuplicate[];
+  /** The plan change the subscription has scheduled for its period end; none when omitted. */
+  scheduled?: ScheduledPlanChange;
 }
 
 interface Read {

@@ -3,7 +3,9 @@
 // read with no database connection or lock held; the write is one short transaction that applies only when its
 // read's stamp (taken before the request went out) is higher than the stamp stored, so an older read never
 // overwrites a newer one. A paid first or renewal invoice for the current period refills the token budget, on the
-// same rule; the store's per-period marker keeps that once per period.
+// same rule; the store's per-period marker keeps that once per period. A plan whose cap is higher than the one the
+// period's budget was granted under (an upgrade) raises the budget by the difference; the store's recorded cap keeps
+// that once per change, and a lower cap (a downgrade) never lowers it.
 import { performance } from "node:perf_hooks";
 import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
@@ -14,6 +16,7 @@ import {
   recordBudgetRefill,
   recordDuplicateSubscriptions,
   writeSubscriptionStateIfNewer,
+  type ScheduledPlanChange,
   type SubscriptionState,
 } from "@/db/queries/billing";
 import type { User } from "@/db/schema";
@@ -24,12 +27,12 @@ import { tracedBudgetStore } from "@/server/ops/budget-spans";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
-import { activeSubscriptionStatuses, findPlanByLookupKey } from "./plans";
+import { activeSubscriptionStatuses, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
 
 export interface SyncDeps extends BillingDeps {
-  budget: Pick<BudgetStore, "reset">;
+  budget: Pick<BudgetStore, "reset" | "raiseCap">;
   graceSeconds: number;
 }
 
@@ -109,7 +112,7 @@ async function writeRead(
       tx,
       (read.duplicates ?? []).map((d) => ({ ...d, userId, customerId })),
     );
-    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp);
+    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp, read.scheduled);
     if (!written) return { outcome: "already-current", userId } as const;
     // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
     await enqueueBillingEmails(tx, user, read.state, { subscription: read.subscription ?? null });
@@ -145,22 +148,60 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
   const current = keeper ?? pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
   if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current, duplicates };
+  const scheduled = await scheduledPlanChange(current, state, deps.stripe);
 
   // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
   const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
   // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
-  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates };
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates, scheduled };
   // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
     !budgetMissing &&
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
-  if (!refill) return { stamp, state, budgetReset: false, subscription: current, duplicates };
-  const result = await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd);
-  // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
-  await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
-  return { stamp, state, budgetReset: result.applied, subscription: current, duplicates };
+  let budgetReset = false;
+  if (refill) {
+    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd)).applied;
+    // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
+    await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
+  }
+  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget);
+  return { stamp, state, budgetReset, subscription: current, duplicates, scheduled };
+}
+
+const noScheduledChange: ScheduledPlanChange = { scheduledPlanId: null, scheduledPlanAt: null };
+
+/**
+ * The plan the subscription switches to at a later phase of its schedule (how Stripe carries out a portal downgrade
+ * under `schedule_at_period_end`), and when. Costs a Stripe read only for a subscription that has a schedule. A
+ * subscription set to end switches to nothing.
+ */
+async function scheduledPlanChange(sub: Stripe.Subscription, state: SubscriptionState, stripe: Stripe): Promise<ScheduledPlanChange> {
+  const item = sub.items.data[0];
+  if (!sub.schedule || !item || state.cancelAt) return noScheduledChange;
+  const id = typeof sub.schedule === "string" ? sub.schedule : sub.schedule.id;
+  const schedule = await stripe.subscriptionSchedules.retrieve(id, { expand: ["phases.items.price"] });
+  if (schedule.status !== "active" && schedule.status !== "not_started") return noScheduledChange;
+  const next = schedule.phases.find((phase) => phase.start_date >= item.current_period_end);
+  const price = next?.items[0]?.price;
+  const plan = price && typeof price === "object" && !price.deleted ? findPlanByLookupKey(price.lookup_key) : null;
+  if (!next || !plan || plan.id === state.planId) return noScheduledChange;
+  return { scheduledPlanId: plan.id, scheduledPlanAt: fromUnix(next.start_date) };
+}
+
+/**
+ * An upgrade takes effect at once: the current period's budget rises by the difference of the two caps. The store
+ * is asked whenever this read's plan has a higher cap than the plan the row shows (the row is written only after
+ * the raise succeeded, so until then every sync of the change asks again); the store's recorded cap makes the raise
+ * once per change in any order, and makes a return to a cap already granted this period add nothing. A budget from
+ * before caps were recorded is taken as granted under the plan the row shows.
+ */
+async function raiseToPlanCap(userId: string, stored: User, state: SubscriptionState, budget: SyncDeps["budget"]): Promise<void> {
+  const cap = getPlan(state.planId).tokenBudget;
+  const storedCap = getPlan(stored.planId).tokenBudget;
+  if (cap <= storedCap || !state.stripeCurrentPeriodEnd) return;
+  await budget.raiseCap(userId, cap, state.stripeCurrentPeriodEnd, { unrecordedCap: storedCap > 0 ? storedCap : cap });
 }
 
 const freeState: SubscriptionState = {

@@ -10,11 +10,13 @@ export interface PersistedBudget {
   tokensRemaining: number;
   /** The period end in ms: the budget and its reset marker both vanish then. */
   periodEndMs: number;
+  /** The highest plan cap this period's budget was granted under (see BudgetStore.raiseCap); absent in older files. */
+  capTokens?: number;
 }
 
 const budgetFileSchema = z.object({
   version: z.literal(1),
-  budgets: z.record(z.string(), z.object({ tokensRemaining: z.number().int(), periodEndMs: z.number().int() })),
+  budgets: z.record(z.string(), z.object({ tokensRemaining: z.number().int(), periodEndMs: z.number().int(), capTokens: z.number().int().nonnegative().optional() })),
 });
 
 export interface BudgetFile {

@@ -1,5 +1,5 @@
 // The token budget's contract: the remaining tokens of a user's current billing period, changed only through
-// five atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
+// six atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
 import { AppError } from "@/server/errors";
 
 /** Redis key holding a user's remaining tokens for the current period, as an integer string. */
@@ -33,6 +33,12 @@ export interface ResetResult {
   tokensRemaining: number;
 }
 
+export interface RaiseCapResult {
+  /** True when remaining rose: the cap is higher than every cap this period's budget was granted under. */
+  applied: boolean;
+  tokensRemaining: number;
+}
+
 export interface BudgetSnapshot {
   tokensRemaining: number;
   resetsAt: Date | null;
@@ -50,8 +56,8 @@ export interface BudgetStore {
    */
   settle(userId: string, requestId: string, actualTokens: number): Promise<SettleResult>;
   /**
-   * Starts a period: remaining = budget, expiring at periodEnd. A repeated reset for the same period, or a
-   * reset for an older period than the one already applied, is a no-op.
+   * Starts a period: remaining = budget (also recorded as the period's cap, see raiseCap), expiring at periodEnd.
+   * A repeated reset for the same period, or a reset for an older period than the one already applied, is a no-op.
    */
   reset(userId: string, budget: number, periodEnd: Date): Promise<ResetResult>;
   /**
@@ -61,10 +67,19 @@ export interface BudgetStore {
    * that exists, no marker (nothing proves the period was paid: billing must decide), another period's marker.
    */
   restore(userId: string, budget: number, periodEnd: Date): Promise<ResetResult>;
+  /**
+   * A plan change mid-period (an upgrade): the budget was granted under a smaller cap, so remaining rises by
+   * `cap - recordedCap`, and `cap` becomes the recorded cap. The recorded cap is the highest granted this period
+   * (reset and restore record theirs), so a cap at or below it changes nothing: a downgrade never lowers remaining,
+   * and a repeated or reordered call raises at most once per cap. Only the period `periodEnd` names is raised; no
+   * budget, or another period's, is a no-op (the refill for that period decides). `unrecordedCap` is assumed as the
+   * recorded cap for a budget granted before caps were recorded (default: `cap`, that is no raise).
+   */
+  raiseCap(userId: string, cap: number, periodEnd: Date, options?: { unrecordedCap?: number }): Promise<RaiseCapResult>;
   /** The current budget, or null when the user has none (never reset, or the period ended). */
   read(userId: string): Promise<BudgetSnapshot | null>;
   /**
-   * Deletes everything held for the user (account deletion): the budget, its period marker and every
+   * Deletes everything held for the user (account deletion): the budget, its period marker, its cap and every
    * reservation. Afterwards the user reads as never reset. Idempotent.
    */
   forget(userId: string): Promise<void>;

@@ -11,6 +11,7 @@ import { createUpstashBudgetStore } from "./upstash-store";
 export * from "./budget-store";
 export { createMemoryBudgetStore, type MemoryBudgetStoreOptions } from "./memory-store";
 export {
+  capKey,
   createUpstashBudgetStore,
   periodMarkerKey,
   reservationKey,

@@ -5,6 +5,7 @@
 import {
   type BudgetSnapshot,
   type BudgetStore,
+  type RaiseCapResult,
   type ReserveResult,
   type ResetResult,
   type SettleResult,
@@ -138,9 +139,35 @@ export function createMemoryBudgetStore(options: MemoryBudgetStoreOptions = {}):
       if (periodEndMs <= at || (current && periodEndMs <= current.periodEndMs)) {
         return { applied: false, tokensRemaining: Math.max(0, current?.tokensRemaining ?? 0) };
       }
-      budgets.set(userId, { tokensRemaining: budget, periodEndMs });
+      budgets.set(userId, { tokensRemaining: budget, periodEndMs, capTokens: budget });
       saveBudgets(at);
       return { applied: true, tokensRemaining: budget };
+    },
+
+    async raiseCap(userId, cap, periodEnd, options = {}): Promise<RaiseCapResult> {
+      assertId("userId", userId);
+      assertTokenCount("cap", cap);
+      assertPeriodEnd(periodEnd);
+      const unrecordedCap = options.unrecordedCap ?? cap;
+      assertTokenCount("unrecordedCap", unrecordedCap);
+      const at = now();
+      tick(at);
+      const budget = liveBudget(userId, at);
+      if (!budget || budget.periodEndMs !== periodEnd.getTime()) {
+        return { applied: false, tokensRemaining: Math.max(0, budget?.tokensRemaining ?? 0) };
+      }
+      const recorded = budget.capTokens ?? unrecordedCap;
+      if (cap <= recorded) {
+        if (budget.capTokens === undefined) {
+          budget.capTokens = recorded;
+          saveBudgets(at);
+        }
+        return { applied: false, tokensRemaining: Math.max(0, budget.tokensRemaining) };
+      }
+      budget.tokensRemaining = Math.max(0, budget.tokensRemaining) + (cap - recorded);
+      budget.capTokens = cap;
+      saveBudgets(at);
+      return { applied: true, tokensRemaining: budget.tokensRemaining };
     },
 
     async restore(userId, budget, periodEnd): Promise<ResetResult> {

@@ -1,13 +1,15 @@
 // The budget in Redis over Upstash's REST API. Each operation is one Lua script (atomic, every key in KEYS,
 // Redis 6.2 commands only) and idempotent per request id, so the client's automatic retries never double-charge.
 // Keys per user: `chatbot-usage:<userId>` (remaining tokens, expiring at the period end), `…:period` (the applied
-// period end in unix ms, same expiry) and `…:request:<requestId>` (a hash {granted, period, settled?} with a TTL).
+// period end in unix ms, same expiry), `…:cap` (the highest plan cap the period's budget was granted under, same
+// expiry) and `…:request:<requestId>` (a hash {granted, period, settled?} with a TTL).
 import type { Redis } from "@upstash/redis";
 import {
   BudgetStoreUnavailableError,
   budgetKey,
   type BudgetSnapshot,
   type BudgetStore,
+  type RaiseCapResult,
   type ReserveResult,
   type ResetResult,
   type SettleResult,
@@ -21,6 +23,7 @@ import {
 } from "./budget-input";
 
 export const periodMarkerKey = (userId: string) => `${budgetKey(userId)}:period`;
+export const capKey = (userId: string) => `${budgetKey(userId)}:cap`;
 export const reservationKey = (userId: string, requestId: string) => `${budgetKey(userId)}:request:${requestId}`;
 
 export interface UpstashBudgetStoreOptions {
@@ -84,7 +87,7 @@ redis.call('SET', KEYS[1], string.format('%d', after), 'KEEPTTL')
 return {1, after}
 `;
 
-// KEYS: budget, marker. ARGV: budget, period end ms. Returns {applied 0|1, remaining}.
+// KEYS: budget, marker, cap. ARGV: budget, period end ms. Returns {applied 0|1, remaining}.
 const RESET_LUA = `${PRELUDE}
 local raw = redis.call('GET', KEYS[1])
 local current = 0
@@ -94,10 +97,11 @@ local marker = tonumber(redis.call('GET', KEYS[2]))
 if period_end <= now_ms() or (marker and period_end <= marker) then return {0, current} end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
 redis.call('SET', KEYS[2], ARGV[2], 'PXAT', ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1], 'PXAT', ARGV[2])
 return {1, tonumber(ARGV[1])}
 `;
 
-// KEYS: budget, marker. ARGV: budget, period end ms. Returns {applied 0|1, remaining}.
+// KEYS: budget, marker, cap. ARGV: budget, period end ms. Returns {applied 0|1, remaining}.
 // Only a missing budget under a live marker for exactly this period is put back.
 const RESTORE_LUA = `${PRELUDE}
 local remaining = parse_remaining(redis.call('GET', KEYS[1]))
@@ -106,7 +110,30 @@ if remaining then return {0, math.max(0, remaining)} end
 local marker = tonumber(redis.call('GET', KEYS[2]))
 if not marker or marker ~= tonumber(ARGV[2]) or marker <= now_ms() then return {0, 0} end
 redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1], 'PXAT', ARGV[2])
 return {1, tonumber(ARGV[1])}
+`;
+
+// KEYS: budget, marker, cap. ARGV: cap, period end ms, cap assumed when none is recorded.
+// Returns {applied 0|1, remaining}. The cap key only ever rises within a period, and expires with the marker.
+const RAISE_CAP_LUA = `${PRELUDE}
+local remaining = parse_remaining(redis.call('GET', KEYS[1]))
+if type(remaining) == 'table' then return remaining end
+if not remaining then return {0, 0} end
+local current = math.max(0, remaining)
+local marker = tonumber(redis.call('GET', KEYS[2]))
+if not marker or marker ~= tonumber(ARGV[2]) then return {0, current} end
+local raw_cap = redis.call('GET', KEYS[3])
+local recorded = tonumber(raw_cap) or tonumber(ARGV[3])
+local cap = tonumber(ARGV[1])
+if cap <= recorded then
+  if not raw_cap then redis.call('SET', KEYS[3], string.format('%d', recorded), 'PXAT', ARGV[2]) end
+  return {0, current}
+end
+local after = current + cap - recorded
+redis.call('SET', KEYS[1], string.format('%d', after), 'KEEPTTL')
+redis.call('SET', KEYS[3], ARGV[1], 'PXAT', ARGV[2])
+return {1, after}
 `;
 
 // KEYS: budget, marker. Returns nil or {remaining, resetsAtMs | -1}.
@@ -126,6 +153,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
     settle: redis.createScript<unknown>(SETTLE_LUA),
     reset: redis.createScript<unknown>(RESET_LUA),
     restore: redis.createScript<unknown>(RESTORE_LUA),
+    raiseCap: redis.createScript<unknown>(RAISE_CAP_LUA),
     read: redis.createScript<unknown>(READ_LUA),
   };
 
@@ -171,7 +199,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
       assertPeriodEnd(periodEnd);
       const reply = await run(
         "reset",
-        [budgetKey(userId), periodMarkerKey(userId)],
+        [budgetKey(userId), periodMarkerKey(userId), capKey(userId)],
         [String(budget), String(periodEnd.getTime())],
       );
       const [applied, tokensRemaining] = integers("reset", reply, 2);
@@ -184,10 +212,25 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
       assertPeriodEnd(periodEnd);
       const reply = await run(
         "restore",
-        [budgetKey(userId), periodMarkerKey(userId)],
+        [budgetKey(userId), periodMarkerKey(userId), capKey(userId)],
         [String(budget), String(periodEnd.getTime())],
       );
       const [applied, tokensRemaining] = integers("restore", reply, 2);
+      return { applied: applied === 1, tokensRemaining };
+    },
+
+    async raiseCap(userId, cap, periodEnd, options = {}): Promise<RaiseCapResult> {
+      assertId("userId", userId);
+      assertTokenCount("cap", cap);
+      assertPeriodEnd(periodEnd);
+      const unrecordedCap = options.unrecordedCap ?? cap;
+      assertTokenCount("unrecordedCap", unrecordedCap);
+      const reply = await run(
+        "raiseCap",
+        [budgetKey(userId), periodMarkerKey(userId), capKey(userId)],
+        [String(cap), String(periodEnd.getTime()), String(unrecordedCap)],
+      );
+      const [applied, tokensRemaining] = integers("raiseCap", reply, 2);
       return { applied: applied === 1, tokensRemaining };
     },
 
@@ -204,7 +247,7 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
       try {
         // The reservations' keys are found with SCAN (a glob-escaped pattern); the budget and marker are known.
         const pattern = `${reservationKey(userId, "").replace(/[*?[\]\\]/g, "\\$&")}*`;
-        const keys = [budgetKey(userId), periodMarkerKey(userId)];
+        const keys = [budgetKey(userId), periodMarkerKey(userId), capKey(userId)];
         let cursor = "0";
         do {
           const [next, found] = await redis.scan(cursor, { match: pattern, count: 1_000 });

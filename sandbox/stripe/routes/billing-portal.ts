@@ -9,6 +9,7 @@ import { clone, newId, realNow } from "../state";
 import { LIST_PARAMS, listOf, nullableStr, stringRecord, throwMissing, type RouteContext } from "./router";
 
 const PRORATION = oneOf("always_invoice", "create_prorations", "none");
+const CONDITIONS = arrayOf(object({ type: oneOf("decreasing_item_amount", "shortening_interval") }, ["type"]));
 
 /** `features[...]` as the pinned API takes it (BillingPortal.ConfigurationCreateParams.Features); `enabled` is required on create. */
 function featuresSpec(creating: boolean): Spec {
@@ -44,7 +45,8 @@ function featuresSpec(creating: boolean): Spec {
         enabled: boolean,
         products: emptyable(arrayOf(object({ adjustable_quantity: object({ enabled: boolean, maximum: integer, minimum: integer }, ["enabled"]), prices: arrayOf(string), product: string }, ["prices", "product"]))),
         proration_behavior: PRORATION,
-        schedule_at_period_end: object({ conditions: arrayOf(object({ type: oneOf("decreasing_item_amount", "shortening_interval") }, ["type"])) }),
+        // Create takes a list of conditions; update also takes "" to clear them (Emptyable in the pinned types).
+        schedule_at_period_end: object({ conditions: creating ? CONDITIONS : emptyable(CONDITIONS) }),
         trial_update_behavior: oneOf("continue_trial", "end_trial"),
       },
       enabled,
@@ -83,6 +85,18 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
       const allowed = update.default_allowed_updates === "" ? [] : strings(update, "default_allowed_updates");
       if (allowed) next.subscription_update.default_allowed_updates = allowed;
       next.subscription_update.proration_behavior = str(update, "proration_behavior") ?? next.subscription_update.proration_behavior;
+      const scheduleAtPeriodEnd = obj(update, "schedule_at_period_end");
+      if (scheduleAtPeriodEnd) {
+        // `conditions` may be sent empty ("") to clear it, as Stripe takes any emptyable array.
+        const conditions = scheduleAtPeriodEnd.conditions === "" ? [] : objects(scheduleAtPeriodEnd, "conditions");
+        if (conditions) {
+          next.subscription_update.schedule_at_period_end = {
+            conditions: conditions.map((condition, i) => ({
+              type: requireStr(condition, "type", `features[subscription_update][schedule_at_period_end][conditions][${i}][type]`),
+            })),
+          };
+        }
+      }
       const products = update.products === "" ? [] : objects(update, "products");
       if (products) {
         next.subscription_update.products = products.map((p, i) => {

@@ -82,6 +82,25 @@ beforeAll(async () => {
   await call("GET", "/v1/subscriptions", { status: "all", "expand[]": "data.latest_invoice" });
   await call("GET", `/v1/customers/${id(customer.id)}/payment_methods`);
 
+  // A portal downgrade at the period end: a subscription schedule, read, listed, expanded and released.
+  await call("POST", `/v1/billing_portal/configurations/${id(config.id)}`, {
+    "features[subscription_update][products][0][product]": catalog.basicProduct.id,
+    "features[subscription_update][products][0][prices][0]": catalog.basic.id,
+    "features[subscription_update][products][1][product]": catalog.proProduct.id,
+    "features[subscription_update][products][1][prices][0]": catalog.pro.id,
+    "features[subscription_update][schedule_at_period_end][conditions][0][type]": "decreasing_item_amount",
+  });
+  const downgrader = await call("POST", "/v1/customers", { email: "downgrade@example.com" });
+  const proSub = await call("POST", "/v1/subscriptions", { customer: id(downgrader.id), "items[0][price]": catalog.pro.id, default_payment_method: "pm_card_visa" });
+  const downgradePortal = await call("POST", "/v1/billing_portal/sessions", { customer: id(downgrader.id), configuration: id(config.id) });
+  const switched = await fetch(`${String(downgradePortal.url)}/switch`, { method: "POST", body: new URLSearchParams({ price: catalog.basic.id, confirm: "1" }), redirect: "manual" });
+  if (switched.status !== 303) throw new Error(`portal switch answered ${switched.status}`);
+  const scheduled = await call("GET", `/v1/subscriptions/${id(proSub.id)}`, { "expand[]": "schedule" });
+  const scheduleId = id(scheduled.schedule);
+  await call("GET", `/v1/subscription_schedules/${scheduleId}`, { "expand[0]": "phases.items.price", "expand[1]": "subscription" });
+  await call("GET", "/v1/subscription_schedules", { customer: id(downgrader.id) });
+  await call("POST", `/v1/subscription_schedules/${scheduleId}/release`);
+
   // A declined first payment: an incomplete subscription and an open invoice.
   const declined = await call("POST", "/v1/customers", { email: "declined@example.com" });
   await call("POST", "/v1/subscriptions", { customer: id(declined.id), "items[0][price]": catalog.basic.id, default_payment_method: "pm_card_chargeCustomerFail", "expand[]": "latest_invoice" });

@@ -13,6 +13,7 @@ const ENTRY = path.join(ROOT, "sandbox/stripe/tests/__stripe_contract__.ts");
 export const TYPE_OF_OBJECT: Record<string, string> = {
   customer: "Customer",
   subscription: "Subscription",
+  subscription_schedule: "SubscriptionSchedule",
   subscription_item: "SubscriptionItem",
   invoice: "Invoice",
   line_item: "InvoiceLineItem",

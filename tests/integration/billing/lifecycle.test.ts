@@ -187,6 +187,7 @@ describe("purchase", () => {
         resets.push(periodEnd);
         return store.reset(userId, budget, periodEnd);
       },
+      raiseCap: store.raiseCap.bind(store),
     };
     expect(await syncSubscriptionFromStripe(customerId, { budget: counting })).toMatchObject({ outcome: "synced", budgetReset: false });
     expect(resets).toEqual([]);
@@ -283,7 +284,7 @@ describe("renewal and failure", () => {
 });
 
 describe("changes and cancellation", () => {
-  it("switches plans: the price and plan change, the budget does not refill", async () => {
+  it("switches plans: the price and plan change, the budget rises by the difference and does not refill", async () => {
     const { user, customerId } = await subscribedUser("starter");
     await spend(user.id, 50_000);
     const sub = await currentSubscription(customerId);
@@ -294,7 +295,7 @@ describe("changes and cancellation", () => {
     });
     await harness.idle();
     expect(await userRow(user.id)).toMatchObject({ stripePriceId: pro.data[0]?.id, planId: "pro", planActive: true });
-    expect((await getBudgetStore().read(user.id))?.tokensRemaining).toBe(plans.starter.tokenBudget - 50_000);
+    expect((await getBudgetStore().read(user.id))?.tokensRemaining).toBe(plans.pro.tokenBudget - 50_000);
     const invoices = await stripe.invoices.list({ subscription: sub.id });
     expect(invoices.data.map((invoice) => invoice.billing_reason)).toContain("subscription_update");
   });

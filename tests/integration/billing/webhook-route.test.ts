@@ -168,7 +168,10 @@ describe("bursts of events for one customer", () => {
     try {
       const db = await getDb();
       const reads = gatedStripe(Promise.resolve());
-      const storeDown = { reset: () => Promise.reject(new Error("budget store unreachable")) };
+      const storeDown = {
+        reset: () => Promise.reject(new Error("budget store unreachable")),
+        raiseCap: () => Promise.reject(new Error("budget store unreachable")),
+      };
       await expect(processStripeWebhook(payload, sign(payload), { stripe: reads.client, budget: storeDown })).rejects.toThrow(
         "budget store unreachable",
       );

@@ -207,6 +207,81 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       expect(await s.restore(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 900 });
       // The period's reset stays a no-op: the marker still says this period was applied.
       expect(await s.reset(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 900 });
+      // The restored budget carries its cap: raising to it adds nothing, a higher cap its difference.
+      expect(await s.raiseCap(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 900 });
+      expect(await s.raiseCap(u, 3_000, end)).toEqual({ applied: true, tokensRemaining: 2_900 });
+    });
+
+    it("raiseCap adds the difference of a higher cap to what is left, once, in the same period", async () => {
+      const s = store();
+      const u = user();
+      const end = periodEnd();
+      await s.reset(u, 1_000, end);
+      await s.reserve(u, "a", 270);
+      await s.settle(u, "a", 270);
+      // An upgrade mid-period: remaining + new cap - old cap, the period (and its expiry) unchanged.
+      expect(await s.raiseCap(u, 5_000, end)).toEqual({ applied: true, tokensRemaining: 4_730 });
+      expect(await s.read(u)).toEqual({ tokensRemaining: 4_730, resetsAt: end });
+      // Replays of the same change raise nothing more.
+      expect(await s.raiseCap(u, 5_000, end)).toEqual({ applied: false, tokensRemaining: 4_730 });
+      expect(await s.raiseCap(u, 5_000, new Date(end.getTime()))).toEqual({ applied: false, tokensRemaining: 4_730 });
+      // A downgrade never lowers remaining, and going back up to a cap already granted this period adds nothing.
+      expect(await s.raiseCap(u, 1_000, end)).toEqual({ applied: false, tokensRemaining: 4_730 });
+      expect(await s.raiseCap(u, 5_000, end)).toEqual({ applied: false, tokensRemaining: 4_730 });
+      // A still higher cap adds only its difference to the highest one granted.
+      expect(await s.raiseCap(u, 6_000, end)).toEqual({ applied: true, tokensRemaining: 5_730 });
+      // A hold taken before the raise settles against the raised budget.
+      await s.reserve(u, "b", 1_000);
+      expect(await s.settle(u, "b", 100)).toEqual({ applied: true, tokensRemaining: 5_630 });
+    });
+
+    it("raiseCap leaves alone a user with no budget, or a budget of another period", async () => {
+      const s = store();
+      const u = user();
+      const end = periodEnd(HOUR);
+      expect(await s.raiseCap(u, 5_000, end)).toEqual({ applied: false, tokensRemaining: 0 });
+      expect(await s.read(u)).toBeNull();
+      await s.reset(u, 1_000, end);
+      // The renewal's refill decides the next period; a raise named for it does nothing to this one.
+      expect(await s.raiseCap(u, 5_000, periodEnd(2 * HOUR))).toEqual({ applied: false, tokensRemaining: 1_000 });
+      expect(await s.read(u)).toEqual({ tokensRemaining: 1_000, resetsAt: end });
+    });
+
+    it("raiseCap starts from the cap of the latest reset: a new period's budget is raised from its own cap", async () => {
+      const s = store();
+      const u = user();
+      const first = periodEnd(HOUR);
+      await s.reset(u, 1_000, first);
+      expect(await s.raiseCap(u, 5_000, first)).toMatchObject({ applied: true, tokensRemaining: 5_000 });
+      const second = periodEnd(2 * HOUR);
+      await s.reset(u, 1_000, second);
+      expect(await s.raiseCap(u, 5_000, second)).toEqual({ applied: true, tokensRemaining: 5_000 });
+      expect(await s.read(u)).toEqual({ tokensRemaining: 5_000, resetsAt: second });
+    });
+
+    it("raiseCap of a zero budget that is all used raises it to the difference", async () => {
+      const s = store();
+      const u = user();
+      const end = periodEnd();
+      await s.reset(u, 1_000, end);
+      await s.reserve(u, "a", 1_000);
+      await s.settle(u, "a", 1_000);
+      expect(await s.reserve(u, "b", 1)).toMatchObject({ ok: false });
+      expect(await s.raiseCap(u, 5_000, end)).toEqual({ applied: true, tokensRemaining: 4_000 });
+      expect(await s.reserve(u, "b", 1)).toMatchObject({ ok: true, granted: 1 });
+    });
+
+    it("raiseCap rejects malformed input before touching the budget", async () => {
+      const s = store();
+      const u = user();
+      const end = periodEnd();
+      await s.reset(u, 1_000, end);
+      await expect(s.raiseCap("", 5_000, end)).rejects.toThrow(TypeError);
+      await expect(s.raiseCap(u, -1, end)).rejects.toThrow(RangeError);
+      await expect(s.raiseCap(u, 2.5, end)).rejects.toThrow(RangeError);
+      await expect(s.raiseCap(u, 5_000, new Date(Number.NaN))).rejects.toThrow(TypeError);
+      await expect(s.raiseCap(u, 5_000, end, { unrecordedCap: -3 })).rejects.toThrow(RangeError);
+      expect(await s.read(u)).toEqual({ tokensRemaining: 1_000, resetsAt: end });
     });
 
     it("rejects malformed input before touching the budget", async () => {
@@ -231,6 +306,7 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       const other = user();
       const end = periodEnd();
       await s.reset(u, 1_000, end);
+      await s.raiseCap(u, 2_000, end);
       await s.reset(other, 500, end);
       expect(await s.reserve(u, "r1", 100)).toMatchObject({ ok: true, granted: 100 });
       expect(await s.reserve(u, "r2", 100)).toMatchObject({ ok: true });
@@ -239,6 +315,8 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       // The reservations are gone too: a settle finds nothing to settle, a reset starts the same period afresh.
       expect(await s.settle(u, "r1", 10)).toEqual({ applied: false, tokensRemaining: 0 });
       expect(await s.reset(u, 1_000, end)).toEqual({ applied: true, tokensRemaining: 1_000 });
+      // The cap went with it: the afresh budget is raised from its own cap, not from the forgotten one.
+      expect(await s.raiseCap(u, 2_000, end)).toEqual({ applied: true, tokensRemaining: 2_000 });
       expect(await s.read(other)).toEqual({ tokensRemaining: 500, resetsAt: end });
       await s.forget(u);
       await s.forget(u);

@@ -18,6 +18,6 @@ describe.runIf(!env.UPSTASH_REDIS_REST_URL)("getBudgetStore without Upstash sett
     expect(await readBudget(user)).toEqual({ tokensRemaining: 300, resetsAt: end });
     // Kept in DATA_DIR too, so a restarted dev server finds it.
     const saved = JSON.parse(fs.readFileSync(path.join(env.DATA_DIR, "budgets.json"), "utf8"));
-    expect(saved.budgets[user]).toEqual({ tokensRemaining: 300, periodEndMs: end.getTime() });
+    expect(saved.budgets[user]).toEqual({ tokensRemaining: 300, periodEndMs: end.getTime(), capTokens: 500 });
   });
 });

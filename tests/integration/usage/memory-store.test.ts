@@ -73,6 +73,22 @@ describe("memory store kept in a file", () => {
     expect(await after.settle("b", "r2", 0)).toEqual({ applied: false, tokensRemaining: 300 });
   });
 
+  it("keeps each budget's cap across a restart, and reads a file from before caps (no capTokens)", async () => {
+    const file = newFile();
+    const end = new Date(clock + hour);
+    const before = createMemoryBudgetStore({ now: () => clock, file });
+    await before.reset("a", 1_000, end);
+    await before.raiseCap("a", 5_000, end);
+    const after = createMemoryBudgetStore({ now: () => clock, file });
+    expect(await after.raiseCap("a", 5_000, end)).toEqual({ applied: false, tokensRemaining: 5_000 });
+
+    const older = newFile();
+    fs.writeFileSync(older, JSON.stringify({ version: 1, budgets: { b: { tokensRemaining: 700, periodEndMs: end.getTime() } } }));
+    const upgraded = createMemoryBudgetStore({ now: () => clock, file: older });
+    expect(await upgraded.raiseCap("b", 5_000, end, { unrecordedCap: 1_000 })).toEqual({ applied: true, tokensRemaining: 4_700 });
+    expect(await upgraded.raiseCap("b", 5_000, end, { unrecordedCap: 1_000 })).toEqual({ applied: false, tokensRemaining: 4_700 });
+  });
+
   it("does not bring back a budget whose period ended while it was stopped", async () => {
     const file = newFile();
     let now = clock;

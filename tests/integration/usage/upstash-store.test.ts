@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   BudgetStoreUnavailableError,
   budgetKey,
+  capKey,
   createUpstashBudgetStore,
   periodMarkerKey,
   reservationKey,
@@ -59,7 +60,7 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
     expect(await fixture.redis.pttl(reservationKey(user, "req-1"))).toBeGreaterThan(14 * 60 * 1000);
   });
 
-  it("forget deletes chatbot-usage:<id>, its :period and every :request:* key, and no other user's", async () => {
+  it("forget deletes chatbot-usage:<id>, its :period, its :cap and every :request:* key, and no other user's", async () => {
     const store = createUpstashBudgetStore(fixture.client());
     const user = `${prefix}${randomUUID()}`;
     const other = `${prefix}${randomUUID()}`;
@@ -68,10 +69,45 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
     await store.reset(other, 1_000, end);
     for (let i = 0; i < 30; i += 1) await store.reserve(user, `req-${i}`, 10);
     await store.reserve(other, "req-0", 10);
-    expect(await fixture.redis.keys(`${budgetKey(user)}*`)).toHaveLength(32);
+    expect(await fixture.redis.keys(`${budgetKey(user)}*`)).toHaveLength(33);
+    expect(await fixture.redis.exists(capKey(user))).toBe(1);
     await store.forget(user);
     expect(await fixture.redis.keys(`${budgetKey(user)}*`)).toEqual([]);
     expect(await fixture.redis.exists(budgetKey(other), periodMarkerKey(other), reservationKey(other, "req-0"))).toBe(3);
+  });
+
+  it("records the cap as chatbot-usage:<id>:cap expiring with the period; a raise keeps the budget's expiry", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    const end = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000);
+    await store.reset(user, 1_000_000, end);
+    expect(await fixture.redis.get(capKey(user))).toBe("1000000");
+    expect(await fixture.redis.call("PEXPIRETIME", capKey(user))).toBe(end.getTime());
+    await store.reserve(user, "r", 270);
+    await store.settle(user, "r", 270);
+    expect(await store.raiseCap(user, 5_000_000, end)).toEqual({ applied: true, tokensRemaining: 4_999_730 });
+    expect(await fixture.redis.get(budgetKey(user))).toBe("4999730");
+    expect(await fixture.redis.call("PEXPIRETIME", budgetKey(user))).toBe(end.getTime());
+    expect(await fixture.redis.get(capKey(user))).toBe("5000000");
+    expect(await fixture.redis.call("PEXPIRETIME", capKey(user))).toBe(end.getTime());
+  });
+
+  it("raises a budget granted before caps were recorded from the cap the caller says it was granted under", async () => {
+    const store = createUpstashBudgetStore(fixture.client());
+    const user = `${prefix}${randomUUID()}`;
+    const end = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000);
+    await store.reset(user, 1_000, end);
+    await store.reserve(user, "r", 100);
+    await fixture.redis.del(capKey(user)); // as an older version left it: budget and marker, no cap
+    // Without a hint nothing is assumed: no raise, and the cap is recorded from then on.
+    const other = `${prefix}${randomUUID()}`;
+    await store.reset(other, 1_000, end);
+    await fixture.redis.del(capKey(other));
+    expect(await store.raiseCap(other, 5_000, end)).toEqual({ applied: false, tokensRemaining: 1_000 });
+    expect(await fixture.redis.get(capKey(other))).toBe("5000");
+    // With the hint, the difference from it, once.
+    expect(await store.raiseCap(user, 5_000, end, { unrecordedCap: 1_000 })).toEqual({ applied: true, tokensRemaining: 4_900 });
+    expect(await store.raiseCap(user, 5_000, end, { unrecordedCap: 1_000 })).toEqual({ applied: false, tokensRemaining: 4_900 });
   });
 
   it("reads a budget written by hand (no marker) with its key expiry as the reset date", async () => {

@@ -69,6 +69,7 @@ function recordingStore(inner: BudgetStore = createMemoryBudgetStore()) {
     reserve: (...args) => inner.reserve(...args),
     reset: (...args) => inner.reset(...args),
     restore: (...args) => inner.restore(...args),
+    raiseCap: (...args) => inner.raiseCap(...args),
     read: (...args) => inner.read(...args),
     forget: (...args) => inner.forget(...args),
     async settle(userId, requestId, actualTokens) {
@@ -96,6 +97,7 @@ const downStore: BudgetStore = {
   settle: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   reset: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   restore: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  raiseCap: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   read: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   forget: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
 };
