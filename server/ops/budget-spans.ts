@@ -1,5 +1,5 @@
 // Spans around the token budget's writes: budget.reserve, budget.settle, budget.reset (the refill of a new or renewed
-// period) and budget.restore, each with the user, the tokens asked for and the store's answer. A decorator over
+// period), budget.restore and budget.raise_cap (an upgrade), each with the user, the tokens asked for and the store's answer. A decorator over
 // any BudgetStore, applied where the app picks its store, so the stores themselves stay untouched.
 import type { BudgetStore } from "@/server/usage/budget-store";
 import { inSpan } from "./telemetry";
@@ -32,6 +32,12 @@ export function tracedBudgetStore(store: BudgetStore): BudgetStore {
     restore: (userId, budget, periodEnd) =>
       inSpan("budget.restore", { "hourglass.user_id": userId, "budget.tokens": budget, "budget.period_end": periodEnd.toISOString() }, async (span) => {
         const result = await store.restore(userId, budget, periodEnd);
+        span.setAttributes({ "budget.applied": result.applied, "budget.tokens_remaining": result.tokensRemaining });
+        return result;
+      }),
+    raiseCap: (userId, cap, periodEnd, options) =>
+      inSpan("budget.raise_cap", { "hourglass.user_id": userId, "budget.cap": cap, "budget.period_end": periodEnd.toISOString() }, async (span) => {
+        const result = await store.raiseCap(userId, cap, periodEnd, options);
         span.setAttributes({ "budget.applied": result.applied, "budget.tokens_remaining": result.tokensRemaining });
         return result;
       }),
