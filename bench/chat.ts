@@ -8,12 +8,20 @@ export const CHAT_BODY = JSON.stringify({ messages: [{ id: "m1", role: "user", p
 
 /** POST /api/chat over HTTP with a session cookie, answers read to their end. */
 export async function measureChatOverHttp(post: () => Promise<number>, runs: number): Promise<RunResult> {
-  const once = async () => (await post()) === 200;
+  const statuses = new Map<number, number>();
+  const once = async () => {
+    const status = await post();
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    return status === 200;
+  };
   await timed(30, 1, once); // warm-up
   const results: RunResult[] = [];
   for (let r = 0; r < runs; r++) results.push(await timed(200, 1, once));
   const figures = medianRun(results);
-  if (figures.errors > 0) throw new Error(`/api/chat over HTTP: ${figures.errors} requests were not answered 200`);
+  if (figures.errors > 0) {
+    const seen = [...statuses].map(([status, n]) => `${status} x${n}`).join(", ");
+    throw new Error(`/api/chat over HTTP: ${figures.errors} requests were not answered 200 (statuses: ${seen})`);
+  }
   log(`chat over HTTP: p50 ${round(figures.p50)} p99 ${round(figures.p99)} ms`);
   return figures;
 }
@@ -34,7 +42,7 @@ export async function measureChatOverhead(ctx: BenchContext, options: { store: B
     const response = await ctx.app.handleChatRequest(new Request("http://app/api/chat", { method: "POST", body: CHAT_BODY }), { userId }, {
       store: budgetStore,
       model,
-      getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000_000, periodEndsAt: periodEnd }),
+      getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000_000, periodEndsAt: periodEnd, models: ["small"] }),
       restoreBudget: async () => {},
     });
     await response.text();

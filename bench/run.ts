@@ -12,7 +12,7 @@ import { count } from "drizzle-orm";
 import { startAppStack } from "../scripts/app-stack";
 import { measureBudget, openBudgetStores } from "./budget";
 import { CHAT_BODY, measureChatOverHttp, measureChatOverhead } from "./chat";
-import { BENCH_USER_PASSWORD, log, openBenchContext, type BenchContext } from "./context";
+import { BENCH_USER_PASSWORD, log, openBenchContext, WEBHOOK_SECRET, type BenchContext } from "./context";
 import { createCustomerHistories } from "./customers";
 import { measureDevStartup } from "./dev-startup";
 import { httpRequest, signIn } from "./http";
@@ -58,7 +58,10 @@ async function measureMain(ctx: BenchContext, results: Record<string, unknown>):
 
   // ---- The production server: webhooks, page TTFB and the chat route over HTTP. --------------------------------------
   log("starting the production server (next start)");
-  const stack = await startAppStack({ appEnv: { DEMO_MODEL_DELAY_MS: "0", ...(ctx.dataDir ? { DATA_DIR: ctx.dataDir } : {}) } });
+  // The app must read the sandbox the customers were made in. The stack reads the environment when it is imported,
+  // before openBenchContext set it, and would start a sandbox of its own: name the bench's explicitly.
+  const stripeEnv = { STRIPE_API_BASE: ctx.sandbox.url, STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY ?? "", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
+  const stack = await startAppStack({ appEnv: { DEMO_MODEL_DELAY_MS: "0", ...stripeEnv, ...(ctx.dataDir ? { DATA_DIR: ctx.dataDir } : {}) } });
   let stackStopped = false;
   ctx.cleanups.unshift(async () => {
     if (!stackStopped) await stack.stop();

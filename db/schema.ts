@@ -1,6 +1,6 @@
 // The whole database: the Auth.js tables, the user's billing columns (a copy of Stripe's truth written only by
 // syncSubscriptionFromStripe, plus the refill and read-stamp bookkeeping of that sync), the processed Stripe events,
-// the mail tables (single-use auth tokens, the email outbox),
+// the mail tables (single-use auth tokens, the email outbox), saved chats and their messages,
 // and the sequence that orders Stripe reads. Column names in SQL are snake_case; the Auth.js adapter reads the
 // TypeScript property names.
 import { bigint, boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
@@ -167,8 +167,53 @@ export const emailOutbox = pgTable(
   (table) => [index("email_outbox_due_idx").on(table.nextAttemptAt)],
 );
 
+/** A saved conversation; its id is the chat page's (useChat's) id, owned by one user. */
+export const chats = pgTable(
+  "chats",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (table) => [index("chats_user_updated_idx").on(table.userId, table.updatedAt)],
+);
+
+/**
+ * One message of a saved chat. An assistant message records what answered and what it cost: the model id
+ * (lib/chat-models), its input/output/cached-input tokens and the budget tokens charged, which usage sums.
+ */
+export const chatMessages = pgTable(
+  "chat_messages",
+  {
+    id: text("id")
+      .primaryKey()
+      .$defaultFn(() => crypto.randomUUID()),
+    chatId: text("chat_id")
+      .notNull()
+      .references(() => chats.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role").$type<"user" | "assistant">().notNull(),
+    text: text("text").notNull(),
+    model: text("model"),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    cachedInputTokens: integer("cached_input_tokens"),
+    charge: integer("charge"),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+  },
+  (table) => [index("chat_messages_chat_idx").on(table.chatId, table.createdAt), index("chat_messages_user_idx").on(table.userId, table.createdAt)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type EmailOutboxRow = typeof emailOutbox.$inferSelect;
 export type DuplicateSubscriptionRow = typeof duplicateSubscriptions.$inferSelect;
+export type ChatRow = typeof chats.$inferSelect;
+export type ChatMessageRow = typeof chatMessages.$inferSelect;

@@ -9,6 +9,8 @@ export const chatMessageMetadataSchema = z.object({
   tokensUsed: z.number().int().nonnegative(),
   /** The user's remaining tokens right after this answer was charged. */
   tokensRemaining: z.number().int().nonnegative(),
+  /** The model (lib/chat-models id) that answered; its weights decided the charge. */
+  model: z.string().optional(),
 });
 
 export type ChatMessageMetadata = z.infer<typeof chatMessageMetadataSchema>;
@@ -30,7 +32,8 @@ export const chatErrorBodySchema = z.object({
     }),
     z.object({
       // FORBIDDEN: the email address is not confirmed yet (see requireVerifiedEmail).
-      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
+      // NOT_FOUND: the chat id is not one of the caller's chats.
+      code: z.enum(["BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "SERVICE_UNAVAILABLE", "INTERNAL_SERVER_ERROR"]),
       message: z.string(),
     }),
   ]),

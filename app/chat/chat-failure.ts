@@ -29,6 +29,7 @@ export function describeChatFailure(error: Error): ChatFailure {
       return { kind: "over-budget", tokensRemaining: body.tokensRemaining, resetsAt: body.resetsAt, message: body.message };
     case "BAD_REQUEST":
     case "FORBIDDEN":
+    case "NOT_FOUND":
       return { kind: "bad-request", message: body.message };
     case "UNAUTHORIZED":
       return { kind: "unauthorized" };

@@ -9,6 +9,8 @@ export interface ChatEntitlement {
   active: boolean;
   tokenBudget: number;
   periodEndsAt: Date | null;
+  /** The chat models the current plan includes, default first. */
+  models: Plan["models"];
 }
 
 /** Access holds while the plan is active and its expiry (period end + grace, or the cancel date) is ahead. */
@@ -23,11 +25,12 @@ export function currentPlan(user: Pick<User, "planActive" | "planExpires" | "pla
 export async function getChatEntitlement(userId: string, deps: { db?: Db; now?: Date } = {}): Promise<ChatEntitlement> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
-  if (!user) return { active: false, tokenBudget: 0, periodEndsAt: null };
+  if (!user) return { active: false, tokenBudget: 0, periodEndsAt: null, models: [] };
   const plan = currentPlan(user, deps.now);
   return {
     active: hasActivePlan(user, deps.now) && plan.tokenBudget > 0,
     tokenBudget: plan.tokenBudget,
     periodEndsAt: user.stripeCurrentPeriodEnd,
+    models: plan.models,
   };
 }

@@ -1,6 +1,7 @@
 // Plans are data: adding a plan is a new row here plus `npm run stripe:setup`. Plans are found by id or by
 // Stripe lookup key, never by display name. Which subscription statuses grant access is a setting too.
 import type Stripe from "stripe";
+import type { ChatModelId } from "@/lib/chat-models";
 import { env } from "@/lib/env";
 
 export interface Plan {
@@ -13,6 +14,8 @@ export interface Plan {
   lookupKey: string | null;
   /** Chat tokens per billing period. */
   tokenBudget: number;
+  /** The chat models (lib/chat-models) the plan includes; the first is the default. */
+  models: readonly ChatModelId[];
   features: string[];
 }
 
@@ -24,6 +27,7 @@ export const plans = {
     amountCents: 0,
     lookupKey: null,
     tokenBudget: 0,
+    models: [],
     features: ["Account and billing portal", "No chat tokens"],
   },
   starter: {
@@ -33,6 +37,7 @@ export const plans = {
     amountCents: 900,
     lookupKey: "hourglass_starter_monthly",
     tokenBudget: env.CHAT_TOKEN_BUDGET,
+    models: ["small"],
     features: [`${env.CHAT_TOKEN_BUDGET.toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Email support"],
   },
   pro: {
@@ -42,6 +47,7 @@ export const plans = {
     amountCents: 2900,
     lookupKey: "hourglass_pro_monthly",
     tokenBudget: env.CHAT_TOKEN_BUDGET * 5,
+    models: ["small", "large"],
     features: [`${(env.CHAT_TOKEN_BUDGET * 5).toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Priority support"],
   },
 } as const satisfies Record<string, Plan>;

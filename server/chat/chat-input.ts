@@ -29,13 +29,19 @@ const messageSchema = z.object({
 
 const bodySchema = z.object(
   {
-    id: z.string().optional(),
+    /** The chat's id (useChat's); the conversation is saved under it. */
+    id: z
+      .string({ error: "id must be a string" })
+      .regex(/^[\w-]{1,100}$/, { error: "id must be 1 to 100 letters, digits, '_' or '-'" })
+      .optional(),
     messages: z
       .array(messageSchema, { error: "messages must be an array" })
       .min(1, { error: "send at least one message" })
       .max(MAX_MESSAGES, { error: `too many messages (at most ${MAX_MESSAGES}); start a new chat` }),
     trigger: z.string().optional(),
     messageId: z.string().optional(),
+    /** A model id from lib/chat-models; the plan's default when absent. Checked against the plan by the chat. */
+    model: z.string({ error: "model must be a string" }).max(64, { error: "model is too long" }).optional(),
   },
   { error: "the body must be a JSON object" },
 );
@@ -44,7 +50,7 @@ function pathLabel(path: readonly PropertyKey[]): string {
   return path.map((key, index) => (typeof key === "number" ? `[${key}]` : `${index > 0 ? "." : ""}${String(key)}`)).join("");
 }
 
-export type ParsedChatBody = { ok: true; turns: ChatTurn[] } | { ok: false; message: string };
+export type ParsedChatBody = { ok: true; turns: ChatTurn[]; model: string | undefined; chatId: string | undefined } | { ok: false; message: string };
 
 /** Parses the raw request body; every refusal names what is wrong and where. */
 export function parseChatBody(raw: string): ParsedChatBody {
@@ -88,5 +94,5 @@ export function parseChatBody(raw: string): ParsedChatBody {
   if (parsed.data.messages.at(-1)?.role !== "user") {
     return { ok: false, message: "The last message must come from the user." };
   }
-  return { ok: true, turns };
+  return { ok: true, turns, model: parsed.data.model, chatId: parsed.data.id };
 }

@@ -21,9 +21,11 @@ import {
   type SettleResult,
 } from "@/server/usage";
 import type { ChatMessageMetadata, ChatUIMessage } from "@/lib/chat-wire";
+import { chargeFor, chatModels, isChatModelId, outputTokensWithin, upperBoundFor, type ChatModelId, type TokenWeights } from "@/lib/chat-models";
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type ChatEntitlement } from "./entitlement";
 import { guardModelStream } from "./guard-model-stream";
+import { databaseChatHistory, type ChatHistory } from "./history";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
 
@@ -31,7 +33,8 @@ export type { ChatEntitlement } from "./entitlement";
 
 export interface ChatDeps {
   store: BudgetStore;
-  model: LanguageModelV3;
+  /** The provider model that answers for a catalogue model id (lib/chat-models). */
+  getModel(id: ChatModelId): LanguageModelV3;
   getEntitlement(userId: string): Promise<ChatEntitlement>;
   /**
    * Asks billing to re-derive a budget that is missing (a lost in-process store, a failed reset) from Stripe.
@@ -43,21 +46,28 @@ export interface ChatDeps {
   /** Longest the model may stay silent (before its first token, or between two) before the answer fails. */
   modelSilenceTimeoutMs: number;
   newRequestId(): string;
+  /** Where conversations sent with a chat id are saved. */
+  history: ChatHistory;
 }
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 export const PRICING_URL = "/pricing";
 
+/** What a caller may replace; `model` answers for every model id (tests, the bench). */
+export type ChatOverrides = Partial<ChatDeps> & { model?: LanguageModelV3 };
+
 /** Fills in the production dependencies a caller did not pass. Throws only if the budget store cannot be built. */
-function resolveDeps(overrides: Partial<ChatDeps>): ChatDeps {
+function resolveDeps(overrides: ChatOverrides): ChatDeps {
+  const { model } = overrides;
   return {
     store: overrides.store ?? withBudgetAlerts(getBudgetStore()),
-    model: overrides.model ?? getChatModel(),
+    getModel: overrides.getModel ?? (model ? () => model : (id) => getChatModel(env, id)),
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
     restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,
     maxOutputTokens: overrides.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS,
     modelSilenceTimeoutMs: overrides.modelSilenceTimeoutMs ?? env.CHAT_MODEL_SILENCE_TIMEOUT_MS,
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
+    history: overrides.history ?? databaseChatHistory,
   };
 }
 
@@ -129,12 +139,34 @@ function describeModelError(error: unknown): string {
   return `${last.name}: ${last.message}${status}${attempts}`;
 }
 
-/** Tokens to charge for a finished answer: the reported total, else its parts, else the whole grant. */
-function tokensFromUsage(usage: LanguageModelUsage | undefined, promptTokens: number, granted: number): number {
+/**
+ * Budget tokens to charge for a finished answer, by the model's weights: its reported input, cached-input and output
+ * parts; with only a total reported, the total at the dearest weight (never above the grant); with nothing, the grant.
+ */
+function chargeFromUsage(weights: TokenWeights, usage: LanguageModelUsage | undefined, promptTokens: number, granted: number): number {
   if (usage === undefined) return granted;
-  if (usage.totalTokens !== undefined) return usage.totalTokens;
-  if (usage.outputTokens === undefined) return granted;
-  return (usage.inputTokens ?? promptTokens) + usage.outputTokens;
+  if (usage.outputTokens === undefined) {
+    if (usage.totalTokens === undefined) return granted;
+    return Math.min(granted, Math.ceil(usage.totalTokens * Math.max(weights.input, weights.output, weights.cachedInput)));
+  }
+  const cachedInputTokens = usage.inputTokenDetails?.cacheReadTokens ?? usage.cachedInputTokens ?? 0;
+  return chargeFor(weights, { inputTokens: usage.inputTokens ?? promptTokens, outputTokens: usage.outputTokens, cachedInputTokens });
+}
+
+/** The model the request asked for (else the plan's default): 400 when unknown, 403 when the plan lacks it. */
+function chooseModel(requested: string | undefined, included: readonly ChatModelId[]): ChatModelId {
+  const fallback = included[0];
+  if (requested === undefined) {
+    if (fallback === undefined) throw new AppError("PAYMENT_REQUIRED", "Your plan does not include a chat model.", { details: { pricingUrl: PRICING_URL } });
+    return fallback;
+  }
+  if (!isChatModelId(requested)) {
+    throw new AppError("BAD_REQUEST", `Unknown model "${requested}". Choose one of: ${Object.keys(chatModels).join(", ")}.`);
+  }
+  if (!included.includes(requested)) {
+    throw new AppError("FORBIDDEN", `Your plan does not include the ${chatModels[requested].displayName} model. See the plans that do on the pricing page.`);
+  }
+  return requested;
 }
 
 const asTokenCount = (tokens: number) => (Number.isFinite(tokens) ? Math.max(0, Math.ceil(tokens)) : 0);
@@ -170,7 +202,7 @@ function toModelInput(turns: ChatTurn[]): Array<Omit<ChatUIMessage, "id">> {
 export async function startChat(
   request: Request,
   caller: { userId: string } | null,
-  overrides: Partial<ChatDeps> = {},
+  overrides: ChatOverrides = {},
 ): Promise<Response> {
   if (!caller) throw new AppError("UNAUTHORIZED", "Sign in to chat.");
   const { userId } = caller;
@@ -196,9 +228,11 @@ export async function startChat(
     throw new AppError("PAYMENT_REQUIRED", message, { details: { pricingUrl: PRICING_URL } });
   }
 
+  const modelId = chooseModel(input.model, entitlement.models);
+  const { weights } = chatModels[modelId];
   const messages = await convertToModelMessages(toModelInput(input.turns));
   const promptTokens = countPromptTokens(messages);
-  const upperBound = promptTokens + deps.maxOutputTokens;
+  const upperBound = upperBoundFor(weights, promptTokens, deps.maxOutputTokens);
   const requestId = deps.newRequestId();
   const { store } = deps;
 
@@ -220,7 +254,7 @@ export async function startChat(
 
   const { granted } = reservation;
   const settlement = createSettlement(store, userId, requestId);
-  const outputCap = Math.min(deps.maxOutputTokens, granted - promptTokens);
+  const outputCap = Math.min(deps.maxOutputTokens, outputTokensWithin(weights, granted, promptTokens));
   if (outputCap < 1) {
     const settled = await settlement.settle(0);
     throw budgetExhausted(
@@ -231,24 +265,54 @@ export async function startChat(
     );
   }
 
+  const { chatId } = input;
+  const lastTurn = input.turns.at(-1);
+  if (chatId && lastTurn) {
+    const saved = await deps.history.saveUserTurn(userId, chatId, lastTurn.text).catch((error: unknown) => {
+      console.error(`[chat] could not save the user's turn of chat ${chatId}; answering anyway`, error);
+      return "unsaved" as const;
+    });
+    if (saved === "foreign") {
+      await settlement.settle(0);
+      throw new AppError("NOT_FOUND", "This chat does not exist. Start a new chat.");
+    }
+  }
+  /** Saves the answer with its cost once settled; a failed save is logged, the answer stands. */
+  const saveAnswer = (text: string, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, charge: number) => {
+    if (!chatId) return Promise.resolve();
+    return deps.history.saveAnswer(userId, chatId, { text, model: modelId, ...usage, charge }).catch((error: unknown) => {
+      console.error(`[chat] could not save the answer to chat ${chatId}`, error);
+    });
+  };
+  const usageParts = (usage: LanguageModelUsage | undefined) => ({
+    inputTokens: usage?.inputTokens ?? promptTokens,
+    outputTokens: usage?.outputTokens ?? countTokens(streamedText),
+    cachedInputTokens: usage?.inputTokenDetails?.cacheReadTokens ?? usage?.cachedInputTokens ?? 0,
+  });
+
   let streamedText = "";
   const result = streamText({
-    model: guardModelStream(deps.model, { silenceTimeoutMs: deps.modelSilenceTimeoutMs }),
+    model: guardModelStream(deps.getModel(modelId), { silenceTimeoutMs: deps.modelSilenceTimeoutMs }),
     messages,
     maxOutputTokens: outputCap,
     abortSignal: request.signal,
     onChunk({ chunk }) {
       if (chunk.type === "text-delta") streamedText += chunk.text;
     },
-    onFinish({ totalUsage }) {
-      return settlement.settle(tokensFromUsage(totalUsage, promptTokens, granted)).then(() => undefined);
+    async onFinish({ totalUsage }) {
+      const settled = await settlement.settle(chargeFromUsage(weights, totalUsage, promptTokens, granted));
+      await saveAnswer(streamedText, usageParts(totalUsage), settled?.tokensUsed ?? granted);
     },
     onAbort({ steps }) {
       // A stopped stream reports no usage for its unfinished step: charge what finished steps reported, plus the
       // prompt and the text streamed so far measured with our tokenizer.
-      const finished = steps.reduce((sum, step) => sum + tokensFromUsage(step.usage, promptTokens, granted), 0);
-      const unfinished = steps.length === 0 ? promptTokens + countTokens(streamedText) : 0;
-      void settlement.settle(finished + unfinished);
+      const finished = steps.reduce((sum, step) => sum + chargeFromUsage(weights, step.usage, promptTokens, granted), 0);
+      const unfinished =
+        steps.length === 0 ? chargeFor(weights, { inputTokens: promptTokens, outputTokens: countTokens(streamedText), cachedInputTokens: 0 }) : 0;
+      void settlement.settle(finished + unfinished).then(async (settled) => {
+        // A stopped answer is kept as far as it got, when it got anywhere.
+        if (streamedText.trim() !== "") await saveAnswer(streamedText, usageParts(undefined), settled?.tokensUsed ?? granted);
+      });
     },
     onError({ error }) {
       const refused = modelRefusedRequest(error) && streamedText === "";
@@ -271,7 +335,7 @@ export async function startChat(
       const settled = await settlement.settle(granted);
       controller.enqueue(
         settled
-          ? { ...finishChunk, messageMetadata: { tokensUsed: settled.tokensUsed, tokensRemaining: settled.result.tokensRemaining } }
+          ? { ...finishChunk, messageMetadata: { tokensUsed: settled.tokensUsed, tokensRemaining: settled.result.tokensRemaining, model: modelId } }
           : finishChunk,
       );
     },

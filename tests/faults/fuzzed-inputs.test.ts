@@ -104,7 +104,7 @@ describe("fuzzed chat bodies", () => {
     const deps = {
       store,
       model: createDemoModel({ delayMs: 0 }),
-      getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000_000, periodEndsAt }),
+      getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000_000, periodEndsAt, models: ["small" as const] }),
       restoreBudget: async () => {},
     };
     const text = (value: unknown) => ({ type: "text", text: value });

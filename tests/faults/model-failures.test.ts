@@ -44,7 +44,7 @@ async function chat(userId: string, modelName?: FakeModelMode) {
     body: JSON.stringify({ messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "Tell me about the budget." }] }] }),
   });
   const response = await startChat(request, { userId }, {
-    getEntitlement: async () => ({ active: true, tokenBudget: BUDGET, periodEndsAt }),
+    getEntitlement: async () => ({ active: true, tokenBudget: BUDGET, periodEndsAt, models: ["small"] }),
     restoreBudget: async () => {},
     // The environment's model, unless this request names its failure as the model (CHAT_MODEL=<mode>).
     ...(modelName ? { model: getChatModel({ ...env, CHAT_MODEL: modelName }) } : {}),

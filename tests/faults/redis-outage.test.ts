@@ -33,7 +33,7 @@ const model = new Proxy(demo, {
 const periodEndsAt = new Date(Date.now() + 24 * 60 * 60 * 1000);
 const deps = {
   model,
-  getEntitlement: async () => ({ active: true, tokenBudget: 50_000, periodEndsAt }),
+  getEntitlement: async () => ({ active: true, tokenBudget: 50_000, periodEndsAt, models: ["small" as const] }),
   restoreBudget: async () => {},
 };
 

@@ -22,7 +22,7 @@ async function chat(userId: string, store: BudgetStore, periodEndsAt: Date, rest
   const response = await startChat(request, { userId }, {
     store,
     model: createDemoModel({ delayMs: 0 }),
-    getEntitlement: async () => ({ active: true, tokenBudget: PLAN_BUDGET, periodEndsAt }),
+    getEntitlement: async () => ({ active: true, tokenBudget: PLAN_BUDGET, periodEndsAt, models: ["small"] }),
     restoreBudget,
   }).catch((error: unknown) => errorResponse(error));
   await response.text();

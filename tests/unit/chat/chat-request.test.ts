@@ -2,7 +2,7 @@ import type { LanguageModelV3CallOptions, LanguageModelV3StreamPart, LanguageMod
 import { simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { describe, expect, it } from "vitest";
-import { startChat, type ChatDeps, type ChatEntitlement } from "@/server/chat/chat-request";
+import { startChat, type ChatEntitlement, type ChatOverrides } from "@/server/chat/chat-request";
 import { chatErrorBodySchema, chatMessageMetadataSchema } from "@/lib/chat-wire";
 import { countPromptTokens, countTokens, createDemoModel, demoReply } from "@/server/chat/demo-model";
 import { errorResponse } from "@/server/errors";
@@ -14,10 +14,11 @@ const handleChatRequest = (...args: Parameters<typeof startChat>) => startChat(.
 const USER = "user-1";
 const HOUR = 60 * 60 * 1000;
 const periodEnd = () => new Date(Date.now() + 24 * HOUR);
-const active = (tokenBudget = 10_000, periodEndsAt: Date | null = periodEnd()): ChatEntitlement => ({
+const active = (tokenBudget = 10_000, periodEndsAt: Date | null = periodEnd(), models: ChatEntitlement["models"] = ["small"]): ChatEntitlement => ({
   active: true,
   tokenBudget,
   periodEndsAt,
+  models,
 });
 
 let nextId = 0;
@@ -100,7 +101,7 @@ const downStore: BudgetStore = {
 };
 
 let requestCounter = 0;
-function deps(overrides: Partial<ChatDeps> & { entitlement?: ChatEntitlement }): Partial<ChatDeps> {
+function deps(overrides: ChatOverrides & { entitlement?: ChatEntitlement }): ChatOverrides {
   const { entitlement = active(), ...rest } = overrides;
   return {
     store: createMemoryBudgetStore(),
@@ -143,8 +144,8 @@ describe("handleChatRequest: refusals before the model runs", () => {
   });
 
   it.each([
-    ["an inactive plan", { active: false, tokenBudget: 10_000, periodEndsAt: null }],
-    ["a plan with a zero budget", { active: true, tokenBudget: 0, periodEndsAt: periodEnd() }],
+    ["an inactive plan", { active: false, tokenBudget: 10_000, periodEndsAt: null, models: [] }],
+    ["a plan with a zero budget", { active: true, tokenBudget: 0, periodEndsAt: periodEnd(), models: [] }],
   ])("402 with the pricing link for %s", async (_label, entitlement) => {
     const model = mockModel(["hi"], usage(1, 1));
     const { store, settles } = recordingStore();
@@ -260,7 +261,7 @@ describe("handleChatRequest: streaming and settling", () => {
     expect((await store.read(USER))?.tokensRemaining).toBe(10_000 - 40);
     expect(settles).toEqual([{ requestId: expect.any(String), actualTokens: 40, result: { applied: true, tokensRemaining: 9_960 } }]);
     const finish = chunks.find((chunk) => chunk.type === "finish");
-    expect(chatMessageMetadataSchema.parse(finish?.messageMetadata)).toEqual({ tokensUsed: 40, tokensRemaining: 9_960 });
+    expect(chatMessageMetadataSchema.parse(finish?.messageMetadata)).toEqual({ tokensUsed: 40, tokensRemaining: 9_960, model: "small" });
 
     const call = model.doStreamCalls[0];
     expect(call?.maxOutputTokens).toBe(1024);
@@ -462,5 +463,82 @@ describe("handleChatRequest: streaming and settling", () => {
     const spent = admittedSettles.reduce((sum, settle) => sum + settle.actualTokens, 0);
     expect(spent).toBeLessThanOrEqual(10_000);
     expect((await store.read(USER))?.tokensRemaining).toBe(10_000 - spent);
+  });
+});
+
+describe("handleChatRequest: models and their weights", () => {
+  const weighted = (cachedRead: number | undefined): LanguageModelV3Usage => ({
+    inputTokens: { total: 100, noCache: 100 - (cachedRead ?? 0), cacheRead: cachedRead, cacheWrite: undefined },
+    outputTokens: { total: 10, text: 10, reasoning: undefined },
+  });
+
+  it("charges the large model input x 4 + output x 16 (+ cached x 2), reserves its weighted upper bound, and names it", async () => {
+    const { store, settles } = recordingStore();
+    await store.reset(USER, 1_000_000, periodEnd());
+    const model = mockModel(["Deep."], weighted(40));
+    const response = await handleChatRequest(
+      chatRequest({ messages: [userMessage("Think hard")], model: "large" }),
+      { userId: USER },
+      deps({ model, store, entitlement: active(1_000_000, periodEnd(), ["small", "large"]) }),
+    );
+    expect(response.status).toBe(200);
+    const promptTokens = promptTokensOf({ role: "user", text: "Think hard" });
+    expect(response.headers.get("X-Tokens-Reserved")).toBe(String(promptTokens * 4 + 1024 * 16));
+    const chunks = await sseChunks(response);
+    const charge = 60 * 4 + 40 * 2 + 10 * 16;
+    expect(settles.map((s) => s.actualTokens)).toEqual([charge]);
+    expect(chatMessageMetadataSchema.parse(chunks.find((c) => c.type === "finish")?.messageMetadata)).toEqual({
+      tokensUsed: charge,
+      tokensRemaining: 1_000_000 - charge,
+      model: "large",
+    });
+  });
+
+  it("charges the small model exactly the tokens used, cached or not, and uses the plan's first model by default", async () => {
+    const { store, settles } = recordingStore();
+    await store.reset(USER, 10_000, periodEnd());
+    const response = await handleChatRequest(chatRequest({ messages: [userMessage("hi")] }), { userId: USER }, deps({ model: mockModel(["ok"], weighted(30)), store }));
+    await sseChunks(response);
+    expect(settles.map((s) => s.actualTokens)).toEqual([110]);
+  });
+
+  it("fits the output cap to what the grant leaves after the weighted prompt", async () => {
+    const store = createMemoryBudgetStore();
+    const promptTokens = promptTokensOf({ role: "user", text: "Short" });
+    await store.reset(USER, promptTokens * 4 + 16 * 10 + 7, periodEnd());
+    const model = mockModel(["a"], usage(promptTokens, 1));
+    const response = await handleChatRequest(
+      chatRequest({ messages: [userMessage("Short")], model: "large" }),
+      { userId: USER },
+      deps({ model, store, entitlement: active(1_000_000, periodEnd(), ["small", "large"]) }),
+    );
+    await sseChunks(response);
+    expect(model.doStreamCalls[0]?.maxOutputTokens).toBe(10);
+  });
+
+  it("refuses a model the plan does not include with 403, and runs nothing", async () => {
+    const model = mockModel(["no"], usage(1, 1));
+    const { store, settles } = recordingStore();
+    await store.reset(USER, 10_000, periodEnd());
+    const response = await handleChatRequest(chatRequest({ messages: [userMessage("hi")], model: "large" }), { userId: USER }, deps({ model, store }));
+    expect(response.status).toBe(403);
+    const body = chatErrorBodySchema.parse(await response.json());
+    expect(body.error).toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("Large") });
+    expect(model.doStreamCalls).toHaveLength(0);
+    expect(settles).toHaveLength(0);
+    expect((await store.read(USER))?.tokensRemaining).toBe(10_000);
+  });
+
+  it.each([
+    ["an unknown id", "gpt-9", 400, "Unknown model"],
+    ["a prototype key", "constructor", 400, "Unknown model"],
+    ["a number", 7, 400, "model must be a string"],
+    ["a very long id", "x".repeat(65), 400, "model is too long"],
+  ])("refuses %s with 400 naming the problem", async (_label, modelId, status, message) => {
+    const model = mockModel(["no"], usage(1, 1));
+    const response = await handleChatRequest(chatRequest({ messages: [userMessage("hi")], model: modelId }), { userId: USER }, deps({ model }));
+    expect(response.status).toBe(status);
+    expect(chatErrorBodySchema.parse(await response.json()).error.message).toContain(message);
+    expect(model.doStreamCalls).toHaveLength(0);
   });
 });

@@ -1,0 +1,113 @@
+// Saved chats and their messages. Every query is scoped by the owner's user id: a chat id alone never reads or
+// changes anything, so one user cannot see or touch another's conversation by guessing an id.
+import { and, asc, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../client";
+import { chatMessages, chats, type ChatMessageRow, type ChatRow } from "../schema";
+
+export type ChatSummary = Pick<ChatRow, "id" | "title" | "createdAt" | "updatedAt">;
+
+export interface AnswerRecord {
+  text: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cachedInputTokens: number;
+  charge: number;
+}
+
+/**
+ * Records the user's turn: creates the chat (titled `title`) on its first message, and adds the message unless the
+ * chat's last message is this same user text (a retry of an answer that failed). "foreign" when the id is another
+ * user's chat: nothing is written.
+ */
+export async function saveUserTurn(
+  db: Db,
+  turn: { userId: string; chatId: string; title: string; text: string; at: Date },
+): Promise<"saved" | "repeated" | "foreign"> {
+  return db.transaction(async (tx) => {
+    await tx.insert(chats).values({ id: turn.chatId, userId: turn.userId, title: turn.title, createdAt: turn.at, updatedAt: turn.at }).onConflictDoNothing();
+    // Lock the chat row: two requests of one chat record their turns one after the other.
+    const [chat] = await tx.select({ userId: chats.userId }).from(chats).where(eq(chats.id, turn.chatId)).for("update");
+    if (!chat || chat.userId !== turn.userId) return "foreign";
+    const [last] = await tx
+      .select({ role: chatMessages.role, text: chatMessages.text })
+      .from(chatMessages)
+      .where(eq(chatMessages.chatId, turn.chatId))
+      .orderBy(desc(chatMessages.createdAt), desc(chatMessages.id))
+      .limit(1);
+    if (last?.role === "user" && last.text === turn.text) return "repeated";
+    await tx.insert(chatMessages).values({ chatId: turn.chatId, userId: turn.userId, role: "user", text: turn.text, createdAt: turn.at });
+    await tx.update(chats).set({ updatedAt: turn.at }).where(eq(chats.id, turn.chatId));
+    return "saved";
+  });
+}
+
+/** Adds an assistant answer with what it cost; false when the chat is gone (deleted meanwhile) or not the user's. */
+export async function saveAnswer(db: Db, answer: AnswerRecord & { userId: string; chatId: string; at: Date }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [chat] = await tx
+      .update(chats)
+      .set({ updatedAt: answer.at })
+      .where(and(eq(chats.id, answer.chatId), eq(chats.userId, answer.userId)))
+      .returning({ id: chats.id });
+    if (!chat) return false;
+    await tx.insert(chatMessages).values({
+      chatId: answer.chatId,
+      userId: answer.userId,
+      role: "assistant",
+      text: answer.text,
+      model: answer.model,
+      inputTokens: answer.inputTokens,
+      outputTokens: answer.outputTokens,
+      cachedInputTokens: answer.cachedInputTokens,
+      charge: answer.charge,
+      createdAt: answer.at,
+    });
+    return true;
+  });
+}
+
+/** The user's chats, most recently active first. */
+export async function listChats(db: Db, userId: string, limit = 200): Promise<ChatSummary[]> {
+  return db
+    .select({ id: chats.id, title: chats.title, createdAt: chats.createdAt, updatedAt: chats.updatedAt })
+    .from(chats)
+    .where(eq(chats.userId, userId))
+    .orderBy(desc(chats.updatedAt), desc(chats.id))
+    .limit(limit);
+}
+
+/** One of the user's chats with its messages in order; null when there is no such chat of theirs. */
+export async function findChat(db: Db, userId: string, chatId: string): Promise<{ chat: ChatSummary; messages: ChatMessageRow[] } | null> {
+  const [chat] = await db
+    .select({ id: chats.id, title: chats.title, createdAt: chats.createdAt, updatedAt: chats.updatedAt })
+    .from(chats)
+    .where(and(eq(chats.id, chatId), eq(chats.userId, userId)));
+  if (!chat) return null;
+  const messages = await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId)).orderBy(asc(chatMessages.createdAt), asc(chatMessages.id));
+  return { chat, messages };
+}
+
+export async function renameChat(db: Db, userId: string, chatId: string, title: string): Promise<boolean> {
+  const updated = await db
+    .update(chats)
+    .set({ title })
+    .where(and(eq(chats.id, chatId), eq(chats.userId, userId)))
+    .returning({ id: chats.id });
+  return updated.length > 0;
+}
+
+/** Deletes the chat and (by cascade) its messages. */
+export async function deleteChat(db: Db, userId: string, chatId: string): Promise<boolean> {
+  const deleted = await db
+    .delete(chats)
+    .where(and(eq(chats.id, chatId), eq(chats.userId, userId)))
+    .returning({ id: chats.id });
+  return deleted.length > 0;
+}
+
+/** How many chats a user has (for tests and limits). */
+export async function countChats(db: Db, userId: string): Promise<number> {
+  const [row] = await db.select({ value: sql<number>`count(*)::int` }).from(chats).where(eq(chats.userId, userId));
+  return row?.value ?? 0;
+}

@@ -1,0 +1,175 @@
+// Saved conversations on the real database: the chat records each turn and each answer with its model, tokens and
+// charge; the chats router lists, reopens, renames and deletes them, only the caller's own; an account's deletion
+// takes them along.
+import { randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
+import type { LanguageModelV3 } from "@ai-sdk/provider";
+import { MockLanguageModelV3 } from "ai/test";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { chatMessages, chats } from "@/db/schema";
+import { titleFrom } from "@/server/chat/history";
+import { loadApp } from "../../support/load-app";
+
+type App = Awaited<ReturnType<typeof loadApp>>;
+let app: App;
+const periodEnd = () => new Date(Date.now() + 86_400_000);
+
+beforeAll(async () => {
+  app = await loadApp();
+});
+
+async function newUser() {
+  return app.signUp({ email: `chats-${randomUUID()}@example.com`, password: "correct horse battery" }, { schedule: () => {}, tasks: [] });
+}
+
+async function ask(
+  userId: string,
+  chatId: string | undefined,
+  texts: string[],
+  options: { model?: string; budget?: number; languageModel?: LanguageModelV3 } = {},
+) {
+  const store = app.createMemoryBudgetStore();
+  await store.reset(userId, options.budget ?? 1_000_000, periodEnd());
+  const messages = texts.map((text, i) => ({ id: `m${i}`, role: i % 2 ? "assistant" : "user", parts: [{ type: "text", text }] }));
+  const request = new Request("http://app/api/chat", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ id: chatId, messages, ...(options.model ? { model: options.model } : {}) }),
+  });
+  const { createDemoModel } = await import("@/server/chat/demo-model");
+  const response = await app
+    .startChat(request, { userId }, {
+      store,
+      model: options.languageModel ?? createDemoModel({ delayMs: 0 }),
+      getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000, periodEndsAt: periodEnd(), models: ["small", "large"] }),
+      restoreBudget: async () => {},
+    })
+    .catch((error: unknown) => app.errorResponse(error));
+  const body = await response.text();
+  return { status: response.status, body, store };
+}
+
+describe("saved chats", () => {
+  it("saves each turn and answer with its model, tokens and charge, and the charge equals what the budget lost", async () => {
+    const user = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    const first = await ask(user.id, chatId, ["How does the token budget work here?"]);
+    expect(first.status).toBe(200);
+    const firstLeft = (await first.store.read(user.id))?.tokensRemaining ?? 0;
+
+    const db = await app.getDb();
+    const caller = app.createCaller({ db, userId: user.id });
+    const saved = await caller.chats.get({ id: chatId });
+    expect(saved.title).toBe("How does the token budget work here?");
+    expect(saved.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    const answer = saved.messages[1];
+    expect(answer?.model).toBe("small");
+    expect(answer?.text.length).toBeGreaterThan(0);
+    expect(answer?.charge).toBe(1_000_000 - firstLeft);
+    expect((answer?.inputTokens ?? 0) + (answer?.outputTokens ?? 0)).toBe(answer?.charge);
+
+    // Continue with the history the page sends; the large model's weights show in the stored charge.
+    const second = await ask(user.id, chatId, ["How does the token budget work here?", answer?.text ?? "", "And the large model?"], { model: "large" });
+    expect(second.status).toBe(200);
+    const again = await caller.chats.get({ id: chatId });
+    expect(again.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    const large = again.messages[3];
+    expect(large?.model).toBe("large");
+    expect(large?.charge).toBe((large?.inputTokens ?? 0) * 4 + (large?.outputTokens ?? 0) * 16);
+    expect(large?.charge).toBe(1_000_000 - ((await second.store.read(user.id))?.tokensRemaining ?? 0));
+  });
+
+  it("does not save a retried turn twice, nor anything without a chat id", async () => {
+    const user = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    const db = await app.getDb();
+    // A refusal before the model runs (no budget for the prompt) saves nothing.
+    expect((await ask(user.id, chatId, ["Retry me"], { budget: 1 })).status).toBe(429);
+    expect(await db.select().from(chats).where(eq(chats.id, chatId))).toEqual([]);
+    // A model that fails keeps the user's turn (no answer); the retry of the same turn does not add it again.
+    const failing = new MockLanguageModelV3({
+      doStream: async () => {
+        throw new Error("model down");
+      },
+    });
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await ask(user.id, chatId, ["Retry me"], { languageModel: failing });
+    } finally {
+      quiet.mockRestore();
+    }
+    expect((await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).map((r) => r.role)).toEqual(["user"]);
+    expect((await ask(user.id, chatId, ["Retry me"])).status).toBe(200);
+    const rows = await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId));
+    expect(rows.map((r) => r.role).sort()).toEqual(["assistant", "user"]);
+
+    expect((await ask(user.id, undefined, ["Not saved"])).status).toBe(200);
+    expect((await db.select().from(chats).where(eq(chats.userId, user.id))).map((c) => c.id)).toEqual([chatId]);
+  });
+
+  it("refuses another user's chat id (404) without writing or charging, and hides it from every procedure", async () => {
+    const owner = await newUser();
+    const intruder = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    expect((await ask(owner.id, chatId, ["Mine"])).status).toBe(200);
+
+    const attempt = await ask(intruder.id, chatId, ["Let me in"]);
+    expect(attempt.status).toBe(404);
+    expect(JSON.parse(attempt.body)).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect((await attempt.store.read(intruder.id))?.tokensRemaining).toBe(1_000_000);
+
+    const db = await app.getDb();
+    const caller = app.createCaller({ db, userId: intruder.id });
+    await expect(caller.chats.get({ id: chatId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(caller.chats.rename({ id: chatId, title: "Taken" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(caller.chats.delete({ id: chatId })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await caller.chats.list()).toEqual([]);
+    const ownerChat = await app.createCaller({ db, userId: owner.id }).chats.get({ id: chatId });
+    expect(ownerChat.title).toBe("Mine");
+    expect(ownerChat.messages.map((m) => m.text)).not.toContain("Let me in");
+  });
+
+  it("lists newest first, renames with a clear error for bad titles, deletes with its messages", async () => {
+    const user = await newUser();
+    const db = await app.getDb();
+    const caller = app.createCaller({ db, userId: user.id });
+    const ids = [`a-${randomUUID()}`, `b-${randomUUID()}`];
+    for (const id of ids) expect((await ask(user.id, id, [`Question ${id}`])).status).toBe(200);
+    expect((await caller.chats.list()).map((c) => c.id)).toEqual([...ids].reverse());
+
+    expect(await caller.chats.rename({ id: ids[0] ?? "", title: "  Budget   notes " })).toEqual({ id: ids[0], title: "Budget notes" });
+    await expect(caller.chats.rename({ id: ids[0] ?? "", title: "   " })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(caller.chats.rename({ id: ids[0] ?? "", title: "x".repeat(101) })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(caller.chats.get({ id: "../etc" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+
+    await caller.chats.delete({ id: ids[0] ?? "" });
+    expect((await caller.chats.list()).map((c) => c.id)).toEqual([ids[1]]);
+    expect(await db.select().from(chatMessages).where(eq(chatMessages.chatId, ids[0] ?? ""))).toEqual([]);
+  });
+
+  it("goes with the account: deleting the user removes their chats and messages", async () => {
+    const user = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    expect((await ask(user.id, chatId, ["Forget me"])).status).toBe(200);
+    const db = await app.getDb();
+    await app.deleteUser(db, user.id);
+    expect(await db.select().from(chats).where(eq(chats.id, chatId))).toEqual([]);
+    expect(await db.select().from(chatMessages).where(eq(chatMessages.userId, user.id))).toEqual([]);
+  });
+
+  it("refuses a malformed chat id with 400 before anything runs", async () => {
+    const user = await newUser();
+    for (const id of ["has space", "x".repeat(101), "semi;colon"]) expect((await ask(user.id, id, ["hi"])).status).toBe(400);
+  });
+});
+
+describe("titleFrom", () => {
+  it("takes the first message on one line, cut at a word boundary", () => {
+    expect(titleFrom("  What\nis   this?  ")).toBe("What is this?");
+    expect(titleFrom("")).toBe("New chat");
+    const long = titleFrom("word ".repeat(40));
+    expect(long.length).toBeLessThanOrEqual(60);
+    expect(long.endsWith("word…")).toBe(true);
+    expect(titleFrom("y".repeat(80))).toBe(`${"y".repeat(59)}…`);
+  });
+});
