@@ -152,6 +152,20 @@ async function runJourney(journey: Journey, runId: string, index: number): Promi
   }
 }
 
+/**
+ * A fresh server's first renders (database start-up, each route's first load) took over 30 s on a loaded machine, which
+ * the first journey's first navigation paid for and timed out on. Pay it here, once, with a patient deadline.
+ */
+async function warmUp(baseUrl: string): Promise<void> {
+  const started = Date.now();
+  for (const path of ["/", "/pricing", "/sign-in", "/sign-up", "/api/ready"]) {
+    const response = await fetch(baseUrl + path, { signal: AbortSignal.timeout(120_000) });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`warm-up: ${path} answered ${response.status}`);
+  }
+  console.log(`Warmed up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
 async function main(): Promise<number> {
   const only = process.env.E2E_ONLY;
   const selected = only ? journeys.filter((journey) => journey.name.includes(only)) : journeys;
@@ -163,6 +177,7 @@ async function main(): Promise<number> {
     console.log(`Starting the app stack (${process.env.DATABASE_URL ? "Postgres" : "PGlite"}, ${process.env.REDIS_URL ? "Redis via the bridge" : "in-process budget store"})…`);
     stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10" } });
     console.log(`App on ${stack.baseUrl}, Stripe sandbox on ${stack.stripeSandboxUrl}`);
+    await warmUp(stack.baseUrl);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: CHROMIUM_ARGS,
