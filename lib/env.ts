@@ -16,6 +16,14 @@ const flag = z
   .optional()
   .transform((value) => value === "1" || value === "true");
 
+/** A secret variable's secrets: one, or "new,old" during a rotation (empty parts dropped). */
+export function secretList(value: string): string[] {
+  return value
+    .split(",")
+    .map((part) => part.trim())
+    .filter((part) => part !== "");
+}
+
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const nonNegativeInt = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -39,7 +47,14 @@ export const envSchema = z
         .optional(),
     ),
 
-    AUTH_SECRET: optionalString.pipe(z.string().min(32, "must be at least 32 characters").optional()),
+    /** One secret, or during a rotation "new,old": the first signs new sessions, both read existing ones. */
+    AUTH_SECRET: optionalString.pipe(
+      z
+        .string()
+        .refine((value) => secretList(value).length <= 2, "holds at most two comma-separated secrets (new,old) during a rotation")
+        .refine((value) => secretList(value).every((secret) => secret.length >= 32), "must be at least 32 characters (each secret)")
+        .optional(),
+    ),
     AUTH_GITHUB_ID: optionalString,
     AUTH_GITHUB_SECRET: optionalString,
     AUTH_GOOGLE_ID: optionalString,
@@ -48,8 +63,13 @@ export const envSchema = z
     STRIPE_SECRET_KEY: optionalString.pipe(
       z.string().regex(/^(sk|rk)_(test|live)_/, "must be a Stripe secret key (sk_test_... or sk_live_...)").optional(),
     ),
+    /** One signing secret, or during a rotation "new,old": a delivery signed with either is accepted. */
     STRIPE_WEBHOOK_SECRET: optionalString.pipe(
-      z.string().startsWith("whsec_", "must be a webhook signing secret (whsec_...)").optional(),
+      z
+        .string()
+        .refine((value) => secretList(value).length <= 2, "holds at most two comma-separated secrets (new,old) during a rotation")
+        .refine((value) => secretList(value).every((secret) => secret.startsWith("whsec_")), "must be a webhook signing secret (whsec_...)")
+        .optional(),
     ),
     STRIPE_API_BASE: optionalUrl,
     STRIPE_MAX_NETWORK_RETRIES: nonNegativeInt(2),
@@ -84,6 +104,8 @@ export const envSchema = z
     TRUSTED_PROXY_HOPS: nonNegativeInt(0),
     /** 1: account deletion keeps the Stripe customer (scrubbed of email, name, address, phone) instead of deleting it. */
     STRIPE_KEEP_DELETED_CUSTOMERS: flag,
+    /** 1: Checkout Sessions ask Stripe Tax to compute tax (`automatic_tax`); the account needs Stripe Tax set up. */
+    STRIPE_AUTOMATIC_TAX: flag,
 
     /** Where every email goes: smtp(s)://user:pass@host:port of any provider; unset, the local inbox (sandbox/mail). */
     SMTP_URL: optionalString.pipe(
@@ -95,6 +117,13 @@ export const envSchema = z
     MAIL_FROM: z.string().trim().min(3).default("Hourglass <hello@localhost>"),
     MAIL_SANDBOX_SMTP_PORT: positiveInt(1025),
     MAIL_SANDBOX_PORT: positiveInt(8025),
+
+    /** Least severe log level written (pino's levels); "silent" writes nothing. */
+    LOG_LEVEL: optionalString.pipe(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info")),
+    /** OTLP/HTTP collector base URL (http://collector:4318): traces go to <url>/v1/traces. Unset: no tracing export. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: optionalString.pipe(z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" }).optional()),
+    /** The service.name traces carry. */
+    OTEL_SERVICE_NAME: optionalString.pipe(z.string().default("hourglass")),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.UPSTASH_REDIS_REST_URL) !== Boolean(env.UPSTASH_REDIS_REST_TOKEN)) {

@@ -9,6 +9,7 @@ import { startUpstashBridge } from "../sandbox/upstash";
 import { env } from "../lib/env";
 import { SANDBOX_WEBHOOK_SECRET, newBridgeToken } from "../lib/local-services";
 import { createStripeClient } from "../server/billing/stripe-client";
+import { ensureDemoPromotionCode } from "../server/billing/demo-promotion";
 import { setupStripe } from "../server/billing/setup-stripe";
 
 export interface LocalServicesOptions {
@@ -65,6 +66,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       stripeSandboxUrl = url;
       vars.STRIPE_API_BASE = url;
       await setupStripe(createStripeClient({ apiBase: url }));
+      await ensureDemoPromotionCode(createStripeClient({ apiBase: url }));
     }
 
     if (env.REDIS_URL && !env.UPSTASH_REDIS_REST_URL) {

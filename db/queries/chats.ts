@@ -1,6 +1,6 @@
 // Saved chats and their messages. Every query is scoped by the owner's user id: a chat id alone never reads or
 // changes anything, so one user cannot see or touch another's conversation by guessing an id.
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../client";
 import { chatMessages, chats, type ChatMessageRow, type ChatRow } from "../schema";
 
@@ -110,4 +110,43 @@ export async function deleteChat(db: Db, userId: string, chatId: string): Promis
 export async function countChats(db: Db, userId: string): Promise<number> {
   const [row] = await db.select({ value: sql<number>`count(*)::int` }).from(chats).where(eq(chats.userId, userId));
   return row?.value ?? 0;
+}
+
+export interface UsageRow {
+  period: "current" | "previous";
+  /** The UTC day, YYYY-MM-DD. */
+  day: string;
+  model: string;
+  tokens: number;
+  answers: number;
+}
+
+/**
+ * Budget tokens charged and answers given, per period, UTC day and model, from the stored assistant messages:
+ * `previous` covers [previousStart, currentStart), `current` [currentStart, end).
+ */
+export async function usageByDay(db: Db, userId: string, range: { previousStart: Date; currentStart: Date; end: Date }): Promise<UsageRow[]> {
+  // A raw Date is not a postgres-js parameter: pass the instant as text, cast (the column helpers below map their own).
+  const period = sql<"current" | "previous">`case when ${chatMessages.createdAt} >= ${range.currentStart.toISOString()}::timestamptz then 'current' else 'previous' end`;
+  const day = sql<string>`to_char(${chatMessages.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
+  const rows = await db
+    .select({
+      period,
+      day,
+      model: sql<string>`coalesce(${chatMessages.model}, 'unknown')`,
+      tokens: sql<number>`coalesce(sum(${chatMessages.charge}), 0)::bigint`,
+      answers: sql<number>`count(*)::int`,
+    })
+    .from(chatMessages)
+    .where(
+      and(
+        eq(chatMessages.userId, userId),
+        eq(chatMessages.role, "assistant"),
+        gte(chatMessages.createdAt, range.previousStart),
+        lt(chatMessages.createdAt, range.end),
+      ),
+    )
+    .groupBy(sql`1`, sql`2`, sql`3`)
+    .orderBy(sql`2`, sql`3`);
+  return rows.map((row) => ({ ...row, tokens: Number(row.tokens), answers: Number(row.answers) }));
 }

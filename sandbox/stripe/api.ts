@@ -7,6 +7,7 @@ import { expandPaths } from "./params";
 import { billingPortalRoutes } from "./routes/billing-portal";
 import { catalogRoutes } from "./routes/catalog";
 import { checkoutSessionRoutes } from "./routes/checkout-sessions";
+import { couponRoutes } from "./routes/coupons";
 import { customerRoutes } from "./routes/customers";
 import { eventRoutes } from "./routes/events";
 import { invoiceRoutes } from "./routes/invoices";
@@ -26,6 +27,7 @@ const RESOURCES = [
   subscriptionRoutes,
   invoiceRoutes,
   refundRoutes,
+  couponRoutes,
   eventRoutes,
   webhookEndpointRoutes,
   testClockRoutes,

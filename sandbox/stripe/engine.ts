@@ -4,6 +4,7 @@
 import type Stripe from "stripe";
 import { STRIPE_SANDBOX_DEFAULT_PORT } from "../../lib/local-services";
 import { PAYMENT_METHOD_TOKENS, readCard } from "./cards";
+import { adjustInvoice, checkoutRedemption, redeemOnSubscription, settleCheckoutTotals } from "./discounts";
 import { StripeApiError, cardDeclined, invalidRequest, resourceMissing } from "./errors";
 import {
   chargeObject,
@@ -21,7 +22,7 @@ import {
   type LineInput,
   type TestCard,
 } from "./objects";
-import { API_VERSION, clone, emptyState, newId, realNow, type CheckoutSetup, type SandboxState } from "./state";
+import { API_VERSION, clone, emptyState, newId, realNow, type CheckoutSetup, type Redemption, type SandboxState } from "./state";
 
 export interface RequestContext {
   requestId: string | null;
@@ -104,6 +105,8 @@ export interface CheckoutCompletion {
   email?: string | undefined;
   name?: string | undefined;
   address?: AddressInput | undefined;
+  /** A promotion code typed at Checkout (the hosted page applies it before paying; the test route takes it here) */
+  promotionCode?: string | undefined;
 }
 
 export class Engine {
@@ -358,6 +361,10 @@ export class Engine {
       paymentBehavior: "allow_incomplete" | "default_incomplete" | "error_if_incomplete";
       cancelAt: number | null;
       cancelAtPeriodEnd: boolean;
+      /** a coupon or promotion code to redeem into the subscription's discount (discounts.ts) */
+      redemption?: Redemption | null;
+      automaticTax?: boolean;
+      checkoutSession?: string | null;
     },
     ctx: RequestContext,
   ): Stripe.Subscription {
@@ -397,11 +404,20 @@ export class Engine {
       sub.cancel_at = input.cancelAt;
       sub.canceled_at = at;
     }
+    if (input.automaticTax) sub.automatic_tax = { disabled_reason: null, enabled: true, liability: { type: "self" } };
+    if (input.redemption) {
+      const target = { subscription: id, customer: customer.id, checkoutSession: input.checkoutSession ?? null, now: at };
+      sub.discounts = [redeemOnSubscription(this.state, input.redemption, target).id];
+    }
     this.state.subscriptions[id] = sub;
     this.state.cycles[id] = 1;
     const invoice = this.draftInvoice(sub, customer, "subscription_create", [this.fullPeriodLine(sub, item, at, item.current_period_end)], at, item.current_period_end, ctx);
     sub.latest_invoice = invoice.id;
     this.emit("customer.subscription.created", sub, ctx, at);
+    for (const d of sub.discounts) {
+      const discount = this.state.discounts[idOf(d) ?? ""];
+      if (discount) this.emit("customer.discount.created", discount, ctx, at);
+    }
     const paid = this.runInvoice(invoice, sub, customer, at, ctx, { retries: false, attempt: input.paymentBehavior !== "default_incomplete" });
     if (!paid && sub.status === "active") this.setStatus(sub, "incomplete", at, ctx);
     return sub;
@@ -605,6 +621,10 @@ export class Engine {
       now: periodStart,
     });
     this.state.invoices[id] = invoice;
+    for (const ended of adjustInvoice(this.state, invoice, sub, periodStart)) {
+      const discount = this.state.discounts[ended];
+      if (discount) this.emit("customer.discount.deleted", discount, ctx, periodStart);
+    }
     return invoice;
   }
 
@@ -877,6 +897,11 @@ export class Engine {
     if (session.billing_address_collection === "required" && (!address?.line1 || !address.city || !address.postal_code || !address.country)) {
       throw invalidRequest("A billing address is required.", "address");
     }
+    if (session.automatic_tax.enabled && (!address?.line1 || !address.postal_code || !address.country)) {
+      throw invalidRequest("A billing address is required to calculate tax.", "address");
+    }
+    const at0 = session.customer ? this.nowForCustomer(idOf(session.customer) ?? "") : realNow();
+    const redemption = checkoutRedemption(this.state, session, setup, input.promotionCode, { now: at0, amount: (price.unit_amount ?? 0) * line.quantity, currency: price.currency });
     const email = input.email || session.customer_details?.email || session.customer_email || null;
     const name = input.name || null;
     let customer: Stripe.Customer;
@@ -910,10 +935,14 @@ export class Engine {
         paymentBehavior: "error_if_incomplete",
         cancelAt: null,
         cancelAtPeriodEnd: false,
+        redemption,
+        automaticTax: session.automatic_tax.enabled,
+        checkoutSession: session.id,
       },
       ctx,
     );
     const at = this.nowForCustomer(customer.id);
+    settleCheckoutTotals(session, this.state.invoices[idOf(sub.latest_invoice) ?? ""], redemption);
     session.status = "complete";
     session.payment_status = "paid";
     session.customer = customer.id;

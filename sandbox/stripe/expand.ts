@@ -2,6 +2,7 @@
 // `latest_invoice.payment_intent`), the way Stripe's API does for the fields the sandbox stores.
 import type { Engine } from "./engine";
 import { StripeApiError, invalidRequest } from "./errors";
+import { SANDBOX_TAX_RATE_ID, sandboxTaxRate } from "./discounts";
 import { checkoutLineItems } from "./routes/checkout-sessions";
 import { clone } from "./state";
 
@@ -18,7 +19,11 @@ function lookupAny(engine: Engine, id: string): object | undefined {
     s.testClocks[id] ??
     s.portalConfigurations[id] ??
     s.charges[id] ??
-    s.refunds[id]
+    s.refunds[id] ??
+    s.coupons[id] ??
+    s.promotionCodes[id] ??
+    s.discounts[id] ??
+    (id === SANDBOX_TAX_RATE_ID ? sandboxTaxRate() : undefined)
   );
 }
 
@@ -46,7 +51,8 @@ function expandInto(engine: Engine, node: Record<string, unknown>, segments: str
   if (value === null) return; // an expandable field with nothing in it: Stripe leaves null as it is
   const last = rest.length === 0;
   if (typeof value === "string") {
-    if (!ID.test(value)) refuse();
+    // Coupon ids are the merchant's own strings (`LAUNCH20`), not prefixed ids.
+    if (!ID.test(value) && !engine.state.coupons[value]) refuse();
     const found = lookupAny(engine, value);
     if (found) value = node[head] = clone(found);
     else if (!last) return; // an id the sandbox does not store (e.g. a payment intent): nothing to walk into

@@ -4,6 +4,7 @@ import type Stripe from "stripe";
 import { readCard, readExpiry } from "./cards";
 import type { Deliveries } from "./delivery";
 import { type CheckoutCompletion, type Engine, type RequestContext, addInterval, formatAmount, formatDate, idOf } from "./engine";
+import { SANDBOX_TAX_PERCENT, describeCoupon, discountLabel, previewAdjustments, priceCheckoutSession, redeemableCode } from "./discounts";
 import { StripeApiError, invalidRequest } from "./errors";
 import type { Params } from "./form";
 import { obj, str } from "./params";
@@ -48,6 +49,7 @@ export function completionFromParams(params: Params, defaults: { address: boolea
     email: str(params, "email") || undefined,
     name: str(params, "name") || undefined,
     address: given ?? (defaults.address ? DEFAULT_ADDRESS : undefined),
+    promotionCode: str(params, "promotion_code") || undefined,
   };
 }
 
@@ -212,6 +214,28 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     const productName = price ? engine.productName(price) : "Subscription";
     const payer = customer?.email ?? session.customer_email;
     const amount = price ? formatAmount(price.unit_amount ?? 0, price.currency) : "";
+    const currency = price?.currency ?? session.currency ?? "usd";
+    const redemption = s().checkoutSetup[session.id]?.redemption ?? null;
+    const coupon = redemption ? s().coupons[redemption.coupon] : undefined;
+    const promo = redemption?.promotionCode ? s().promotionCodes[redemption.promotionCode] : undefined;
+    const totals = session.total_details ?? { amount_discount: 0, amount_tax: 0, amount_shipping: 0 };
+    const dueToday = formatAmount(session.amount_total ?? 0, currency);
+    const discountRow =
+      totals.amount_discount > 0
+        ? `<dt>${esc(promo?.code ?? coupon?.name ?? redemption?.coupon ?? "Discount")}<br><span class="small">${esc(coupon ? describeCoupon(coupon) : "")}</span></dt><dd data-testid="checkout-discount">${esc(formatSigned(-totals.amount_discount, currency))}</dd>`
+        : "";
+    const taxRow = session.automatic_tax.enabled
+      ? `<dt>Sales tax (${SANDBOX_TAX_PERCENT}%)</dt><dd data-testid="checkout-tax">${esc(formatAmount(totals.amount_tax, currency))}</dd>`
+      : "";
+    const promotionForm = !session.allow_promotion_codes
+      ? ""
+      : redemption?.promotionCode
+        ? `<form method="post" action="/checkout/${esc(session.id)}/promotion" class="actions"><input type="hidden" name="remove" value="1">
+            <span class="badge good">${esc(promo?.code ?? "")} applied</span><button type="submit" class="secondary">Remove</button></form>`
+        : `<form method="post" action="/checkout/${esc(session.id)}/promotion">
+            <label for="promotion_code">Promotion code</label>
+            <div class="actions" style="margin-top:0;flex-wrap:nowrap"><input id="promotion_code" name="code" autocomplete="off" value="${esc(str(values, "code") ?? "")}">
+            <button type="submit" class="secondary" style="flex:none">Apply</button></div></form>`;
     return layout(
       `Subscribe to ${productName}`,
       `<section class="summary" aria-label="Order summary">
@@ -221,8 +245,10 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
         ${price ? `<p class="price">${esc(amount)} <small>${esc(perIntervalUnit(price))}</small></p>` : ""}
         ${price ? `<dl class="sum">
           <dt>${esc(productName)}<br><span class="small">Billed ${esc(billedEvery(price))}</span></dt><dd>${esc(amount)}</dd>
-          <dt class="total">Total due today</dt><dd class="total">${esc(amount)}</dd>
+          ${discountRow}${taxRow}
+          <dt class="total">Total due today</dt><dd class="total" data-testid="checkout-total">${esc(dueToday)}</dd>
         </dl>` : ""}
+        ${promotionForm}
       </section>
       <section aria-label="Payment">
       ${error ? `<div role="alert">${esc(error)}</div>` : ""}
@@ -271,6 +297,33 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       if (!(error instanceof StripeApiError)) throw error;
       const message = error.param === "address" ? "Enter your full billing address." : error.message;
       return { status: error.status, html: checkoutPage(session, message, params) };
+    }
+  };
+
+  /** The hosted page's "Apply" (or "Remove") for a promotion code: the summary then shows the discount. */
+  const applyPromotion = (session: Stripe.Checkout.Session, params: Params): PageResult => {
+    const setup = s().checkoutSetup[session.id];
+    try {
+      const open = engine.requireOpenSession(session.id);
+      if (!open.allow_promotion_codes || !setup) throw invalidRequest("This checkout does not accept promotion codes.");
+      if (str(params, "remove") === "1") {
+        setup.redemption = null;
+      } else {
+        const line = setup.lines[0];
+        const price = line ? s().prices[line.price] : undefined;
+        const customer = open.customer ? (idOf(open.customer) ?? null) : null;
+        setup.redemption = redeemableCode(s(), str(params, "code") ?? "", {
+          now: customer ? engine.nowForCustomer(customer) : Math.floor(Date.now() / 1000),
+          customer,
+          amount: (price?.unit_amount ?? 0) * (line?.quantity ?? 1),
+          currency: price?.currency ?? open.currency ?? "usd",
+        });
+      }
+      priceCheckoutSession(s(), open, setup);
+      return { html: checkoutPage(open, null, {}) };
+    } catch (error) {
+      if (!(error instanceof StripeApiError)) throw error;
+      return { status: error.status, html: checkoutPage(session, error.message, params) };
     }
   };
 
@@ -328,6 +381,12 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       const ends = sub.cancel_at ?? (sub.cancel_at_period_end ? item.current_period_end : null);
       parts.push(`<div class="plan"><div><p style="margin:0"><strong>${esc(engine.productName(item.price))}</strong> ${statusBadge(sub.status)}</p>
         <p style="margin:.25rem 0 0" class="muted">${esc(perInterval(item.price))}</p></div></div>`);
+      const discounts = live ? sub.discounts.map((d) => (typeof d === "string" ? d : d.id)) : [];
+      for (const discountId of discounts) {
+        const discount = s().discounts[discountId];
+        const until = discount?.end ? ` until ${formatDate(discount.end)}` : "";
+        parts.push(`<p data-testid="portal-discount"><span class="badge good">${esc(discountLabel(s(), discountId))}</span>${esc(until)}</p>`);
+      }
       if (!live) parts.push(`<p>Ended on ${esc(formatDate(sub.ended_at ?? item.current_period_end))}</p>`);
       else if (ends !== null) parts.push(`<p>Cancels on ${esc(formatDate(ends))}</p>`);
       else parts.push(`<p>Renews on ${esc(formatDate(item.current_period_end))}</p>`);
@@ -404,7 +463,15 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
         : 0;
     const nextRenewal =
       sameInterval || !price.recurring ? item.current_period_end : addInterval(now, price.recurring.interval, price.recurring.interval_count);
-    return { credit, charge, due: credit + charge, nextRenewal, sameInterval, oldPrice: item.price };
+    // The subscription's discount (on a new interval's full period; prorations are not discounted) and automatic tax.
+    const customer = s().customers[String(sub.customer)];
+    const adjusted = customer
+      ? previewAdjustments(s(), sub, customer, [
+          ...(credit !== 0 ? [{ amount: credit, price: item.price, proration: true }] : []),
+          ...(charge !== 0 ? [{ amount: charge, price, proration: sameInterval }] : []),
+        ], now)
+      : { discount: 0, tax: 0, total: credit + charge };
+    return { credit, charge, discount: adjusted.discount, tax: adjusted.tax, due: adjusted.total, nextRenewal, sameInterval, oldPrice: item.price };
   };
 
   const confirmSwitchPage = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer, sub: Stripe.Subscription, price: Stripe.Price): string => {
@@ -417,6 +484,8 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           preview.charge !== 0
             ? `<dt>${preview.sameInterval ? "Remaining time on" : "First period of"} ${esc(name)}</dt><dd>${esc(formatAmount(preview.charge, currency))}</dd>`
             : "",
+          preview.discount !== 0 ? `<dt>Discount</dt><dd>${esc(formatSigned(-preview.discount, currency))}</dd>` : "",
+          preview.tax !== 0 ? `<dt>Sales tax (${SANDBOX_TAX_PERCENT}%)</dt><dd>${esc(formatSigned(preview.tax, currency))}</dd>` : "",
           `<dt class="total">${preview.due < 0 ? "Credit to your balance" : "Due today"}</dt><dd class="total">${esc(formatAmount(Math.abs(preview.due), currency))}</dd>`,
         ].join("")
       : "";
@@ -548,6 +617,13 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
         <h2>Items</h2>
         <div class="scroll"><table><thead><tr><th>Description</th><th style="text-align:right">Amount</th></tr></thead><tbody>${lines}</tbody></table></div>
         <dl class="sum">
+          ${invoice.total !== invoice.subtotal || (invoice.total_taxes ?? []).length > 0 ? `<dt>Subtotal</dt><dd>${esc(formatAmount(invoice.subtotal, invoice.currency))}</dd>` : ""}
+          ${(invoice.total_discount_amounts ?? [])
+            .map((d) => `<dt>${esc(discountLabel(s(), typeof d.discount === "string" ? d.discount : d.discount.id))}</dt><dd data-testid="invoice-discount">${esc(formatSigned(-d.amount, invoice.currency))}</dd>`)
+            .join("")}
+          ${(invoice.total_taxes ?? [])
+            .map((t) => `<dt>Sales tax (${SANDBOX_TAX_PERCENT}%${t.tax_behavior === "inclusive" ? ", included" : ""})</dt><dd data-testid="invoice-tax">${esc(formatAmount(t.amount, invoice.currency))}</dd>`)
+            .join("")}
           <dt>Total</dt><dd>${esc(formatAmount(invoice.total, invoice.currency))}</dd>
           <dt>Amount paid</dt><dd>${esc(formatAmount(invoice.amount_paid, invoice.currency))}</dd>
           <dt class="total">Amount due</dt><dd class="total">${esc(formatAmount(invoice.amount_due, invoice.currency))}</dd>
@@ -624,6 +700,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       engine.expireIfDue(session);
       if (method === "GET" && !action) return { html: checkoutPage(session, null, {}) };
       if (method === "POST" && !action) return submitCheckout(session, params, ctx);
+      if (method === "POST" && action === "promotion") return applyPromotion(session, params);
     }
     if (section === "portal" && id) {
       const session = s().portalSessions[id];

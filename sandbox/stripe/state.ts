@@ -34,6 +34,14 @@ export interface CheckoutSetup {
   subscriptionDescription: string | null;
   /** `customer_update` from the session create: whether the collected name/address overwrite the customer's */
   customerUpdate: { name: string | null; address: string | null };
+  /** A coupon or promotion code from `discounts[0]` at create, or the promotion code typed on the hosted page */
+  redemption?: Redemption | null;
+}
+
+/** A coupon to redeem into a discount, by way of a promotion code or not. */
+export interface Redemption {
+  coupon: string;
+  promotionCode: string | null;
 }
 
 export interface SandboxState {
@@ -52,6 +60,10 @@ export interface SandboxState {
   charges: Record<string, Stripe.Charge>;
   invoicePayments: Record<string, Stripe.InvoicePayment>;
   refunds: Record<string, Stripe.Refund>;
+  /** Coupons by id, promotion codes by id, and the discounts redeemed from them (on subscriptions) */
+  coupons: Record<string, Stripe.Coupon>;
+  promotionCodes: Record<string, Stripe.PromotionCode>;
+  discounts: Record<string, Stripe.Discount>;
   events: Record<string, Stripe.EventBase>;
   webhookEndpoints: Record<string, StoredEndpoint>;
   testClocks: Record<string, Stripe.TestHelpers.TestClock>;
@@ -82,6 +94,9 @@ export function emptyState(): SandboxState {
     charges: {},
     invoicePayments: {},
     refunds: {},
+    coupons: {},
+    promotionCodes: {},
+    discounts: {},
     events: {},
     webhookEndpoints: {},
     testClocks: {},

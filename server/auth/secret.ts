@@ -4,12 +4,16 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { assertProductionAuthSecret, env, type Env } from "@/lib/env";
+import { assertProductionAuthSecret, env, secretList, type Env } from "@/lib/env";
 
 let cached: string | undefined;
 
-export function resolveAuthSecret(current: Env = env): string {
-  if (current.AUTH_SECRET) return current.AUTH_SECRET;
+export function resolveAuthSecret(current: Env = env): string | string[] {
+  // During a rotation AUTH_SECRET is "new,old": Auth.js signs with the first and reads sessions made with either.
+  if (current.AUTH_SECRET) {
+    const secrets = secretList(current.AUTH_SECRET);
+    return secrets.length === 1 ? current.AUTH_SECRET : secrets;
+  }
   assertProductionAuthSecret(current);
   if (cached) return cached;
   const file = path.join(current.DATA_DIR, "auth-secret");

@@ -40,6 +40,8 @@ export async function createCheckoutSession(
     line_items: [{ price, quantity: 1 }],
     billing_address_collection: "required",
     allow_promotion_codes: true,
+    // Stripe Tax from the billing address Checkout collects; off unless the account has Stripe Tax set up.
+    ...(env.STRIPE_AUTOMATIC_TAX ? { automatic_tax: { enabled: true } } : {}),
     client_reference_id: userId,
     subscription_data: { metadata: { userId, plan: plan.id } },
     metadata: { userId, plan: plan.id },

@@ -1,7 +1,8 @@
 // The Stripe client, created lazily on first use so a missing key never breaks module loading. With no
 // STRIPE_SECRET_KEY it talks to the local Stripe sandbox, through the very same code paths as api.stripe.com.
 import Stripe from "stripe";
-import { env, SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET, usesStripeSandbox } from "@/lib/env";
+import { env, SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET, secretList, usesStripeSandbox } from "@/lib/env";
+import { tracedStripeHttpClient } from "@/server/ops/stripe-spans";
 
 export interface StripeClientOptions {
   secretKey?: string;
@@ -18,6 +19,8 @@ export function createStripeClient(options: StripeClientOptions = {}): Stripe {
     maxNetworkRetries: options.maxNetworkRetries ?? env.STRIPE_MAX_NETWORK_RETRIES,
     timeout: 20_000,
     appInfo: { name: "Hourglass" },
+    // Node's HTTP client, as by default, with a span around each request (each retry its own).
+    httpClient: tracedStripeHttpClient(Stripe.createNodeHttpClient()),
     ...(target
       ? {
           host: target.hostname,
@@ -40,7 +43,10 @@ export function stripeKeyIsLive(secretKey: string = env.STRIPE_SECRET_KEY ?? SAN
   return /^(sk|rk)_live_/.test(secretKey);
 }
 
-/** The secret webhook signatures are checked against: the configured one, or the sandbox's fixed one. */
-export function getWebhookSecret(): string {
-  return env.STRIPE_WEBHOOK_SECRET ?? SANDBOX_WEBHOOK_SECRET;
+/**
+ * Every secret a delivery may be signed with: STRIPE_WEBHOOK_SECRET's one, or its two ("new,old") while a rotation
+ * is under way; the sandbox's fixed secret when it is unset.
+ */
+export function getWebhookSecrets(): string[] {
+  return env.STRIPE_WEBHOOK_SECRET ? secretList(env.STRIPE_WEBHOOK_SECRET) : [SANDBOX_WEBHOOK_SECRET];
 }

@@ -20,6 +20,7 @@ import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
 import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { tracedBudgetStore } from "@/server/ops/budget-spans";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
@@ -64,7 +65,7 @@ export interface SyncOptions {
 export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<SyncDeps> {
   return {
     ...(await resolveBillingDeps(partial)),
-    budget: partial.budget ?? getBudgetStore(),
+    budget: partial.budget ?? tracedBudgetStore(getBudgetStore()),
     graceSeconds: partial.graceSeconds ?? env.BILLING_GRACE_SECONDS,
   };
 }

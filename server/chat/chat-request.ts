@@ -13,6 +13,9 @@ import {
 } from "ai";
 import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
+import { startChatSpan, type ChatSpan } from "@/server/ops/chat-spans";
+import { tracedBudgetStore } from "@/server/ops/budget-spans";
+import { log } from "@/server/ops/log";
 import {
   BudgetStoreUnavailableError,
   getBudgetStore,
@@ -60,7 +63,7 @@ export type ChatOverrides = Partial<ChatDeps> & { model?: LanguageModelV3 };
 function resolveDeps(overrides: ChatOverrides): ChatDeps {
   const { model } = overrides;
   return {
-    store: overrides.store ?? withBudgetAlerts(getBudgetStore()),
+    store: tracedBudgetStore(overrides.store ?? withBudgetAlerts(getBudgetStore())),
     getModel: overrides.getModel ?? (model ? () => model : (id) => getChatModel(env, id)),
     getEntitlement: overrides.getEntitlement ?? getChatEntitlement,
     restoreBudget: overrides.restoreBudget ?? restoreBudgetFromStripe,
@@ -88,7 +91,7 @@ async function restoreLostBudget(
 ): Promise<void> {
   const restored = await deps.store.restore(userId, period.tokenBudget, period.periodEndsAt);
   if (restored.applied) {
-    console.warn(`[chat] restored the lost budget of user ${userId}: ${period.tokenBudget} tokens until ${period.periodEndsAt.toISOString()}`);
+    log.warn({ userId, tokens: period.tokenBudget, periodEndsAt: period.periodEndsAt.toISOString() }, "chat: restored a lost budget");
     return;
   }
   await deps.restoreBudget(userId);
@@ -172,17 +175,20 @@ function chooseModel(requested: string | undefined, included: readonly ChatModel
 const asTokenCount = (tokens: number) => (Number.isFinite(tokens) ? Math.max(0, Math.ceil(tokens)) : 0);
 
 /** Settles one reservation at most once, whichever of finish, abort or error comes first. */
-function createSettlement(store: BudgetStore, userId: string, requestId: string) {
+function createSettlement(store: BudgetStore, userId: string, requestId: string, span: ChatSpan) {
   let settled: Promise<{ tokensUsed: number; result: SettleResult } | null> | undefined;
   return {
     settle(tokens: number) {
       settled ??= (async () => {
         const tokensUsed = asTokenCount(tokens);
         try {
-          return { tokensUsed, result: await store.settle(userId, requestId, tokensUsed) };
+          const result = await store.settle(userId, requestId, tokensUsed);
+          span.settled(tokensUsed, result.tokensRemaining);
+          return { tokensUsed, result };
         } catch (error) {
           // The reservation stays charged until it expires: the user pays the reserved upper bound, the store loses nothing.
-          console.error(`[chat] settle failed for request ${requestId}; the reservation stays charged`, error);
+          log.error({ chatRequestId: requestId, err: error }, "chat: settle failed; the reservation stays charged");
+          span.settled(tokensUsed, null, error);
           return null;
         }
       })();
@@ -253,7 +259,8 @@ export async function startChat(
   if (!reservation.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
 
   const { granted } = reservation;
-  const settlement = createSettlement(store, userId, requestId);
+  const chatSpan = startChatSpan({ userId, chatRequestId: requestId, modelId, promptTokens, reservedTokens: granted });
+  const settlement = createSettlement(store, userId, requestId, chatSpan);
   const outputCap = Math.min(deps.maxOutputTokens, outputTokensWithin(weights, granted, promptTokens));
   if (outputCap < 1) {
     const settled = await settlement.settle(0);
@@ -300,6 +307,7 @@ export async function startChat(
       if (chunk.type === "text-delta") streamedText += chunk.text;
     },
     async onFinish({ totalUsage }) {
+      chatSpan.usage(totalUsage);
       const settled = await settlement.settle(chargeFromUsage(weights, totalUsage, promptTokens, granted));
       await saveAnswer(streamedText, usageParts(totalUsage), settled?.tokensUsed ?? granted);
     },
@@ -316,7 +324,7 @@ export async function startChat(
     },
     onError({ error }) {
       const refused = modelRefusedRequest(error) && streamedText === "";
-      console.error(`[chat] the model failed to answer request ${requestId}: ${describeModelError(error)}`);
+      log.error({ chatRequestId: requestId, error: describeModelError(error) }, "chat: the model failed to answer");
       return settlement.settle(refused ? 0 : granted).then(() => undefined);
     },
   });

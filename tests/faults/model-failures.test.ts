@@ -4,8 +4,9 @@
 // stream must end cleanly with the "model failed" error part, the reservation must be settled by the documented rule
 // (refused before answering: nothing charged; anything else: the whole reservation), and nothing may escape as an
 // unhandled rejection or a broken response body (what Next.js logs as "failed to pipe response").
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisUrl, startBridgeBudgetStore } from "./bridge";
+import { captureLogs } from "../support/log-capture";
 import { FAKE_ANSWER_WORDS, FAKE_PROMPT_TOKENS, startFakeOpenAI, type FakeModelMode } from "../support/fake-openai";
 
 const SILENCE_TIMEOUT_MS = 1_500;
@@ -99,7 +100,7 @@ describe(`model server failures (${describeChatModel()}, ${redisUrl ? "Upstash s
     bridge?.track(userId);
     const store = getBudgetStore();
     await store.reset(userId, BUDGET, periodEndsAt);
-    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logs = captureLogs();
     const requestsBefore = mode === "connection-refused" ? 0 : fake.requests(mode);
     if (mode === "connection-refused") await fake.refuseConnections(true);
     else fake.setMode(mode);
@@ -110,8 +111,8 @@ describe(`model server failures (${describeChatModel()}, ${redisUrl ? "Upstash s
       answer = await chat(userId);
     } finally {
       if (mode === "connection-refused") await fake.refuseConnections(false);
-      logLines = logged.mock.calls.map((call) => String(call[0]));
-      logged.mockRestore();
+      logLines = logs.at("error").map((line) => JSON.stringify(line));
+      logs.restore();
     }
     const elapsed = Date.now() - started;
 
@@ -132,13 +133,16 @@ describe(`model server failures (${describeChatModel()}, ${redisUrl ? "Upstash s
     const expected = charge === "nothing" ? BUDGET : BUDGET - answer.reserved;
     expect((await store.read(userId))?.tokensRemaining).toBe(expected);
     // One line about the failure, and no stack or request body (the user's conversation) in the log.
-    expect(logLines).toEqual([expect.stringMatching(/^\[chat\] the model failed to answer request \S+: \w+/)]);
+    expect(logs.at("error")).toEqual([
+      expect.objectContaining({ msg: "chat: the model failed to answer", chatRequestId: expect.any(String), error: expect.stringMatching(/^\w+/) }),
+    ]);
+    expect(logLines.join("")).not.toMatch(/\bat \S+ \(/); // no stack
     expect(logLines.join("")).not.toContain("Tell me about the budget");
     expect(unhandled).toEqual([]);
   });
 
   it(`${failures.length} failures in parallel leave every budget settled and nothing unhandled`, async () => {
-    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const logs = captureLogs();
     try {
       const modes: FakeModelMode[] = ["unauthorized", "break", "stall-after-headers", "server-error", "break", "stall", "rate-limited"];
       const users = modes.map((mode) => `model-parallel-${mode}-${crypto.randomUUID()}`);
@@ -156,7 +160,7 @@ describe(`model server failures (${describeChatModel()}, ${redisUrl ? "Upstash s
       }
       expect(unhandled).toEqual([]);
     } finally {
-      logged.mockRestore();
+      logs.restore();
     }
   });
 });

@@ -1,9 +1,11 @@
 // Checkout Sessions in `subscription` mode: create (validated as Stripe does), retrieve, line items, expire, list.
 import type Stripe from "stripe";
 import type { Engine } from "../engine";
-import { invalidParameter, invalidRequest, missingParameter } from "../errors";
+import { StripeApiError, invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
+import type { Params } from "../form";
 import { allowOnly, bool, int, obj, objects, requireStr, str } from "../params";
-import { randomToken } from "../state";
+import { checkCoupon, checkPromotionCode, priceCheckoutSession } from "../discounts";
+import { type Redemption, randomToken, realNow } from "../state";
 import { arrayOf, boolean, checkEach, integer, metadata, object, oneOf, string, validateFields, type Spec } from "../schema";
 import { LIST_PARAMS, type ListObject, listOf, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
 
@@ -31,6 +33,14 @@ export function checkoutLineItems(engine: Engine, sessionId: string): ListObject
       } satisfies Stripe.LineItem,
     ];
   });
+  // One line per session in the sandbox: it carries the session's discount and tax.
+  const session = engine.state.checkoutSessions[sessionId];
+  const only = data.length === 1 ? data[0] : undefined;
+  if (only && session?.total_details) {
+    only.amount_discount = session.total_details.amount_discount;
+    only.amount_tax = session.total_details.amount_tax;
+    only.amount_total = session.amount_total ?? only.amount_total;
+  }
   return { object: "list", data, has_more: false, url: `/v1/checkout/sessions/${sessionId}/line_items` };
 }
 
@@ -56,7 +66,38 @@ const CREATE_PARAMS: Record<string, Spec> = {
   expires_at: integer,
   payment_method_collection: oneOf("always", "if_required"),
   expand: arrayOf(string),
+  discounts: arrayOf(object({ coupon: string, promotion_code: string })),
+  automatic_tax: object({ enabled: boolean, liability: object({ type: oneOf("account", "self"), account: string }, ["type"]) }, ["enabled"]),
 };
+
+/** `discounts[0][coupon]` or `discounts[0][promotion_code]`: checked now, redeemed when the session is paid. */
+function readDiscounts(engine: Engine, params: Params, customer: string | null, context: { now: number; amount: number; currency: string }): Redemption | null {
+  const discounts = objects(params, "discounts");
+  if (!discounts || discounts.length === 0) return null;
+  if (bool(params, "allow_promotion_codes") === true) {
+    throw invalidRequest("You may only specify one of these parameters: allow_promotion_codes, discounts.", "discounts");
+  }
+  if (discounts.length > 1) throw invalidParameter("discounts", "A Checkout Session takes at most one discount.");
+  const [entry] = discounts;
+  const coupon = entry && str(entry, "coupon", "discounts[0][coupon]");
+  const promotionCode = entry && str(entry, "promotion_code", "discounts[0][promotion_code]");
+  if (coupon && promotionCode) throw invalidRequest("You may only specify one of these parameters: coupon, promotion_code.", "discounts[0]");
+  if (coupon) {
+    checkCoupon(engine.state, coupon, context, "discounts[0][coupon]");
+    return { coupon, promotionCode: null };
+  }
+  if (promotionCode) {
+    const promo = engine.state.promotionCodes[promotionCode];
+    if (!promo) throw resourceMissing("promotion_code", promotionCode, "discounts[0][promotion_code]");
+    try {
+      return checkPromotionCode(engine.state, promo, { ...context, customer });
+    } catch (error) {
+      if (error instanceof StripeApiError) throw invalidParameter("discounts[0][promotion_code]", error.message);
+      throw error;
+    }
+  }
+  throw missingParameter("discounts[0][coupon]");
+}
 
 export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
@@ -88,6 +129,12 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
     }
     const subscriptionData = obj(params, "subscription_data");
     const first = engine.requirePrice(lines[0]?.price ?? "");
+    const redemption = readDiscounts(engine, params, customer?.id ?? null, {
+      now: customer ? engine.nowForCustomer(customer.id) : realNow(),
+      amount: (first.unit_amount ?? 0) * (lines[0]?.quantity ?? 1),
+      currency: first.currency,
+    });
+    const automaticTax = obj(params, "automatic_tax");
     const amount = lines.reduce((sum, line) => sum + (s().prices[line.price]?.unit_amount ?? 0) * line.quantity, 0);
     const session = engine.createCheckoutSession(
       {
@@ -111,9 +158,15 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
           name: (customerUpdate && str(customerUpdate, "name")) ?? null,
           address: (customerUpdate && str(customerUpdate, "address")) ?? null,
         },
+        redemption,
       },
       ctx,
     );
+    if (automaticTax && bool(automaticTax, "enabled", "automatic_tax[enabled]")) {
+      // Tax is known once Checkout has the customer's address (collected on the page).
+      session.automatic_tax = { enabled: true, liability: { type: "self" }, provider: "stripe", status: "requires_location_inputs" };
+    }
+    priceCheckoutSession(s(), session, s().checkoutSetup[session.id]);
     // Stripe leaves `customer_email` null when a customer is given; the page still shows the customer's email.
     if (customer) session.customer_email = null;
     const expiresAt = int(params, "expires_at");

@@ -1,6 +1,8 @@
 // Subscriptions: create, retrieve, update (price change, cancel at period end / at a time), cancel, list.
 import type Stripe from "stripe";
-import { invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
+import { checkCoupon, checkPromotionCode } from "../discounts";
+import { StripeApiError, invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
+import type { Redemption, SandboxState } from "../state";
 import type { Params } from "../form";
 import { arrayOf, boolean, checkEach, emptyable, integer, metadata, object, oneOf, string } from "../schema";
 import { allowOnly, bool, int, mergeMetadata, obj, objects, requireStr, str } from "../params";
@@ -21,6 +23,39 @@ const SUBSCRIPTION_PARAMS = {
   off_session: boolean,
   metadata: emptyable(metadata),
 };
+/** Params only subscription create reads here: one discount, automatic tax. */
+const CREATE_ONLY_PARAMS = {
+  discounts: emptyable(arrayOf(object({ coupon: string, promotion_code: string, discount: string }))),
+  automatic_tax: object({ enabled: boolean, liability: object({ type: oneOf("account", "self"), account: string }, ["type"]) }, ["enabled"]),
+};
+
+/** `discounts[0][coupon]` or `discounts[0][promotion_code]` on create (the sandbox keeps one discount per subscription). */
+function readSubscriptionDiscount(state: SandboxState, params: Params, customer: string, context: { now: number; amount: number; currency: string }): Redemption | null {
+  const discounts = params.discounts === "" ? [] : objects(params, "discounts");
+  if (!discounts || discounts.length === 0) return null;
+  if (discounts.length > 1) throw invalidParameter("discounts", "The Stripe sandbox supports one discount per subscription.");
+  const [entry] = discounts;
+  const coupon = entry && str(entry, "coupon", "discounts[0][coupon]");
+  const promotionCode = entry && str(entry, "promotion_code", "discounts[0][promotion_code]");
+  if (entry && str(entry, "discount", "discounts[0][discount]")) throw invalidParameter("discounts[0][discount]", "The Stripe sandbox redeems coupons and promotion codes only.");
+  if (coupon && promotionCode) throw invalidRequest("You may only specify one of these parameters: coupon, promotion_code.", "discounts[0]");
+  if (coupon) {
+    checkCoupon(state, coupon, context, "discounts[0][coupon]");
+    return { coupon, promotionCode: null };
+  }
+  if (promotionCode) {
+    const promo = state.promotionCodes[promotionCode];
+    if (!promo) throw resourceMissing("promotion_code", promotionCode, "discounts[0][promotion_code]");
+    try {
+      return checkPromotionCode(state, promo, { ...context, customer });
+    } catch (error) {
+      if (error instanceof StripeApiError) throw invalidParameter("discounts[0][promotion_code]", error.message);
+      throw error;
+    }
+  }
+  throw missingParameter("discounts[0][coupon]");
+}
+
 const LIST_STATUS = oneOf("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid");
 
 export function subscriptionRoutes({ engine, route }: RouteContext): void {
@@ -45,8 +80,9 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
     return int(params, "cancel_at");
   };
   route("POST", "/v1/subscriptions", ({ params, ctx }) => {
-    allowOnly(params, ["customer", "items", "default_payment_method", "metadata", "description", "payment_behavior", "cancel_at_period_end", "cancel_at", "collection_method", "proration_behavior", "off_session", "payment_settings", "billing_mode"]);
+    allowOnly(params, ["customer", "items", "default_payment_method", "metadata", "description", "payment_behavior", "cancel_at_period_end", "cancel_at", "collection_method", "proration_behavior", "off_session", "payment_settings", "billing_mode", "discounts", "automatic_tax"]);
     checkEach(params, SUBSCRIPTION_PARAMS);
+    checkEach(params, CREATE_ONLY_PARAMS);
     const customer = engine.requireCustomer(requireStr(params, "customer"), "customer");
     const items = readItems(params);
     if (!items || items.length === 0) throw missingParameter("items");
@@ -61,6 +97,12 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
       throw invalidParameter("payment_behavior", `Invalid payment_behavior: ${behavior}`);
     }
     const cancelAt = readCancelAt(params);
+    const redemption = readSubscriptionDiscount(engine.state, params, customer.id, { now: engine.nowForCustomer(customer.id), amount: (price.unit_amount ?? 0) * (first.quantity ?? 1), currency: price.currency });
+    const automaticTax = obj(params, "automatic_tax");
+    const taxed = automaticTax ? (bool(automaticTax, "enabled", "automatic_tax[enabled]") ?? false) : false;
+    if (taxed && (!customer.address?.country || !customer.address.postal_code)) {
+      throw new StripeApiError(400, "invalid_request_error", "customer_tax_location_invalid", "Automatic tax calculation requires a valid address on the Customer.", "automatic_tax[enabled]");
+    }
     return engine.createSubscription(
       {
         customer,
@@ -72,12 +114,15 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
         paymentBehavior: behavior,
         cancelAt: cancelAt === undefined || cancelAt === -1 ? null : cancelAt,
         cancelAtPeriodEnd: bool(params, "cancel_at_period_end") ?? cancelAt === -1,
+        redemption,
+        automaticTax: taxed,
       },
       ctx,
     );
   });
   route("GET", "/v1/subscriptions/:id", (_req, id) => engine.requireSubscription(id));
   route("POST", "/v1/subscriptions/:id", ({ params, ctx }, id) => {
+    if (params.discounts !== undefined) throw invalidParameter("discounts", "The Stripe sandbox sets a subscription's discount at create only.");
     allowOnly(params, ["items", "proration_behavior", "cancel_at_period_end", "cancel_at", "metadata", "default_payment_method", "description", "payment_behavior", "cancellation_details", "proration_date", "billing_cycle_anchor", "off_session"]);
     checkEach(params, SUBSCRIPTION_PARAMS);
     const sub = engine.requireSubscription(id);

@@ -97,6 +97,39 @@ beforeAll(async () => {
   await call("DELETE", `/v1/products/${id(spare.id)}`);
   const spareClock = await call("POST", "/v1/test_helpers/test_clocks", { frozen_time: "1800000000", name: "spare" });
   await call("DELETE", `/v1/test_helpers/test_clocks/${id(spareClock.id)}`);
+  // Coupons, promotion codes and the discount they become; automatic tax and its rate.
+  const coupon = await call("POST", "/v1/coupons", { percent_off: "20", duration: "repeating", duration_in_months: "3", name: "Contract 20", "metadata[k]": "v" });
+  await call("POST", "/v1/coupons", { id: "CONTRACT5", amount_off: "500", currency: "usd", duration: "forever", max_redemptions: "10" });
+  const promo = await call("POST", "/v1/promotion_codes", { "promotion[type]": "coupon", "promotion[coupon]": id(coupon.id), code: "CONTRACT20", "restrictions[minimum_amount]": "100", "restrictions[minimum_amount_currency]": "usd" });
+  await call("GET", `/v1/promotion_codes/${id(promo.id)}`, { "expand[]": "promotion.coupon" });
+  await call("GET", "/v1/promotion_codes", { code: "contract20" });
+  await call("GET", "/v1/coupons");
+  const taxed = await call("POST", "/v1/customers", { email: "taxed@example.com" });
+  const discounted = await call("POST", "/v1/checkout/sessions", {
+    mode: "subscription",
+    customer: id(taxed.id),
+    "line_items[0][price]": catalog.basic.id,
+    success_url: "https://app.test/ok",
+    billing_address_collection: "required",
+    "automatic_tax[enabled]": "true",
+    "discounts[0][promotion_code]": id(promo.id),
+  });
+  await call("GET", `/v1/checkout/sessions/${id(discounted.id)}`, { "expand[0]": "discounts.coupon", "expand[1]": "discounts.promotion_code" });
+  await completeCheckout(h.sandbox, id(discounted.id));
+  const paidSession = await call("GET", `/v1/checkout/sessions/${id(discounted.id)}`, { "expand[]": "line_items" });
+  const discountedSub = await call("GET", `/v1/subscriptions/${id(paidSession.subscription)}`, { "expand[0]": "discounts", "expand[1]": "latest_invoice.discounts" });
+  const discountedInvoice = id(discountedSub.latest_invoice);
+  await call("GET", `/v1/invoices/${discountedInvoice}`, { "expand[0]": "total_discount_amounts.discount", "expand[1]": "lines.data.discount_amounts.discount" });
+  await call("GET", `/v1/invoices/${discountedInvoice}/lines`);
+  await call("GET", "/v1/tax_rates/txr_sandboxAutomaticTax");
+  // A once discount used up by the first invoice leaves at the renewal (customer.discount.deleted).
+  const onceCoupon = await call("POST", "/v1/coupons", { percent_off: "10", duration: "once" });
+  const onceCustomer = await call("POST", "/v1/customers", { email: "once@example.com", payment_method: "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa" });
+  const onceSub = await call("POST", "/v1/subscriptions", { customer: id(onceCustomer.id), "items[0][price]": catalog.basic.id, "discounts[0][coupon]": id(onceCoupon.id) });
+  const onceClock = id((onceCustomer as { test_clock: unknown }).test_clock);
+  await call("POST", `/v1/test_helpers/test_clocks/${onceClock}/advance`, { frozen_time: String(Number((onceSub.items as { data: Array<{ current_period_end: number }> }).data[0]?.current_period_end) + 60) });
+  const spareCoupon = await call("POST", "/v1/coupons", { percent_off: "5" });
+  await call("DELETE", `/v1/coupons/${id(spareCoupon.id)}`);
   await call("GET", "/v1/billing_portal/configurations");
   await call("GET", "/v1/customers", { limit: "100" });
   await call("GET", "/v1/checkout/sessions", { limit: "100" });

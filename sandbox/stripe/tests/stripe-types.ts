@@ -30,6 +30,10 @@ export const TYPE_OF_OBJECT: Record<string, string> = {
   charge: "Charge",
   invoice_payment: "InvoicePayment",
   refund: "Refund",
+  coupon: "Coupon",
+  promotion_code: "PromotionCode",
+  discount: "Discount",
+  tax_rate: "TaxRate",
 };
 
 /** Deleted objects (`{id, object, deleted: true}`) by `object`. */
@@ -38,6 +42,7 @@ export const DELETED_TYPE_OF_OBJECT: Record<string, string> = {
   product: "DeletedProduct",
   webhook_endpoint: "DeletedWebhookEndpoint",
   "test_helpers.test_clock": "TestHelpers.DeletedTestClock",
+  coupon: "DeletedCoupon",
 };
 
 export interface Problem {

@@ -6,7 +6,8 @@ import { performance } from "node:perf_hooks";
 import Stripe from "stripe";
 import { isStripeEventRecorded } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
-import { getWebhookSecret, stripeKeyIsLive } from "../stripe-client";
+import { log } from "@/server/ops/log";
+import { getWebhookSecrets, stripeKeyIsLive } from "../stripe-client";
 import { billingWork } from "../work-limit";
 import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
 import { dispatchEvent, handledEventObjects, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
@@ -17,7 +18,8 @@ export type WebhookOutcome =
   | { status: "ignored"; eventId: string; type: string; reason: "unhandled-type" | "other-mode" };
 
 export interface WebhookDeps extends SyncDeps {
-  webhookSecret: string;
+  /** The endpoint's signing secret; during a rotation two (new, old): a delivery signed with either is accepted. */
+  webhookSecret: string | readonly string[];
   /** Whether the secret key is a live one (sk_live_/rk_live_): events of the other mode are ignored. */
   livemode: boolean;
 }
@@ -30,7 +32,7 @@ export async function processStripeWebhook(
   const receivedAt = performance.now();
   const deps = {
     ...(await resolveSyncDeps(partial)),
-    webhookSecret: partial.webhookSecret ?? getWebhookSecret(),
+    webhookSecret: partial.webhookSecret ?? getWebhookSecrets(),
     livemode: partial.livemode ?? stripeKeyIsLive(),
   };
   // Verifying (HMAC, JSON) and the redelivery check take a turn of the process's billing work (see work-limit).
@@ -38,14 +40,14 @@ export async function processStripeWebhook(
     const event = verifyEvent(rawBody, signature, deps);
     const malformed = malformedReason(event);
     if (malformed) {
-      console.warn(`stripe webhook refused (400): ${malformed}`);
+      // Logged once, with this reason, by receive-webhook's "stripe webhook processed" line (outcome "refused").
       throw new AppError("BAD_REQUEST", `Malformed event: ${malformed}.`);
     }
     if (typeof event.livemode === "boolean" && event.livemode !== deps.livemode) {
       // A test-mode event sent to a live endpoint (or the reverse): a misconfigured endpoint, never state to apply.
-      console.warn(
-        `stripe webhook ${event.id} (${event.type}) ignored: a ${event.livemode ? "live" : "test"}-mode event, ` +
-          `but the secret key is a ${deps.livemode ? "live" : "test"}-mode key`,
+      log.warn(
+        { eventId: event.id, type: event.type, eventMode: event.livemode ? "live" : "test", keyMode: deps.livemode ? "live" : "test" },
+        "stripe webhook ignored: the event's mode is not the secret key's",
       );
       return { done: { status: "ignored", eventId: event.id, type: event.type, reason: "other-mode" } };
     }
@@ -64,23 +66,30 @@ export async function processStripeWebhook(
   if (result.outcome === "duplicate-event") return { status: "duplicate", eventId: event.id };
   if (result.outcome === "no-customer" && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
   if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
-    console.warn(`stripe webhook ${event.id} (${event.type}): ${result.outcome}, nothing to update`);
+    log.warn({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe webhook: nothing to update");
   }
   return { status: "processed", eventId: event.id, type: event.type, result };
 }
 
 function verifyEvent(rawBody: string, signature: string | null, deps: WebhookDeps): Stripe.Event {
   if (!signature) throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.");
-  try {
-    // Default tolerance: 300 s. Older signatures are replays and are refused.
-    return deps.stripe.webhooks.constructEvent(rawBody, signature, deps.webhookSecret);
-  } catch (error) {
-    if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
-      throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", { cause: error });
+  const secrets = typeof deps.webhookSecret === "string" ? [deps.webhookSecret] : deps.webhookSecret;
+  let refusal: unknown = new Error("No webhook signing secret is configured.");
+  for (const secret of secrets) {
+    try {
+      // Default tolerance: 300 s. Older signatures are replays and are refused.
+      return deps.stripe.webhooks.constructEvent(rawBody, signature, secret);
+    } catch (error) {
+      // Not signed with this secret: during a rotation the other one may match.
+      if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+        refusal = error;
+        continue;
+      }
+      if (error instanceof SyntaxError) throw new AppError("BAD_REQUEST", "The event body is not valid JSON.", { cause: error });
+      throw error;
     }
-    if (error instanceof SyntaxError) throw new AppError("BAD_REQUEST", "The event body is not valid JSON.", { cause: error });
-    throw error;
   }
+  throw new AppError("BAD_REQUEST", "Invalid Stripe signature.", { cause: refusal });
 }
 
 const expectedObjects: ReadonlyMap<string, string> = new Map(Object.entries(handledEventObjects));

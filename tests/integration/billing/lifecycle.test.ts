@@ -86,6 +86,7 @@ describe("purchase", () => {
       active: true,
       tokenBudget: plans.starter.tokenBudget,
       periodEndsAt: row.stripeCurrentPeriodEnd,
+      models: plans.starter.models,
     });
     const events = await (await getDb()).select().from(stripeEvents).where(eq(stripeEvents.customerId, customerId));
     expect(events.map((event) => event.type)).toEqual(

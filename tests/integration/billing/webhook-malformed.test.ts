@@ -5,6 +5,7 @@ import { count } from "drizzle-orm";
 import Stripe from "stripe";
 import { describe, expect, it, vi } from "vitest";
 import { loadApp } from "../../support/load-app";
+import { captureLogs } from "../../support/log-capture";
 import { startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
@@ -48,7 +49,7 @@ describe("a correctly signed but malformed event", () => {
 
   it.each(cases)("%s -> 400 with the reason, logged on one line, nothing recorded", async (_label, payload, reason) => {
     const before = await eventCount();
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logs = captureLogs();
     const errored = vi.spyOn(console, "error").mockImplementation(() => {});
     try {
       const response = await postSigned(payload);
@@ -56,13 +57,14 @@ describe("a correctly signed but malformed event", () => {
       const body = (await response.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("BAD_REQUEST");
       expect(body.error.message.replace(/\.$/, "")).toMatch(reason);
-      expect(warned).toHaveBeenCalledTimes(1);
-      const line = String(warned.mock.calls[0]?.[0]);
-      expect(line).toMatch(reason);
-      expect(line).not.toContain("\n");
+      // One JSON line (a log line holds no newline) naming the reason; nothing at error level.
+      expect(logs.at("warn")).toHaveLength(1);
+      expect(logs.at("warn")[0]).toMatchObject({ msg: "stripe webhook processed", outcome: "refused" });
+      expect(String(logs.at("warn")[0]?.reason).replace(/\.$/, "")).toMatch(reason);
+      expect(logs.at("error")).toEqual([]);
       expect(errored).not.toHaveBeenCalled();
     } finally {
-      warned.mockRestore();
+      logs.restore();
       errored.mockRestore();
     }
     expect(await eventCount()).toBe(before);
@@ -72,44 +74,45 @@ describe("a correctly signed but malformed event", () => {
 describe("an event from the other Stripe mode", () => {
   it("a live-mode event at a test key -> 200 ignored and logged, nothing recorded or synced", async () => {
     const before = await eventCount();
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logs = captureLogs();
     try {
       const payload = event({ livemode: true });
       const response = await postSigned(payload);
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ received: true, status: "ignored" });
-      expect(warned).toHaveBeenCalledTimes(1);
-      expect(String(warned.mock.calls[0]?.[0])).toMatch(/ignored: a live-mode event, but the secret key is a test-mode key$/);
+      expect(logs.at("warn")).toEqual([
+        expect.objectContaining({ msg: "stripe webhook ignored: the event's mode is not the secret key's", eventMode: "live", keyMode: "test" }),
+      ]);
     } finally {
-      warned.mockRestore();
+      logs.restore();
     }
     expect(await eventCount()).toBe(before);
   });
 
   it("a test-mode event at a live key is ignored too, before Stripe is read", async () => {
     const before = await eventCount();
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logs = captureLogs();
     const unreachable = new Stripe("sk_live_unused", { host: "127.0.0.1", port: 1, protocol: "http", maxNetworkRetries: 0 });
     try {
       const payload = event({});
       const outcome = await processStripeWebhook(payload, sign(payload), { livemode: true, stripe: unreachable, webhookSecret });
       expect(outcome).toMatchObject({ status: "ignored", reason: "other-mode" });
-      expect(String(warned.mock.calls[0]?.[0])).toMatch(/a test-mode event, but the secret key is a live-mode key$/);
+      expect(logs.at("warn")[0]).toMatchObject({ eventMode: "test", keyMode: "live" });
     } finally {
-      warned.mockRestore();
+      logs.restore();
     }
     expect(await eventCount()).toBe(before);
   });
 
   it("an event of the key's own mode is still processed (an unknown customer: recorded, 200)", async () => {
     const before = await eventCount();
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const logs = captureLogs();
     try {
       const response = await postSigned(event({ data: { object: { ...subscription, customer: "cus_nobody_here" } } }));
       expect(response.status).toBe(200);
       expect(await response.json()).toEqual({ received: true, status: "processed" });
     } finally {
-      warned.mockRestore();
+      logs.restore();
     }
     expect(await eventCount()).toBe(before + 1);
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { startChat, type ChatDeps } from "@/server/chat/chat-request";
 import { createDemoModel } from "@/server/chat/demo-model";
 import { errorResponse } from "@/server/errors";
+import { captureLogs } from "../../support/log-capture";
 import { budgetKey, createMemoryBudgetStore, createUpstashBudgetStore, periodMarkerKey, type BudgetStore } from "@/server/usage";
 import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
@@ -52,20 +53,18 @@ describe.runIf(redisUrl)("restoring a lost budget: Upstash store through the bri
     await fixture.redis.del(budgetKey(userId));
     expect(await fixture.redis.exists(periodMarkerKey(userId))).toBe(1);
     const billing = vi.fn(noBillingRestore);
-    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
-    let warnings: string[];
+    const logs = captureLogs();
     try {
       expect(await chat(userId, store, end, billing)).toBe(200);
     } finally {
-      warnings = warned.mock.calls.map((call) => String(call[0]));
-      warned.mockRestore();
+      logs.restore();
     }
     // The full budget, minus this answer, with the key expiring at the period end again; Stripe was not needed.
     const used = PLAN_BUDGET - afterFirst;
     expect(await store.read(userId)).toEqual({ tokensRemaining: PLAN_BUDGET - used, resetsAt: end });
     expect(Math.abs((await fixture.redis.pexpiretime(budgetKey(userId))) - end.getTime())).toBeLessThanOrEqual(1);
     expect(billing).not.toHaveBeenCalled();
-    expect(warnings).toEqual([expect.stringContaining(`restored the lost budget of user ${userId}`)]);
+    expect(logs.at("warn")).toEqual([expect.objectContaining({ msg: "chat: restored a lost budget", userId, tokens: PLAN_BUDGET })]);
   });
 
   it("a marker of another period proves nothing: billing decides, and finding nothing paid the answer is 429", async () => {

@@ -1,0 +1,88 @@
+// Usage history: what the chat cost, per day and per model, for the current billing period and the one before,
+// summed from the stored answers (so the figures equal the messages exactly). Only reads.
+import type { Db } from "@/db/client";
+import { getDb } from "@/db/index";
+import { usageByDay } from "@/db/queries/chats";
+import { findUserById } from "@/db/queries/users";
+import { AppError } from "@/server/errors";
+
+const DAY_MS = 86_400_000;
+
+export interface PeriodUsage {
+  start: Date;
+  end: Date;
+  tokens: number;
+  answers: number;
+  /** One row per UTC day and model with any answer, oldest first. */
+  days: Array<{ day: string; model: string; tokens: number; answers: number }>;
+  /** Totals per model, largest first. */
+  models: Array<{ model: string; tokens: number; answers: number }>;
+}
+
+export interface UsageHistory {
+  current: PeriodUsage;
+  previous: PeriodUsage;
+}
+
+/** The same instant `months` calendar months earlier (UTC), the day clamped to the month's length, as Stripe does. */
+export function monthsBefore(date: Date, months: number): Date {
+  const result = new Date(date);
+  const day = result.getUTCDate();
+  result.setUTCDate(1);
+  result.setUTCMonth(result.getUTCMonth() - months);
+  const lastDay = new Date(Date.UTC(result.getUTCFullYear(), result.getUTCMonth() + 1, 0)).getUTCDate();
+  result.setUTCDate(Math.min(day, lastDay));
+  return result;
+}
+
+/**
+ * The current and previous periods: a monthly subscription's period ending at `periodEnd` (when it is ahead), else
+ * the last 30 UTC days up to the end of today and the 30 before.
+ */
+export function usagePeriods(periodEnd: Date | null, now: Date = new Date()) {
+  if (periodEnd && periodEnd > now) {
+    const currentStart = monthsBefore(periodEnd, 1);
+    return { previousStart: monthsBefore(periodEnd, 2), currentStart, end: periodEnd };
+  }
+  const end = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS + DAY_MS);
+  return { previousStart: new Date(end.getTime() - 60 * DAY_MS), currentStart: new Date(end.getTime() - 30 * DAY_MS), end };
+}
+
+function summarize(rows: Awaited<ReturnType<typeof usageByDay>>, start: Date, end: Date): PeriodUsage {
+  const models = new Map<string, { tokens: number; answers: number }>();
+  for (const row of rows) {
+    const total = models.get(row.model) ?? { tokens: 0, answers: 0 };
+    models.set(row.model, { tokens: total.tokens + row.tokens, answers: total.answers + row.answers });
+  }
+  return {
+    start,
+    end,
+    tokens: rows.reduce((sum, row) => sum + row.tokens, 0),
+    answers: rows.reduce((sum, row) => sum + row.answers, 0),
+    days: rows.map(({ day, model, tokens, answers }) => ({ day, model, tokens, answers })),
+    models: [...models].map(([model, total]) => ({ model, ...total })).sort((a, b) => b.tokens - a.tokens || a.model.localeCompare(b.model)),
+  };
+}
+
+export async function getUsageHistory(userId: string, deps: { db?: Db; now?: Date } = {}): Promise<UsageHistory> {
+  const db = deps.db ?? (await getDb());
+  const user = await findUserById(db, userId);
+  if (!user) throw new AppError("UNAUTHORIZED", "Your account no longer exists. Sign in again.");
+  const range = usagePeriods(user.stripeCurrentPeriodEnd, deps.now);
+  const rows = await usageByDay(db, userId, range);
+  return {
+    current: summarize(rows.filter((row) => row.period === "current"), range.currentStart, range.end),
+    previous: summarize(rows.filter((row) => row.period === "previous"), range.previousStart, range.currentStart),
+  };
+}
+
+const csvField = (value: string | number) => (typeof value === "number" ? String(value) : `"${value.replaceAll('"', '""')}"`);
+
+/** The history as CSV: one line per period, day and model. */
+export function usageCsv(history: UsageHistory): string {
+  const lines = ["period,day,model,tokens_charged,answers"];
+  for (const name of ["previous", "current"] as const) {
+    for (const row of history[name].days) lines.push([name, row.day, row.model, row.tokens, row.answers].map(csvField).join(","));
+  }
+  return `${lines.join("\r\n")}\r\n`;
+}
