@@ -155,6 +155,7 @@ export const pageAuditJourney: Journey = {
       "/verify-email?token=not-a-real-token",
       "/account",
       "/chat",
+      "/usage",
     ] as const;
 
     ctx.step("signed out: every page (account and chat send you to sign in)");
