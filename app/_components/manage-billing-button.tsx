@@ -1,9 +1,15 @@
 "use client";
-import { useState } from "react";
+import { useState, useSyncExternalStore } from "react";
 import { getTrpcClient } from "@/lib/trpc/client";
 
-/** Opens the Stripe Billing Portal for the signed-in user. */
+const noSubscription = () => () => {};
+
+/**
+ * Opens the Stripe Billing Portal for the signed-in user. Disabled until the page is hydrated: a press before that
+ * would do nothing at all, which on a slow connection reads as a broken button.
+ */
 export function ManageBillingButton({ className = "btn-primary", label = "Manage billing" }: { className?: string; label?: string }) {
+  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
   const [portal, setPortal] = useState<{ state: "idle" | "pending" } | { state: "failed"; message: string }>({ state: "idle" });
   const open = () => {
     setPortal({ state: "pending" });
@@ -17,7 +23,7 @@ export function ManageBillingButton({ className = "btn-primary", label = "Manage
   };
   return (
     <div>
-      <button type="button" className={className} disabled={portal.state === "pending"} onClick={open}>
+      <button type="button" className={className} disabled={!hydrated || portal.state === "pending"} onClick={open}>
         {portal.state === "pending" ? "Opening billing portal…" : label}
       </button>
       {portal.state === "failed" ? <p role="alert" className="mt-2 text-sm text-red-700">{portal.message}</p> : null}

@@ -96,6 +96,22 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
   const resetsAt = failure?.kind === "over-budget" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
 
   const lastUsage = messages.findLast((message) => message.role === "assistant" && message.metadata)?.metadata;
+  // Between Send and the first word: the request is on its way, or the answer has started without any text yet.
+  const lastMessage = messages.at(-1);
+  const waiting = status === "submitted" || (status === "streaming" && lastMessage?.role === "assistant" && textOf(lastMessage) === "");
+
+  // Conversations live only in this tab: warn before a reload or a closed tab throws one away.
+  const hasConversation = messages.length > 0;
+  useEffect(() => {
+    if (!hasConversation) return;
+    const warn = (event: BeforeUnloadEvent) => {
+      event.preventDefault();
+      // Older browsers show the prompt only when returnValue is set.
+      event.returnValue = "";
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [hasConversation]);
 
   useEffect(() => {
     const log = logRef.current;
@@ -135,7 +151,9 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
   }
 
   return (
-    <div className="mx-auto flex w-full max-w-3xl flex-col gap-4">
+    // The page is as tall as the window below the site header and main's padding (together under 10rem): the
+    // conversation takes what is left and scrolls, so the composer never falls below the fold however long the chat.
+    <div className="mx-auto flex h-[calc(100dvh-10rem)] min-h-[30rem] w-full max-w-3xl flex-col gap-4" data-testid="chat-page">
       <header className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-bold tracking-tight">Chat</h1>
@@ -150,8 +168,9 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
         <section className="card py-4" aria-label="Token budget">
           <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} />
           {lastUsage ? (
-            <p className="mt-2 text-xs text-stone-500" data-testid="last-usage">
-              Last answer used {formatTokens(lastUsage.tokensUsed)} tokens
+            <p className="mt-2 text-xs text-stone-600">
+              <span data-testid="last-usage">Last answer used {formatTokens(lastUsage.tokensUsed)} tokens (prompt + answer)</span>
+              <span className="hidden sm:inline">. Each question sends the conversation so far as its prompt, so answers cost more as a chat grows.</span>
             </p>
           ) : null}
         </section>
@@ -164,26 +183,33 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
       ) : null}
 
       {messages.length > 0 || !block ? (
-        <section className="card flex flex-col p-0">
+        <section className="card flex min-h-0 flex-1 flex-col p-0">
           <div
             ref={logRef}
             role="log"
+            // It scrolls: keyboard users need to reach it to scroll it.
+            tabIndex={0}
             aria-live="polite"
             aria-busy={busy}
             aria-label="Conversation"
             data-testid="chat-log"
-            className="flex max-h-[60vh] min-h-48 flex-col gap-3 overflow-y-auto p-4 sm:p-6"
+            // `relative` keeps the bubbles' screen-reader labels (absolute) inside the scrolling box: without it they sit
+            // at their place in the conversation, below the window, and make the page itself scroll.
+            className="relative flex min-h-0 flex-1 flex-col gap-3 overflow-y-auto p-4 sm:p-6"
           >
             {messages.length === 0 ? (
               <p className="m-auto max-w-sm text-center text-sm text-stone-500">
                 Ask anything. Each answer is charged to your token budget by the tokens it really used.
               </p>
             ) : (
-              messages.map((message) => <MessageBubble key={message.id} message={message} />)
+              messages
+                // The answer's bubble appears with its first word; until then the waiting line stands in for it.
+                .filter((message) => !(waiting && message === lastMessage && message.role === "assistant"))
+                .map((message) => <MessageBubble key={message.id} message={message} />)
             )}
-            {status === "submitted" ? (
-              <p className="self-start rounded-2xl rounded-bl-sm bg-stone-100 px-4 py-2 text-sm text-stone-500">
-                <span className="animate-pulse">Thinking…</span>
+            {waiting ? (
+              <p role="status" className="self-start rounded-2xl rounded-bl-sm bg-stone-100 px-4 py-2 text-sm text-stone-600" data-testid="chat-waiting">
+                <span className="animate-pulse">Writing an answer…</span>
               </p>
             ) : null}
           </div>
@@ -205,7 +231,7 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
           ) : failure?.kind === "unauthorized" ? (
             <SignedOutNotice />
           ) : null}
-          <form onSubmit={onSubmit} className="card p-3 sm:p-4">
+          <form onSubmit={onSubmit} className="card shrink-0 p-3 sm:p-4">
             <label htmlFor="chat-input" className="sr-only">Message</label>
             <textarea
               id="chat-input"
@@ -214,7 +240,7 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
               onChange={(event) => setInput(event.target.value)}
               onKeyDown={onKeyDown}
               disabled={busy}
-              rows={3}
+              rows={2}
               autoFocus
               placeholder="Ask something…"
               aria-describedby="chat-input-hint"
@@ -251,7 +277,7 @@ function MessageBubble({ message }: { message: ChatUIMessage }) {
         {textOf(message)}
       </div>
       {message.metadata ? (
-        <span className="mt-1 text-[11px] text-stone-400">{formatTokens(message.metadata.tokensUsed)} tokens</span>
+        <span className="mt-1 text-[11px] text-stone-600">{formatTokens(message.metadata.tokensUsed)} tokens (prompt + answer)</span>
       ) : null}
     </div>
   );

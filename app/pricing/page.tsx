@@ -64,7 +64,7 @@ export default async function PricingPage({ searchParams }: { searchParams: Sear
               <div className="flex flex-wrap items-center justify-between gap-2">
                 <h2 id={`plan-${plan.id}`} className="text-lg font-semibold">{plan.name}</h2>
                 {recommended ? (
-                  <span className="rounded-full bg-brand-100 px-2.5 py-0.5 text-xs font-semibold text-brand-700" data-testid="recommended">Recommended</span>
+                  <span className="rounded-full bg-brand-100 px-2.5 py-0.5 text-xs font-semibold text-brand-800" data-testid="recommended">Recommended</span>
                 ) : null}
               </div>
               <p className="mt-1 text-sm text-stone-600">{plan.description}</p>

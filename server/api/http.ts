@@ -1,12 +1,12 @@
 // tRPC over HTTP: the fetch handler the route exports, with the edge rules every call goes through. Queries
 // (GET) are batched at most 10 a request. Every POST is a mutation: this app's pages only (403), JSON only (415:
 // no form posts from other sites), at most 64 kB (413), and one procedure per request (a batch of mutations is
-// refused before any of them runs). A rate-limited error carries Retry-After.
+// refused before any of them runs). A rate-limited error carries Retry-After. A refusal logs one line, a failure its stack.
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import { BYTE_LIMITS, guardRequest } from "@/server/http/request-guards";
 import { createContext } from "./context";
 import { appRouter } from "./root";
-import { retryAfterOf, type Context } from "./trpc";
+import { logTrpcError, retryAfterOf, type Context } from "./trpc";
 
 export const MAX_BATCH_SIZE = 10;
 
@@ -22,6 +22,7 @@ function respond(req: Request, options: TrpcHttpOptions): Promise<Response> {
     router: appRouter,
     createContext: options.createContext ?? createContext,
     maxBatchSize: MAX_BATCH_SIZE,
+    onError: logTrpcError,
     responseMeta: ({ errors }) => {
       const retryAfter = retryAfterOf(errors);
       return retryAfter === null ? {} : { headers: new Headers({ "Retry-After": String(retryAfter) }) };

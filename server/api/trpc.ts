@@ -1,6 +1,7 @@
 // tRPC's foundation: the request context (caller + database), superjson, and the one place AppError becomes
 // TRPCError. Procedures throw AppError; unknown errors reach the client as a generic 500 and are logged.
 import { initTRPC, TRPCError } from "@trpc/server";
+import { getHTTPStatusCodeFromError } from "@trpc/server/http";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
@@ -25,20 +26,44 @@ const t = initTRPC.context<Context>().create({
   },
 });
 
+// Errors the middleware below already logged with their cause, so the HTTP edge's logTrpcError does not repeat them.
+const loggedWithCause = new WeakSet<TRPCError>();
+
 const mapAppErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok) {
     const cause = result.error.cause;
     if (cause instanceof AppError) {
-      if (cause.status >= 500) console.error(`[${cause.code}] ${cause.message}`, cause.cause ?? "");
       result.error = new TRPCError({ code: cause.code, message: cause.message, cause });
+      if (cause.status >= 500) {
+        console.error(`[${cause.code}] ${cause.message}`, cause.cause ?? "");
+        loggedWithCause.add(result.error);
+      }
     } else if (result.error.code === "INTERNAL_SERVER_ERROR") {
       console.error("tRPC procedure failed", result.error.cause ?? result.error);
       result.error = new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side. Please try again." });
+      loggedWithCause.add(result.error);
     }
   }
   return result;
 });
+
+/**
+ * The server log for a failed tRPC call over HTTP. An expected refusal (4xx: a signed-out or deleted account, bad
+ * input, a rate limit) is one line with no stack, since nothing is broken; a failure (5xx) keeps its cause and stack,
+ * once.
+ */
+export function logTrpcError({ error, type, path }: { error: TRPCError; type: string; path: string | undefined }): void {
+  if (loggedWithCause.has(error)) return;
+  const call = `${type} ${path ?? "(unknown procedure)"}`;
+  if (getHTTPStatusCodeFromError(error) < 500) {
+    // Input errors carry zod's multi-line JSON: keep the line a line.
+    const message = error.message.replace(/\s+/g, " ").slice(0, 300);
+    console.warn(`[trpc] ${call} refused: ${error.code} ${message}`);
+    return;
+  }
+  console.error(`[trpc] ${call} failed`, error.cause ?? error);
+}
 
 export const createCallerFactory = t.createCallerFactory;
 export const router = t.router;

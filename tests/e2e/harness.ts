@@ -23,6 +23,8 @@ export interface JourneyContext {
 
 export interface Journey {
   name: string;
+  /** How long the runner gives it; its default otherwise. */
+  timeoutMs?: number;
   run(context: JourneyContext): Promise<void>;
 }
 

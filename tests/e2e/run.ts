@@ -12,6 +12,7 @@ import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
+import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
@@ -23,12 +24,14 @@ const journeys: Journey[] = [
   declinedCardJourney,
   signInRedirectJourney,
   emailAndResetJourney,
+  pageAuditJourney,
 ];
 
 // Small enough to run out in a few answers of the demo model; Pro gets five times this.
 const STARTER_BUDGET = 600;
 const JOURNEY_TIMEOUT_MS = 180_000;
-const VIEWPORT = { width: 1100, height: 750 };
+// A laptop's window; the page audit also runs every page at a phone's (390x844).
+const VIEWPORT = { width: 1280, height: 800 };
 const ARTIFACTS_DIR = path.join("tests", "e2e", "artifacts");
 const CHROMIUM_ARGS = [
   "--headless",
@@ -75,6 +78,9 @@ async function runJourney(journey: Journey, runId: string, index: number): Promi
   const context = await browser.newContext({ viewport: VIEWPORT, baseURL: stack.baseUrl });
   context.setDefaultTimeout(15_000);
   context.setDefaultNavigationTimeout(30_000);
+  // Leaving a page with an unsaved chat asks first (beforeunload): answer as a person who meant to leave. Anything
+  // else is unexpected and dismissed, as Playwright does by default.
+  context.on("dialog", (dialog) => void (dialog.type() === "beforeunload" ? dialog.accept() : dialog.dismiss()).catch(() => undefined));
   const page = await context.newPage();
   const steps: string[] = [];
   const browserLog: string[] = [];
@@ -103,11 +109,12 @@ async function runJourney(journey: Journey, runId: string, index: number): Promi
   };
 
   let timer: NodeJS.Timeout | undefined;
+  const timeoutMs = journey.timeoutMs ?? JOURNEY_TIMEOUT_MS;
   try {
     await Promise.race([
       journey.run(ctx),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`journey timed out after ${JOURNEY_TIMEOUT_MS / 1000}s`)), JOURNEY_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`journey timed out after ${timeoutMs / 1000}s`)), timeoutMs);
       }),
     ]);
     // The security headers' CSP must not block anything the pages need (hydration, styles, chat streaming).
@@ -145,6 +152,20 @@ async function runJourney(journey: Journey, runId: string, index: number): Promi
   }
 }
 
+/**
+ * A fresh server's first renders (database start-up, each route's first load) took over 30 s on a loaded machine, which
+ * the first journey's first navigation paid for and timed out on. Pay it here, once, with a patient deadline.
+ */
+async function warmUp(baseUrl: string): Promise<void> {
+  const started = Date.now();
+  for (const path of ["/", "/pricing", "/sign-in", "/sign-up", "/api/ready"]) {
+    const response = await fetch(baseUrl + path, { signal: AbortSignal.timeout(120_000) });
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`warm-up: ${path} answered ${response.status}`);
+  }
+  console.log(`Warmed up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+}
+
 async function main(): Promise<number> {
   const only = process.env.E2E_ONLY;
   const selected = only ? journeys.filter((journey) => journey.name.includes(only)) : journeys;
@@ -156,6 +177,7 @@ async function main(): Promise<number> {
     console.log(`Starting the app stack (${process.env.DATABASE_URL ? "Postgres" : "PGlite"}, ${process.env.REDIS_URL ? "Redis via the bridge" : "in-process budget store"})…`);
     stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10" } });
     console.log(`App on ${stack.baseUrl}, Stripe sandbox on ${stack.stripeSandboxUrl}`);
+    await warmUp(stack.baseUrl);
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: CHROMIUM_ARGS,

@@ -69,7 +69,7 @@ export const chatBudgetJourney: Journey = {
     await expectVisible(page.getByRole("button", { name: "Stop" }), "Stop while the answer streams", 5_000);
     await expectText(page.getByTestId("message-assistant").last(), /Every subscription comes with a token budget/, "the assistant's answer");
     await expectVisible(page.getByRole("button", { name: "Send" }), "Send again after the answer");
-    const usage = parseTokens(await expectText(page.getByTestId("last-usage"), /^Last answer used [\d,]+ tokens$/, "last usage"));
+    const usage = parseTokens(await expectText(page.getByTestId("last-usage"), /^Last answer used [\d,]+ tokens \(prompt \+ answer\)$/, "last usage"));
     expectTrue(usage > 0, `an answer costs tokens (last-usage says ${usage})`);
     expectEqual(await tokensLeft(page), ctx.starterBudget - usage, "the meter drops by exactly the tokens used");
     await ctx.screenshot("chat");
@@ -77,7 +77,7 @@ export const chatBudgetJourney: Journey = {
     ctx.step("second question: the meter drops again by that answer's tokens");
     const before = await tokensLeft(page);
     expectEqual(await ask(ctx, "Tell me about billing and plans."), "answered", "second question answered");
-    const secondUsage = parseTokens(await expectText(page.getByTestId("last-usage"), /^Last answer used [\d,]+ tokens$/, "last usage"));
+    const secondUsage = parseTokens(await expectText(page.getByTestId("last-usage"), /^Last answer used [\d,]+ tokens \(prompt \+ answer\)$/, "last usage"));
     expectEqual(await tokensLeft(page), before - secondUsage, "the meter after the second answer");
 
     // A second tab opened now still shows tokens left after the first one has spent them: its next question is
