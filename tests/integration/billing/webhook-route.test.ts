@@ -112,18 +112,21 @@ describe("bursts of events for one customer", () => {
   }
 
   /**
-   * A Stripe client whose subscriptions.list waits until `release` resolves before reading, and counts reads, so a
-   * test can make more events arrive while the first one's read is in flight.
+   * A Stripe client whose subscriptions.list waits until `release` resolves before reading (later reads: until
+   * `laterReads` resolves too), and counts reads, so a test can make more events arrive while the first one's read
+   * is in flight and decide which write comes first.
    */
-  function gatedStripe(release: Promise<void>) {
+  function gatedStripe(release: Promise<void>, laterReads: Promise<unknown> = release) {
     const reads: number[] = [];
     let entered: () => void = () => {};
     const firstReadEntered = new Promise<void>((resolve) => (entered = resolve));
     const subscriptions = Object.assign(Object.create(stripe.subscriptions) as Stripe["subscriptions"], {
       list: async (params: Stripe.SubscriptionListParams) => {
-        reads.push(reads.length);
+        const index = reads.length;
+        reads.push(index);
         entered();
         await release;
+        if (index > 0) await laterReads;
         return stripe.subscriptions.list(params);
       },
     });
@@ -138,8 +141,15 @@ describe("bursts of events for one customer", () => {
     try {
       const queuedPayloads = [await otherEvent(customerId, "invoice.paid"), await otherEvent(customerId, "checkout.session.completed")];
       let release: () => void = () => {};
-      const gate = gatedStripe(new Promise<void>((resolve) => (release = resolve)));
+      let firstDone: () => void = () => {};
+      // The second read returns only after the first event has written, so the order of the writes is the one the
+      // assertions below describe, however slow the machine (otherwise the second read may write first, correctly).
+      const gate = gatedStripe(
+        new Promise<void>((resolve) => (release = resolve)),
+        new Promise<void>((resolve) => (firstDone = resolve)),
+      );
       const first = processStripeWebhook(payload, sign(payload), { stripe: gate.client });
+      first.then(firstDone, firstDone);
       await gate.firstReadEntered; // the first is reading, holding no connection
       const queued = queuedPayloads.map((body) => processStripeWebhook(body, sign(body), { stripe: gate.client }));
       await pause(150); // both have arrived and wait for the next read
