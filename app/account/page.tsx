@@ -97,6 +97,9 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
             ) : (
               <BudgetMeter {...billing.budget} tokensRemaining={billing.budget.tokensRemaining} />
             )}
+            <p className="mt-2 text-sm">
+              <Link href="/usage" className="font-medium text-stone-700 underline hover:text-stone-900">Usage history</Link>
+            </p>
           </div>
         ) : null}
         {billing?.active ? (

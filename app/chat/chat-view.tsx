@@ -30,12 +30,23 @@ interface ReportedRemaining {
 const textOf = (message: ChatUIMessage) =>
   message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
 
-export function ChatView({ modelName, initialBilling }: { modelName: string; initialBilling: BillingStatus | undefined }) {
+/** A model the user's plan includes, as the picker shows it. */
+export interface ChatModelOption {
+  id: string;
+  name: string;
+  description: string;
+  /** The provider model that answers for it (the demo model offline). */
+  answeredBy: string;
+}
+
+export function ChatView({ models, initialBilling }: { models: ChatModelOption[]; initialBilling: BillingStatus | undefined }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const billingQuery = useQuery({ ...trpc.billing.status.queryOptions(), initialData: initialBilling });
   const [reported, setReported] = useState<ReportedRemaining | null>(null);
   const [input, setInput] = useState("");
+  const [modelId, setModelId] = useState(models[0]?.id ?? "");
+  const model = models.find((option) => option.id === modelId) ?? models[0];
   // Which 429 the current error is: a shorter history helps only if there is history to drop.
   const [overBudget, setOverBudget] = useState<{ error: Error; fixedByNewChat: boolean } | null>(null);
   const [transport] = useState(() => new DefaultChatTransport<ChatUIMessage>({ api: "/api/chat" }));
@@ -127,7 +138,7 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
     const text = input.trim();
     if (!text || busy || block) return;
     setInput("");
-    void sendMessage({ text });
+    void sendMessage({ text }, { body: { model: modelId } });
   }
 
   function onSubmit(event: FormEvent) {
@@ -157,8 +168,26 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
       <header className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-bold tracking-tight">Chat</h1>
-          <p className="mt-1 text-xs text-stone-500" data-testid="chat-model">Answers by {modelName}</p>
+          <p className="mt-1 text-xs text-stone-500" data-testid="chat-model">Answers by {model?.answeredBy}</p>
         </div>
+        {models.length > 1 ? (
+          <div className="flex flex-col gap-1">
+            <label htmlFor="chat-model-select" className="text-xs font-medium text-stone-600">Model</label>
+            <select
+              id="chat-model-select"
+              value={modelId}
+              onChange={(event) => setModelId(event.target.value)}
+              aria-describedby="chat-model-description"
+              className="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm text-stone-900 focus:border-brand-600 focus:outline-none focus:ring-2 focus:ring-brand-500/40"
+              data-testid="chat-model-select"
+            >
+              {models.map((option) => (
+                <option key={option.id} value={option.id}>{option.name}</option>
+              ))}
+            </select>
+            <p id="chat-model-description" className="max-w-56 text-xs text-stone-500">{model?.description}</p>
+          </div>
+        ) : null}
         {messages.length > 0 ? (
           <button type="button" className="btn-secondary" onClick={newChat}>New chat</button>
         ) : null}
@@ -170,7 +199,8 @@ export function ChatView({ modelName, initialBilling }: { modelName: string; ini
           {lastUsage ? (
             <p className="mt-2 text-xs text-stone-600">
               <span data-testid="last-usage">Last answer used {formatTokens(lastUsage.tokensUsed)} tokens (prompt + answer)</span>
-              <span className="hidden sm:inline">. Each question sends the conversation so far as its prompt, so answers cost more as a chat grows.</span>
+              <span className="hidden sm:inline">. Each question sends the conversation so far as its prompt, so answers cost more as a chat grows.</span>{" "}
+              <a href="/usage" className="font-medium underline hover:text-stone-900">Usage history</a>
             </p>
           ) : null}
         </section>

@@ -3,6 +3,8 @@ import { redirect } from "next/navigation";
 import { signInUrl } from "@/lib/auth-redirect";
 import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
+import { chatModels } from "@/lib/chat-models";
+import { getPlan } from "@/server/billing/plans";
 import { describeChatModel } from "@/server/chat/models";
 import { VerifyEmailNotice } from "../_components/email-forms";
 import { ChatView } from "./chat-view";
@@ -21,7 +23,15 @@ export default async function ChatPage() {
   });
   // The chat itself refuses an unconfirmed address (403); the notice says why and offers a new link.
   const me = await caller.account.me().catch(() => null);
-  const chat = <ChatView modelName={describeChatModel()} initialBilling={billing} />;
+  // The plan's models for the picker (default first), each with what answers for it; without a plan, the default's.
+  const included = getPlan(billing?.active ? billing.planId : null).models;
+  const models = (included.length > 0 ? included : (["small"] as const)).map((id) => ({
+    id,
+    name: chatModels[id].displayName,
+    description: chatModels[id].description,
+    answeredBy: describeChatModel(undefined, id),
+  }));
+  const chat = <ChatView models={models} initialBilling={billing} />;
   return !me || me.emailVerified ? chat : (
     <div className="space-y-4">
       <VerifyEmailNotice email={me.email} />
