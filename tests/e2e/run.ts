@@ -12,6 +12,7 @@ import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
+import { failedRenewalJourney } from "./journeys/failed-renewal";
 import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
@@ -24,6 +25,7 @@ const journeys: Journey[] = [
   declinedCardJourney,
   signInRedirectJourney,
   emailAndResetJourney,
+  failedRenewalJourney,
   pageAuditJourney,
 ];
 
