@@ -17,6 +17,7 @@ import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
+import { twoCheckoutsJourney } from "./journeys/two-checkouts";
 
 const journeys: Journey[] = [
   purchaseJourney,
@@ -26,6 +27,7 @@ const journeys: Journey[] = [
   signInRedirectJourney,
   emailAndResetJourney,
   failedRenewalJourney,
+  twoCheckoutsJourney,
   pageAuditJourney,
 ];
 
