@@ -354,6 +354,14 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     return `<span class="badge${tone ? ` ${tone}` : ""}">${esc(word)}</span>`;
   };
 
+  /** "Refunded" (or "Partly refunded") next to a paid invoice whose charge was given back, as Stripe's portal shows it. */
+  const refundBadge = (invoice: Stripe.Invoice): string => {
+    const payment = Object.values(s().invoicePayments).find((p) => p.invoice === invoice.id && p.payment.charge);
+    const charge = payment ? s().charges[String(payment.payment.charge)] : undefined;
+    if (!charge || charge.amount_refunded === 0) return "";
+    return ` <span class="badge" data-testid="invoice-refunded">${charge.refunded ? "Refunded" : "Partly refunded"}</span>`;
+  };
+
   /** The portal's left column: the way back to the app, the business and the customer. */
   const portalSummary = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer) => `
       <section class="summary" aria-label="Account">
@@ -438,7 +446,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           : `<div class="scroll"><table><thead><tr><th>Date</th><th>Amount</th><th>Status</th><th>Invoice</th></tr></thead><tbody>${invoices
               .map(
                 (inv) => `<tr><td>${esc(formatDate(inv.created))}</td><td>${esc(formatAmount(inv.total, inv.currency))}</td>
-                <td>${statusBadge(inv.status)}</td><td><a href="${esc(inv.hosted_invoice_url ?? `/invoice/${inv.id}`)}">${esc(inv.number ?? inv.id)}</a></td></tr>`,
+                <td>${statusBadge(inv.status)}${refundBadge(inv)}</td><td><a href="${esc(inv.hosted_invoice_url ?? `/invoice/${inv.id}`)}">${esc(inv.number ?? inv.id)}</a></td></tr>`,
               )
               .join("")}</tbody></table></div>`,
       );

@@ -1,13 +1,14 @@
-import { expectEqual, expectPath, expectText, expectUrlPrefix, type Journey } from "../harness";
-import { fillCheckout, GOOD_CARD, latestSubscription, sandboxStripe, signUpFromPricing } from "../flows";
+import { expectAfterReloads, expectEqual, expectPath, expectText, expectUrlPrefix, expectVisible, type Journey } from "../harness";
+import { fillCheckout, GOOD_CARD, latestSubscription, openPortal, sandboxStripe, signUpFromPricing } from "../flows";
 
 /**
  * 9. Two tabs, two Checkouts: Starter opened in one tab, then Pro in another. Opening the second expires the first,
- * so paying the first tab is refused and the customer ends with exactly one subscription, the one paid for.
- * (Two sessions completed before either webhook, which a browser cannot stage, are the sync's case: one-subscription.test.ts.)
+ * so paying the first tab is refused. Then the race that expiry cannot stop: a second session created at the same
+ * instant as the first (before either could expire the other; made here through the API) is paid too. The sync keeps
+ * the older subscription, cancels the newer and refunds it: the portal shows one subscription and one refund.
  */
 export const twoCheckoutsJourney: Journey = {
-  name: "two checkout tabs: the older one expires, one subscription",
+  name: "two checkout tabs: the older one expires; both paid leaves one subscription and one refund",
   async run(ctx) {
     const { page } = ctx;
     await signUpFromPricing(ctx);
@@ -34,9 +35,36 @@ export const twoCheckoutsJourney: Journey = {
     await page.reload();
     await expectText(page.getByRole("heading", { level: 1 }), "This checkout has expired", "tab 1's checkout expired when tab 2 opened");
 
+    const stripe = sandboxStripe(ctx);
     const subscription = await latestSubscription(ctx);
-    const all = await sandboxStripe(ctx).subscriptions.list({ customer: String(subscription.customer), status: "all" });
+    const customer = String(subscription.customer);
+    const all = await stripe.subscriptions.list({ customer, status: "all" });
     expectEqual(all.data.length, 1, "the customer has exactly one subscription");
     expectEqual(subscription.items.data[0]?.price.lookup_key, "hourglass_pro_monthly", "the subscription is the Pro one paid in tab 2");
+
+    ctx.step("the race: a Starter session created alongside, paid as well");
+    const starterPrice = (await stripe.prices.list({ lookup_keys: ["hourglass_starter_monthly"] })).data[0];
+    if (!starterPrice) throw new Error("no Starter price in the sandbox");
+    const raced = await stripe.checkout.sessions.create({
+      mode: "subscription",
+      customer,
+      billing_address_collection: "required",
+      line_items: [{ price: starterPrice.id, quantity: 1 }],
+      success_url: `${ctx.stack.baseUrl}/account?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+      cancel_url: `${ctx.stack.baseUrl}/pricing?checkout=canceled`,
+    });
+    await page.goto(raced.url ?? "");
+    await fillCheckout(ctx, GOOD_CARD);
+    await expectPath(page, /^\/account\?checkout=success/, "the raced session's success redirect", 20_000);
+    await expectAfterReloads(page, "/account keeps the older plan, Pro", async () => {
+      await expectText(page.getByTestId("plan-name"), "Pro", "plan after both were paid", 1_000);
+    });
+    const live = (await stripe.subscriptions.list({ customer, status: "all" })).data.filter((sub) => sub.status !== "canceled");
+    expectEqual(live.map((sub) => sub.id), [subscription.id], "one live subscription, the older Pro one");
+
+    await openPortal(ctx);
+    await expectText(page.getByRole("heading", { level: 2 }).first(), "Current plan", "the portal's plan section");
+    await expectVisible(page.getByText("Hourglass Pro").first(), "the portal shows the Pro subscription");
+    await expectText(page.getByTestId("invoice-refunded"), "Refunded", "the raced payment shows as refunded in the invoice history");
   },
 };
