@@ -8,6 +8,7 @@
 //     leaves 0 mismatches between the users rows and the sandbox's subscriptions, each event recorded once;
 //   - 100 parallel chats of one user over both servers never overspend a small budget: some are refused with 429,
 //     the charges add up to at most the budget, and Redis's `chatbot-usage:<userId>` holds exactly the budget less them;
+//   - both servers' email deliverers drain one outbox, sending each email once;
 //   - an account deleted through one server is refused at once by the other.
 // Prints a line per test and "N passed, N failed"; E2E_REPORT names the JSON report ({ passed, failed, tests }).
 import assert from "node:assert/strict";
@@ -23,7 +24,7 @@ import { CHAT_BODY } from "../../bench/chat";
 import { openDatabase } from "../../db/client";
 import { linkStripeCustomer } from "../../db/queries/billing";
 import { findUserById, insertUser } from "../../db/queries/users";
-import { stripeEvents } from "../../db/schema";
+import { emailOutbox, stripeEvents } from "../../db/schema";
 import { env, SANDBOX_WEBHOOK_SECRET, secretList } from "../../lib/env";
 import { appServerEnv, freePort, migrateDatabase, startProductionServer, type ServerProcess } from "../../scripts/app-stack";
 import { startLocalServices, type LocalServices } from "../../scripts/local-services";
@@ -31,6 +32,7 @@ import { hashPassword } from "../../server/auth/password";
 import { plans } from "../../server/billing/plans";
 import { isHandledEvent } from "../../server/billing/webhooks/handlers";
 import { pickCurrentSubscription, subscriptionState } from "../../server/billing/sync-subscription";
+import { listInbox } from "../support/mail-inbox";
 import { runTests, reportOutcomes, type SuiteTest } from "../support/suite-runner";
 import { PIN_HEADER, SERVED_BY_HEADER, startRoundRobinProxy, type RoundRobinProxy } from "./round-robin-proxy";
 
@@ -203,6 +205,8 @@ function chargedIn(stream: string): number | null {
 
 /** The user of the chat and deletion tests: a Starter subscriber made in the webhook test. */
 let chatUser: { id: string; email: string } | undefined;
+/** Every user of the webhook test (their billing emails go through the outbox). */
+const hookUsers: Array<{ id: string; email: string }> = [];
 
 const STARTED = "two production servers start on one Postgres and one Redis, behind the proxy";
 const WEBHOOKS = `webhooks of ${CUSTOMERS} customers, each delivered x${COPIES} in shuffled order over both servers at once: 0 mismatches`;
@@ -295,6 +299,7 @@ const tests: SuiteTest[] = [
           });
           await completeCheckout(session.id);
           customers.push({ userId: user.id, customerId: customer.id });
+          hookUsers.push(user);
           if (index === 0) {
             chatUser = user; // stays on Starter, active
             return;
@@ -400,6 +405,36 @@ const tests: SuiteTest[] = [
       assert.deepEqual(answered.filter((outcome) => outcome.charged === null).length, 0, "every answer says what it charged");
       assert.ok(charged <= BUDGET, `charged ${charged} <= budget ${BUDGET}`);
       assert.equal(Number(left), BUDGET - charged, `${key} = budget - charged`);
+    },
+  },
+  {
+    // Each server runs an outbox deliverer (kicked by its own commits, polling every 5 s): both race for the same rows.
+    name: "both servers' email deliverers drain one outbox: each billing email sent once",
+    needs: [STARTED, WEBHOOKS],
+    timeoutMs: 150_000,
+    async run() {
+      const inbox = services.mailInboxUrl;
+      if (!inbox) throw new Error("no local inbox");
+      const ids = hookUsers.map((user) => user.id);
+      const deadline = Date.now() + 120_000;
+      let rows: Array<{ toAddress: string; sentAt: Date | null; failedAt: Date | null; attempts: number }>;
+      for (;;) {
+        rows = await db()
+          .select({ toAddress: emailOutbox.toAddress, sentAt: emailOutbox.sentAt, failedAt: emailOutbox.failedAt, attempts: emailOutbox.attempts })
+          .from(emailOutbox)
+          .where(inArray(emailOutbox.userId, ids));
+        const unsent = rows.filter((row) => !row.sentAt && !row.failedAt).length;
+        if (rows.length > 0 && unsent === 0) break;
+        if (Date.now() > deadline) throw new Error(`${unsent} of ${rows.length} outbox emails still unsent after 120 s`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      assert.deepEqual(rows.filter((row) => row.failedAt), [], "no email failed");
+      let delivered = 0;
+      for (const address of new Set(rows.map((row) => row.toAddress))) delivered += (await listInbox(inbox, address)).length;
+      console.log(`    ${rows.length} outbox emails for ${ids.length} users, ${delivered} in the inbox`);
+      assert.ok(rows.length >= ids.length, `at least one email per subscriber (${rows.length})`);
+      assert.equal(delivered, rows.length, "messages in the inbox = outbox rows (none sent twice, none lost)");
+      assert.equal(rows.filter((row) => row.attempts !== 1).length, 0, "each row taken by one deliverer, once");
     },
   },
   {
