@@ -14,6 +14,7 @@ import {
   BudgetExhaustedPanel,
   ConversationTooLongNotice,
   BadRequestNotice,
+  PaymentOverduePanel,
   PaymentRequiredPanel,
   SignedOutNotice,
   UnavailableNotice,
@@ -81,7 +82,7 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
         });
         if (refused) setInput(textOf(refused));
       }
-      if (failure.kind === "payment-required" || failure.kind === "over-budget") refreshBilling();
+      if (failure.kind === "payment-required" || failure.kind === "payment-overdue" || failure.kind === "over-budget") refreshBilling();
     },
   });
 
@@ -98,9 +99,12 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
       : (budget?.tokensRemaining ?? null);
 
   // Decided before any request from the plan, and after one from the server's refusal.
-  const block: "payment-required" | "budget-exhausted" | null =
+  const overdue = failure?.kind === "payment-overdue" ? failure : billing?.paymentDue?.stopped ? billing.paymentDue : null;
+  const block: "payment-required" | "payment-overdue" | "budget-exhausted" | null =
     failure?.kind === "payment-required" || (billing && (!billing.active || !budget || budget.tokenBudget <= 0))
       ? "payment-required"
+      : overdue
+        ? "payment-overdue"
       : (failure?.kind === "over-budget" && !conversationTooLong) || tokensRemaining === 0
         ? "budget-exhausted"
         : null;
@@ -248,6 +252,8 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
 
       {block === "payment-required" ? (
         <PaymentRequiredPanel pricingUrl={failure?.kind === "payment-required" ? failure.pricingUrl : "/pricing"} />
+      ) : block === "payment-overdue" ? (
+        <PaymentOverduePanel invoiceUrl={overdue?.invoiceUrl ?? null} />
       ) : block === "budget-exhausted" ? (
         <BudgetExhaustedPanel resetsAt={resetsAt} />
       ) : (

@@ -6,7 +6,7 @@ import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
-import { currentPlan, hasActivePlan } from "./entitlement";
+import { currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
 import { getPlan } from "./plans";
 
 export interface BillingStatus {
@@ -21,6 +21,8 @@ export interface BillingStatus {
   /** A plan change scheduled for the period end (a downgrade): the plan and when it starts. */
   scheduledChange: { planId: string; planName: string; at: Date } | null;
   pastDue: boolean;
+  /** The open invoice a past-due plan owes and until when chat keeps working; null while nothing is owed. */
+  paymentDue: PaymentDueNotice | null;
   hasStripeCustomer: boolean;
   /** Null without a plan that includes chat; `tokensRemaining` is null while the budget store cannot be reached. */
   budget: { tokenBudget: number; tokensRemaining: number | null; resetsAt: Date | null } | null;
@@ -59,6 +61,7 @@ export async function getBillingStatus(
         ? { planId: user.scheduledPlanId, planName: getPlan(user.scheduledPlanId).name, at: user.scheduledPlanAt }
         : null,
     pastDue: active && user.subscriptionStatus === "past_due",
+    paymentDue: active ? paymentDueNotice(user, deps.now) : null,
     hasStripeCustomer: Boolean(user.stripeCustomerId),
     budget:
       active && plan.tokenBudget > 0

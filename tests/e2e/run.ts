@@ -12,10 +12,12 @@ import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
+import { failedRenewalJourney } from "./journeys/failed-renewal";
 import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
+import { twoCheckoutsJourney } from "./journeys/two-checkouts";
 
 const journeys: Journey[] = [
   purchaseJourney,
@@ -24,6 +26,8 @@ const journeys: Journey[] = [
   declinedCardJourney,
   signInRedirectJourney,
   emailAndResetJourney,
+  failedRenewalJourney,
+  twoCheckoutsJourney,
   pageAuditJourney,
 ];
 
