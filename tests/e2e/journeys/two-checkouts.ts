@@ -1,5 +1,5 @@
 import { expectAfterReloads, expectEqual, expectPath, expectText, expectUrlPrefix, expectVisible, type Journey } from "../harness";
-import { fillCheckout, GOOD_CARD, latestSubscription, openPortal, sandboxStripe, signUpFromPricing } from "../flows";
+import { advanceClock, fillCheckout, GOOD_CARD, latestSubscription, openPortal, sandboxStripe, signUpFromPricing } from "../flows";
 
 /**
  * 9. Two tabs, two Checkouts: Starter opened in one tab, then Pro in another. Opening the second expires the first,
@@ -42,7 +42,10 @@ export const twoCheckoutsJourney: Journey = {
     expectEqual(all.data.length, 1, "the customer has exactly one subscription");
     expectEqual(subscription.items.data[0]?.price.lookup_key, "hourglass_pro_monthly", "the subscription is the Pro one paid in tab 2");
 
-    ctx.step("the race: a Starter session created alongside, paid as well");
+    ctx.step("the race: a Starter session created alongside, paid a minute later");
+    // The customer's test clock stands still: move it on a minute, as a person switching tabs would take, so the two
+    // subscriptions are not created in the same second (a tie the sync breaks by id, not by age).
+    await advanceClock(ctx, subscription.created + 60);
     const starterPrice = (await stripe.prices.list({ lookup_keys: ["hourglass_starter_monthly"] })).data[0];
     if (!starterPrice) throw new Error("no Starter price in the sandbox");
     const raced = await stripe.checkout.sessions.create({
