@@ -12,9 +12,11 @@ import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
+import { keyboardJourney } from "./journeys/keyboard";
 import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
+import { savedChatsJourney } from "./journeys/saved-chats";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
 
 const journeys: Journey[] = [
@@ -24,6 +26,8 @@ const journeys: Journey[] = [
   declinedCardJourney,
   signInRedirectJourney,
   emailAndResetJourney,
+  savedChatsJourney,
+  keyboardJourney,
   pageAuditJourney,
 ];
 
