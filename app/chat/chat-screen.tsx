@@ -6,6 +6,7 @@ import { useSearchParams } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/api/root";
+import { SAVED_CHAT_ID } from "./chat-id";
 import { ChatList, type ChatSummary } from "./chat-list";
 import { ChatView, type ChatModelOption, type ChatPageMessage } from "./chat-view";
 import { MissingChatNotice } from "./chat-notices";
@@ -13,9 +14,6 @@ import { MissingChatNotice } from "./chat-notices";
 type RouterOutputs = inferRouterOutputs<AppRouter>;
 type BillingStatus = RouterOutputs["billing"]["status"];
 type SavedChat = RouterOutputs["chats"]["get"];
-
-/** What the chat route and the chats router accept as a chat id. */
-export const SAVED_CHAT_ID = /^[\w-]{1,100}$/;
 
 /** A saved chat's messages as the chat shows them; each answer keeps what it was charged. */
 function toPageMessages(messages: SavedChat["messages"]): ChatPageMessage[] {

@@ -7,7 +7,8 @@ import { chatModels } from "@/lib/chat-models";
 import { getPlan } from "@/server/billing/plans";
 import { describeChatModel } from "@/server/chat/models";
 import { VerifyEmailNotice } from "../_components/email-forms";
-import { ChatScreen, SAVED_CHAT_ID } from "./chat-screen";
+import { SAVED_CHAT_ID } from "./chat-id";
+import { ChatScreen } from "./chat-screen";
 
 export const metadata: Metadata = { title: "Chat" };
 

@@ -19,7 +19,7 @@ import { ensureDir, expectAfterReloads, expectHidden, expectPath, expectText, ex
 const NAME = "dev server at 127.0.0.1: sign up, header links, account, billing portal, sign out";
 // `next dev` compiles each route on its first request: the whole journey, compile included, stays under two minutes.
 const JOURNEY_TIMEOUT_MS = 110_000;
-const READY_TIMEOUT_MS = 60_000;
+const READY_TIMEOUT_MS = 120_000;
 const ARTIFACTS_DIR = path.join("tests", "e2e", "artifacts");
 
 // What a fresh clone has: none of the variables that point at real services or name the app's URL.
