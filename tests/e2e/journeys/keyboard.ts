@@ -22,7 +22,8 @@ async function focused(page: Page): Promise<Focused> {
     if (!element || element === document.body) return { description: "body", tag: "body", testId: "", name: "", card: "", visible: false, style: "" };
     const style = getComputedStyle(element);
     const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
-    const ring = /(^|,\s*)(rgba?\([^)]*\)\s*)?0px 0px 0px [1-9]/.test(style.boxShadow);
+    // A ring is a shadow with no offset or blur and a spread (its colour may be rgb(), oklab() or any other).
+    const ring = /(^|[\s)])0px 0px 0px [1-9]/.test(style.boxShadow);
     const tag = element.tagName.toLowerCase();
     const testId = element.getAttribute("data-testid") ?? "";
     const name = (element.getAttribute("aria-label") ?? element.textContent ?? element.getAttribute("placeholder") ?? "").replace(/\s+/g, " ").trim().slice(0, 60);

@@ -235,7 +235,7 @@ export const pageAuditJourney: Journey = {
       await audit("subscriber /chat (reopened)", viewport, { signedIn: true });
       if (viewport.name === "mobile") {
         ctx.step("the saved chats' drawer on a phone");
-        await page.getByRole("button", { name: "Chats" }).click();
+        await page.getByRole("button", { name: "Chats", exact: true }).click();
         await expectVisible(page.getByTestId("chat-drawer").getByTestId("chat-link").first(), "the drawer lists the saved chats");
         // The modal drawer makes the header inert while it is open: no header check here.
         await audit("subscriber /chat (saved chats drawer)", viewport);

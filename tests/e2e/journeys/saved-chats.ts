@@ -17,6 +17,9 @@ const SECOND = "Tell me about billing and plans.";
 const OTHER = "What is a good name for a cat?";
 const FOLLOW_UP = "hello";
 
+/** A message's text (after its screen-reader label "You:" / "Assistant:"). */
+const saying = (text: string) => new RegExp(`${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+
 const sidebar = (page: Page) => page.getByTestId("chat-sidebar");
 const chatTitles = (page: Page) => sidebar(page).getByTestId("chat-link").allInnerTexts();
 
@@ -82,7 +85,7 @@ export const savedChatsJourney: Journey = {
     ctx.step("reload: no warning, the chat reopens with both questions and answers");
     await page.reload();
     await expectPath(page, `/chat?c=${firstId}`, "the reload stays on the chat");
-    await expectText(page.getByTestId("message-user").nth(1), SECOND, "the second question after the reload");
+    await expectText(page.getByTestId("message-user").nth(1), saying(SECOND), "the second question after the reload");
     expectEqual(JSON.stringify(await conversation(page)), JSON.stringify(twoAnswers), "the reopened conversation is the one before the reload");
     await expectText(page.getByTestId("message-assistant").nth(1), /[\d,]+ tokens \(prompt \+ answer\)/, "a reopened answer keeps its token count");
     expectEqual(dialogs.length, 0, `no dialog before the reload (saw ${dialogs.join(", ")})`);
@@ -121,25 +124,25 @@ export const savedChatsJourney: Journey = {
     ctx.step("reopen the first chat from the sidebar and continue it");
     await sidebar(page).getByRole("link", { name: "Budget questions" }).click();
     await expectPath(page, `/chat?c=${firstId}`, "the sidebar link opens the chat");
-    await expectText(page.getByTestId("message-user").nth(1), SECOND, "the first chat's conversation is back");
+    await expectText(page.getByTestId("message-user").nth(1), saying(SECOND), "the first chat's conversation is back");
     expectEqual((await conversation(page)).length, 4, "exactly the first chat's four messages");
     await ask(ctx, FOLLOW_UP);
     expectEqual(openChatId(page), firstId, "continuing keeps the chat's id");
     await expectSidebar(page, ["Budget questions", OTHER], "the continued chat moves to the top");
     await page.reload();
-    await expectText(page.getByTestId("message-user").nth(2), FOLLOW_UP, "the follow-up was saved to the same chat");
+    await expectText(page.getByTestId("message-user").nth(2), saying(FOLLOW_UP), "the follow-up was saved to the same chat");
     expectEqual((await conversation(page)).length, 6, "three questions and three answers after the reload");
 
     ctx.step("Back returns to the other chat");
     await page.goBack();
     await expectPath(page, `/chat?c=${otherId}`, "Back goes to the chat opened before");
-    await expectText(page.getByTestId("message-user").first(), OTHER, "Back shows that chat's conversation");
+    await expectText(page.getByTestId("message-user").first(), saying(OTHER), "Back shows that chat's conversation");
     await page.goto(`${stack.baseUrl}/chat?c=${firstId}`);
 
     ctx.step("on a phone: the saved chats are a drawer from the chat page");
     await page.setViewportSize({ width: 390, height: 844 });
     await expectHidden(sidebar(page).locator(":visible"), "no sidebar column on a phone");
-    await page.getByRole("button", { name: "Chats" }).click();
+    await page.getByRole("button", { name: "Chats", exact: true }).click();
     const drawer = page.getByTestId("chat-drawer");
     await expectVisible(drawer, "the Chats button opens the drawer");
     expectEqual(JSON.stringify(await drawer.getByTestId("chat-link").allInnerTexts()), JSON.stringify(["Budget questions", OTHER]), "the drawer lists the chats");
@@ -149,7 +152,7 @@ export const savedChatsJourney: Journey = {
     await drawer.getByRole("link", { name: OTHER }).click();
     await expectHidden(drawer.locator(":visible"), "choosing a chat closes the drawer");
     await expectPath(page, `/chat?c=${otherId}`, "the drawer's link opens the chat");
-    await expectText(page.getByTestId("message-user").first(), OTHER, "the chat chosen in the drawer");
+    await expectText(page.getByTestId("message-user").first(), saying(OTHER), "the chat chosen in the drawer");
     await page.setViewportSize({ width: 1280, height: 800 });
 
     ctx.step("delete: Cancel keeps the chat, Delete removes it");
