@@ -97,9 +97,18 @@ export function ChatScreen({
     if (id === urlChatId) newChat();
   }
 
-  // The new chat's first question saves it under its id: from now on the URL names it.
-  function onSend(chatId: string) {
-    if (chatId === fresh.id && urlChatId !== chatId) window.history.replaceState(null, "", `/chat?c=${encodeURIComponent(chatId)}`);
+  // The new chat's first question saves it under its id: from now on the URL names it, and the list shows it at
+  // once, titled by the question, until the server's list (refreshed when the answer ends) replaces it. A refused
+  // question is not saved: that refresh takes the row away again.
+  function onSend(chatId: string, text: string) {
+    if (chatId !== fresh.id || urlChatId === chatId) return;
+    window.history.replaceState(null, "", `/chat?c=${encodeURIComponent(chatId)}`);
+    const now = new Date();
+    queryClient.setQueryData(trpc.chats.list.queryKey(), (chats) =>
+      chats && !chats.some((chat) => chat.id === chatId)
+        ? [{ id: chatId, title: text.replace(/\s+/g, " ").trim(), createdAt: now, updatedAt: now }, ...chats]
+        : chats,
+    );
   }
 
   const toolbar = (

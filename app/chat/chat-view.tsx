@@ -68,7 +68,7 @@ export function ChatView({
   /** Controls shown in the header beside the model picker (the saved chats on a small screen, New chat). */
   toolbar?: ReactNode;
   /** Called as a question is sent, before the answer. */
-  onSend: (chatId: string) => void;
+  onSend: (chatId: string, text: string) => void;
   /** Called when an answer ended (finished, stopped or failed): the saved chat changed. */
   onAnswered: () => void;
   /** Starts a new chat, with `draft` in its message box. */
@@ -164,7 +164,7 @@ export function ChatView({
     const text = input.trim();
     if (!text || busy || block) return;
     setInput("");
-    onSend(chatId);
+    onSend(chatId, text);
     void sendMessage({ text }, { body: { model: modelId } });
   }
 
