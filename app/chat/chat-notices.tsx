@@ -104,3 +104,16 @@ export function SignedOutNotice() {
     </Notice>
   );
 }
+
+/** The URL names a chat that is not (or no longer) one of the user's, or that could not be read just now. */
+export function MissingChatNotice({ unavailable = false, onNewChat, onRetry }: { unavailable?: boolean; onNewChat: () => void; onRetry?: () => void }) {
+  return (
+    <Notice testId={unavailable ? "chat-open-failed" : "chat-missing"}>
+      <p>{unavailable ? "This chat could not be opened right now." : "This chat does not exist (it may have been deleted)."}</p>
+      <div className="flex gap-2">
+        {onRetry ? <button type="button" className="btn-secondary" onClick={onRetry}>Try again</button> : null}
+        <button type="button" className="btn-secondary" onClick={onNewChat}>New chat</button>
+      </div>
+    </Notice>
+  );
+}
