@@ -43,6 +43,15 @@ export const users = pgTable("users", {
    */
   scheduledPlanId: text("scheduled_plan_id"),
   scheduledPlanAt: timestamptz("scheduled_plan_at"),
+  /** The price's billing interval (`month`, `year`), null without a subscription. */
+  billingInterval: text("billing_interval"),
+  /**
+   * The subscription's billing_cycle_anchor: a yearly plan's budget refills every month on this day and time (clamped
+   * to the month's last day), derived when a chat reserves (see server/billing/budget-window).
+   */
+  billingAnchor: timestamptz("billing_anchor"),
+  /** When the subscription's trial ends (or ended); null for a subscription that never had one. */
+  trialEndsAt: timestamptz("trial_ends_at"),
   /**
    * The period end of the last token budget refill, written as soon as the budget store applied it: later syncs
    * about the same period skip the store (see syncSubscriptionFromStripe).
