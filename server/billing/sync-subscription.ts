@@ -27,13 +27,16 @@ import { tracedBudgetStore } from "@/server/ops/budget-spans";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
-import { activeSubscriptionStatuses, findPlanByLookupKey, getPlan } from "./plans";
+import { monthlyWindowAt } from "./budget-window";
+import { activeSubscriptionStatuses, budgetFor, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
 
 export interface SyncDeps extends BillingDeps {
   budget: Pick<BudgetStore, "reset" | "raiseCap">;
   graceSeconds: number;
+  /** The clock a yearly plan's monthly budget window is found with. */
+  now: () => Date;
 }
 
 export type SyncResult =
@@ -70,6 +73,7 @@ export async function resolveSyncDeps(partial: Partial<SyncDeps> = {}): Promise<
     ...(await resolveBillingDeps(partial)),
     budget: partial.budget ?? tracedBudgetStore(getBudgetStore()),
     graceSeconds: partial.graceSeconds ?? env.BILLING_GRACE_SECONDS,
+    now: partial.now ?? (() => new Date()),
   };
 }
 
@@ -162,11 +166,13 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
   const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
   let budgetReset = false;
   if (refill) {
-    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd)).applied;
+    const budgetEndsAt = budgetPeriodEnd(current, deps.now()) ?? refill.periodEnd;
+    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, budgetEndsAt)).applied;
     // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
+    // A yearly plan records the paid year's end: the chat starts each later monthly window itself (entitlement).
     await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
   }
-  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget);
+  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetPeriodEnd(current, deps.now()));
   return { stamp, state, budgetReset, subscription: current, duplicates, scheduled };
 }
 
@@ -197,11 +203,32 @@ async function scheduledPlanChange(sub: Stripe.Subscription, state: Subscription
  * once per change in any order, and makes a return to a cap already granted this period add nothing. A budget from
  * before caps were recorded is taken as granted under the plan the row shows.
  */
-async function raiseToPlanCap(userId: string, stored: User, state: SubscriptionState, budget: SyncDeps["budget"]): Promise<void> {
-  const cap = getPlan(state.planId).tokenBudget;
-  const storedCap = getPlan(stored.planId).tokenBudget;
-  if (cap <= storedCap || !state.stripeCurrentPeriodEnd) return;
-  await budget.raiseCap(userId, cap, state.stripeCurrentPeriodEnd, { unrecordedCap: storedCap > 0 ? storedCap : cap });
+async function raiseToPlanCap(
+  userId: string,
+  stored: User,
+  state: SubscriptionState,
+  budget: SyncDeps["budget"],
+  budgetEndsAt: Date | null,
+): Promise<void> {
+  // A trial's cap is its own budget: the full one comes with the first paid invoice (a reset), never as a raise.
+  const cap = budgetFor(getPlan(state.planId), state.subscriptionStatus);
+  const storedCap = budgetFor(getPlan(stored.planId), stored.subscriptionStatus);
+  if (cap <= storedCap || !budgetEndsAt) return;
+  await budget.raiseCap(userId, cap, budgetEndsAt, { unrecordedCap: storedCap > 0 ? storedCap : cap });
+}
+
+/**
+ * When the budget of the subscription's current period ends: the item's period end, or for a yearly price past its
+ * trial the end of the monthly window (from the billing anchor) holding `now`, or the period's start when `now` is
+ * before it (a test clock ahead of the wall clock).
+ */
+export function budgetPeriodEnd(sub: Stripe.Subscription, now: Date): Date | null {
+  const item = sub.items.data[0];
+  if (!item) return null;
+  const periodEnd = fromUnix(item.current_period_end);
+  if (item.price.recurring?.interval !== "year" || sub.status === "trialing") return periodEnd;
+  const at = Math.max(now.getTime(), item.current_period_start * 1000);
+  return monthlyWindowAt(fromUnix(sub.billing_cycle_anchor), periodEnd, new Date(at))?.endsAt ?? periodEnd;
 }
 
 const freeState: SubscriptionState = {
@@ -213,6 +240,9 @@ const freeState: SubscriptionState = {
   planId: null,
   subscriptionStatus: null,
   cancelAt: null,
+  billingInterval: null,
+  billingAnchor: null,
+  trialEndsAt: null,
 };
 
 /**
@@ -240,15 +270,21 @@ export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number
   else if (cancelAtSeconds !== null) planExpires = fromUnix(cancelAtSeconds);
   else planExpires = periodEnd === null ? null : fromUnix(periodEnd + graceSeconds);
 
+  // A trial whose first paid invoice failed grants nothing: past_due's grace is for customers who have paid before.
+  const unpaidAfterTrial = sub.status === "past_due" && sub.trial_end !== null && item?.current_period_start === sub.trial_end;
+
   return {
     stripeSubscriptionId: sub.id,
     stripePriceId: item?.price.id ?? null,
     stripeCurrentPeriodEnd: periodEnd === null ? null : fromUnix(periodEnd),
-    planActive: !ended && activeSubscriptionStatuses.has(sub.status),
+    planActive: !ended && !unpaidAfterTrial && activeSubscriptionStatuses.has(sub.status),
     planExpires,
     planId: plan?.id ?? null,
     subscriptionStatus: sub.status,
     cancelAt: cancelAtSeconds === null || ended ? null : fromUnix(cancelAtSeconds),
+    billingInterval: item?.price.recurring?.interval ?? null,
+    billingAnchor: fromUnix(sub.billing_cycle_anchor),
+    trialEndsAt: sub.trial_end === null ? null : fromUnix(sub.trial_end),
   };
 }
 
@@ -272,7 +308,8 @@ async function earnedBudget(
     invoice.billing_reason !== null &&
     refillingReasons.has(invoice.billing_reason) &&
     invoice.lines.data.some((line) => line.period.end >= item.current_period_end);
-  const earned = { tokenBudget: plan.tokenBudget, periodEnd: fromUnix(item.current_period_end) };
+  // A trial's $0 first invoice earns the trial's budget; the first paid invoice after it, the plan's.
+  const earned = { tokenBudget: budgetFor(plan, sub.status), periodEnd: fromUnix(item.current_period_end) };
 
   const latest = typeof sub.latest_invoice === "object" ? sub.latest_invoice : null;
   if (latest && refills(latest)) return earned;
