@@ -32,6 +32,8 @@ export interface CheckoutSetup {
   /** `subscription_data` from the session create, applied to the subscription the session creates */
   subscriptionMetadata: Record<string, string>;
   subscriptionDescription: string | null;
+  /** `subscription_data[trial_period_days]`: the subscription starts trialing for that many days */
+  trialPeriodDays?: number | null;
   /** `customer_update` from the session create: whether the collected name/address overwrite the customer's */
   customerUpdate: { name: string | null; address: string | null };
   /** A coupon or promotion code from `discounts[0]` at create, or the promotion code typed on the hosted page */
