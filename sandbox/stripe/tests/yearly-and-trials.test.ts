@@ -1,0 +1,120 @@
+// Yearly prices and trials, as Stripe does them: a yearly item's period is a year (anchor day kept, clamped); a trial
+// starts `trialing` with a $0 first invoice and the cycle anchored at its end, which renews at the full price (active),
+// or past due when that first charge fails, then canceled when the retries run out. Checked with the official client.
+import type Stripe from "stripe";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DAY, type Harness, completeCheckout, startHarness } from "./harness";
+
+let h: Harness;
+let monthly: Stripe.Price;
+let yearly: Stripe.Price;
+
+beforeAll(async () => {
+  h = await startHarness({ autoTestClock: true });
+  const product = await h.stripe.products.create({ name: "Starter" });
+  monthly = await h.stripe.prices.create({ product: product.id, currency: "usd", unit_amount: 900, recurring: { interval: "month" }, lookup_key: "starter_m" });
+  yearly = await h.stripe.prices.create({ product: product.id, currency: "usd", unit_amount: 9000, recurring: { interval: "year" }, lookup_key: "starter_y" });
+});
+afterAll(() => h.close());
+
+const clockOf = (customer: Stripe.Customer) => {
+  if (typeof customer.test_clock !== "string") throw new Error("customer has no test clock");
+  return customer.test_clock;
+};
+
+let counter = 0;
+async function checkout(price: Stripe.Price, subscriptionData: Stripe.Checkout.SessionCreateParams.SubscriptionData = {}) {
+  const customer = await h.stripe.customers.create({ email: `yt${++counter}@example.com` });
+  const session = await h.stripe.checkout.sessions.create({
+    mode: "subscription",
+    customer: customer.id,
+    line_items: [{ price: price.id, quantity: 1 }],
+    payment_method_collection: "always",
+    subscription_data: subscriptionData,
+    success_url: "https://app.test/account",
+    cancel_url: "https://app.test/pricing",
+  });
+  const result = await completeCheckout(h.sandbox, session.id, { name: "Ada", address: { line1: "1 Way", city: "London", postal_code: "N1", country: "GB" } });
+  expect(result.status).toBe(200);
+  const subs = await h.stripe.subscriptions.list({ customer: customer.id, expand: ["data.latest_invoice"] });
+  const sub = subs.data[0];
+  if (!sub) throw new Error("no subscription");
+  return { customer, sub };
+}
+
+describe("yearly prices", () => {
+  it("bill a year: the item's period ends a year on, and the renewal a year after that", async () => {
+    const { customer, sub } = await checkout(yearly);
+    const item = sub.items.data[0];
+    expect(item?.price.recurring).toMatchObject({ interval: "year", interval_count: 1 });
+    const start = new Date((item?.current_period_start ?? 0) * 1000);
+    const end = new Date((item?.current_period_end ?? 0) * 1000);
+    const expected = new Date(start);
+    expected.setUTCFullYear(start.getUTCFullYear() + 1);
+    expect(end).toEqual(expected);
+    expect((sub.latest_invoice as Stripe.Invoice).amount_paid).toBe(9000);
+    await h.stripe.testHelpers.testClocks.advance(clockOf(customer), { frozen_time: (item?.current_period_end ?? 0) + 60 });
+    const renewed = await h.stripe.subscriptions.retrieve(sub.id);
+    expect(renewed.items.data[0]?.current_period_start).toBe(item?.current_period_end);
+    const next = new Date(expected);
+    next.setUTCFullYear(expected.getUTCFullYear() + 1);
+    expect(renewed.items.data[0]?.current_period_end).toBe(next.getTime() / 1000);
+  });
+
+  it("refuses an unknown interval", async () => {
+    await expect(
+      h.stripe.prices.create({ currency: "usd", unit_amount: 1, product: monthly.product as string, recurring: { interval: "decade" as "year" } }),
+    ).rejects.toMatchObject({ statusCode: 400 });
+  });
+});
+
+describe("trials", () => {
+  it("start trialing with a $0 first invoice, trial_end the period end and the cycle's anchor", async () => {
+    const { sub } = await checkout(monthly, { trial_period_days: 7 });
+    expect(sub.status).toBe("trialing");
+    expect(sub.trial_start).toBe(sub.created);
+    expect(sub.trial_end).toBe(sub.created + 7 * DAY);
+    expect(sub.billing_cycle_anchor).toBe(sub.trial_end);
+    expect(sub.items.data[0]?.current_period_end).toBe(sub.trial_end);
+    const invoice = sub.latest_invoice as Stripe.Invoice;
+    expect(invoice).toMatchObject({ billing_reason: "subscription_create", status: "paid", amount_paid: 0, total: 0 });
+    expect(invoice.lines.data[0]).toMatchObject({ amount: 0, description: "Trial period for Starter" });
+    expect(invoice.lines.data[0]?.period.end).toBe(sub.trial_end);
+  });
+
+  it("end on the sandbox's end-trial control: active, the full price charged on a subscription_cycle invoice", async () => {
+    const { customer, sub } = await checkout(monthly, { trial_period_days: 7 });
+    const response = await fetch(`${h.sandbox.url}/_sandbox/test_clocks/${clockOf(customer)}/end-trial`, { method: "POST" });
+    expect(response.status).toBe(200);
+    const after = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(after.status).toBe("active");
+    expect(after.items.data[0]?.current_period_start).toBe(sub.trial_end);
+    const trialEnd = new Date((sub.trial_end ?? 0) * 1000);
+    trialEnd.setUTCMonth(trialEnd.getUTCMonth() + 1);
+    expect(after.items.data[0]?.current_period_end).toBe(trialEnd.getTime() / 1000);
+    expect(after.latest_invoice).toMatchObject({ billing_reason: "subscription_cycle", status: "paid", amount_paid: 900 });
+    // Nothing trialing is left on the clock.
+    expect((await fetch(`${h.sandbox.url}/_sandbox/test_clocks/${clockOf(customer)}/end-trial`, { method: "POST" })).status).toBe(400);
+  });
+
+  it("end unpaid on a failing card: past_due, then canceled when the retries run out", async () => {
+    const { customer, sub } = await checkout(monthly, { trial_period_days: 7 });
+    const failing = await h.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.id });
+    await h.stripe.subscriptions.update(sub.id, { default_payment_method: failing.id });
+    await fetch(`${h.sandbox.url}/_sandbox/test_clocks/${clockOf(customer)}/end-trial`, { method: "POST" });
+    const pastDue = await h.stripe.subscriptions.retrieve(sub.id, { expand: ["latest_invoice"] });
+    expect(pastDue.status).toBe("past_due");
+    expect(pastDue.latest_invoice).toMatchObject({ billing_reason: "subscription_cycle", status: "open", amount_paid: 0 });
+    await h.stripe.testHelpers.testClocks.advance(clockOf(customer), { frozen_time: (sub.trial_end ?? 0) + 20 * DAY });
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).status).toBe("canceled");
+  });
+
+  it("are taken by subscriptions.create too, and refuse a bad length", async () => {
+    const customer = await h.stripe.customers.create({ email: "api-trial@example.com" });
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 3 });
+    expect(sub.status).toBe("trialing");
+    await expect(
+      h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: monthly.id }], trial_period_days: 0 }),
+    ).rejects.toMatchObject({ statusCode: 400, param: "trial_period_days" });
+  });
+});
