@@ -7,7 +7,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import { env } from "@/lib/env";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
-import { activeSubscriptionStatuses, billingIntervals, paidPlanIds, planPrice, plans } from "./plans";
+import { activeSubscriptionStatuses, billingIntervals, paidPlanIds, planPrice, plans, trialOffered } from "./plans";
 import { createPortalSession } from "./portal";
 import { requirePriceId } from "./stripe-catalog";
 
@@ -36,7 +36,7 @@ export async function createCheckoutSession(
 
   const price = await requirePriceId(deps.stripe, planPrice(plan, interval).lookupKey);
   // A trial only for a customer who never had a subscription of any status: no second trial for a returning one.
-  const trialDays = existing.data.length === 0 ? plan.trialDays : 0;
+  const trialDays = trialOffered(plan) && existing.data.length === 0 ? plan.trialDays : 0;
   await expireOpenSessions(deps.stripe, customer);
   const session = await deps.stripe.checkout.sessions.create({
     mode: "subscription",

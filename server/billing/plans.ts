@@ -60,7 +60,8 @@ export const plans = {
     yearlyLookupKey: "hourglass_starter_yearly",
     tokenBudget: env.CHAT_TOKEN_BUDGET,
     trialDays: 7,
-    trialTokenBudget: DEFAULT_TRIAL_TOKEN_BUDGET,
+    // Never more than the plan's own month.
+    trialTokenBudget: Math.min(DEFAULT_TRIAL_TOKEN_BUDGET, env.CHAT_TOKEN_BUDGET),
     models: ["small"],
     features: [`${env.CHAT_TOKEN_BUDGET.toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Email support"],
   },
@@ -109,6 +110,11 @@ export function planPrice(plan: PaidPlan, interval: BillingInterval): { lookupKe
   return interval === "year"
     ? { lookupKey: plan.yearlyLookupKey, amountCents: plan.yearlyAmountCents }
     : { lookupKey: plan.lookupKey, amountCents: plan.amountCents };
+}
+
+/** Whether Checkout starts a first subscription to the plan with a free trial (STRIPE_NO_TRIALS turns trials off). */
+export function trialOffered(plan: Plan): boolean {
+  return plan.trialDays > 0 && !env.STRIPE_NO_TRIALS;
 }
 
 /** The budget a subscription status grants: a trial's own budget while trialing, else the plan's monthly one. */

@@ -7,6 +7,8 @@ import type Stripe from "stripe";
 import { afterAll, describe, expect, it } from "vitest";
 import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
+// Trials on (the integration setup turns them off for every other file).
+process.env.STRIPE_NO_TRIALS = "0";
 // The app's store is picked from the environment when it loads: point it at the bridge first.
 const fixture: BridgeFixture | null = redisUrl ? await startBridgeFixture([]) : null;
 if (fixture) {
