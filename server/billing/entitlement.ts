@@ -62,14 +62,14 @@ export function budgetPeriodAt(user: PeriodColumns, now: Date = new Date()): Bud
 export async function getChatEntitlement(userId: string, deps: { db?: Db; now?: Date } = {}): Promise<ChatEntitlement> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
-  if (!user) return { active: false, tokenBudget: 0, periodEndsAt: null, refillsMonthly: false, models: [] };
+  if (!user) return { active: false, tokenBudget: 0, periodEndsAt: null, models: [] };
   const plan = currentPlan(user, deps.now);
   const period = budgetPeriodAt(user, deps.now);
   return {
     active: hasActivePlan(user, deps.now) && period.tokenBudget > 0,
     tokenBudget: period.tokenBudget,
     periodEndsAt: period.endsAt,
-    refillsMonthly: period.refillsMonthly,
+    ...(period.refillsMonthly ? { refillsMonthly: true } : {}),
     models: plan.models,
   };
 }
