@@ -932,13 +932,17 @@ export class Engine {
   // ---- the passage of time ---------------------------------------------------------------------------------
 
   private nextAction(sub: Stripe.Subscription):
-    | { at: number; kind: "cancel" | "renew" | "expire" }
+    | { at: number; kind: "cancel" | "renew" | "expire" | "trial_will_end" }
     | { at: number; kind: "retry"; invoice: Stripe.Invoice }
     | null {
     if (sub.status === "canceled" || sub.status === "incomplete_expired") return null;
     const item = sub.items.data[0];
     if (!item) return null;
-    const candidates: Array<{ at: number; kind: "cancel" | "renew" | "expire" } | { at: number; kind: "retry"; invoice: Stripe.Invoice }> = [];
+    const candidates: Array<{ at: number; kind: "cancel" | "renew" | "expire" | "trial_will_end" } | { at: number; kind: "retry"; invoice: Stripe.Invoice }> = [];
+    // Stripe's notice three days before a trial ends (at once for a shorter trial).
+    if (sub.status === "trialing" && sub.trial_end !== null && !this.state.trialWillEndSent?.[sub.id]) {
+      candidates.push({ at: Math.max(sub.trial_start ?? sub.created, sub.trial_end - 3 * DAY), kind: "trial_will_end" });
+    }
     if (sub.cancel_at !== null) candidates.push({ at: sub.cancel_at, kind: "cancel" });
     if (sub.status === "incomplete") candidates.push({ at: sub.created + INCOMPLETE_WINDOW, kind: "expire" });
     else candidates.push({ at: item.current_period_end, kind: "renew" });
@@ -948,7 +952,7 @@ export class Engine {
       candidates.push({ at: invoice.next_payment_attempt, kind: "retry", invoice });
     }
     // Ties go to the cancellation: a subscription that ends at its period end is not renewed first.
-    const order = { cancel: 0, expire: 1, retry: 2, renew: 3 } as const;
+    const order = { cancel: 0, expire: 1, retry: 2, trial_will_end: 3, renew: 4 } as const;
     candidates.sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
     return candidates[0] ?? null;
   }
@@ -991,6 +995,10 @@ export class Engine {
         }
         case "renew":
           this.renew(sub, action.at, ctx);
+          break;
+        case "trial_will_end":
+          (this.state.trialWillEndSent ??= {})[sub.id] = true;
+          this.emit("customer.subscription.trial_will_end", sub, ctx, action.at);
           break;
         default:
           return;

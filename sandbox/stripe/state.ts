@@ -77,6 +77,8 @@ export interface SandboxState {
   attachDeclines: Record<string, string>;
   /** subscription id -> number of billing periods since the anchor, so renewals stay on the anchor day */
   cycles: Record<string, number>;
+  /** subscription id -> true once `customer.subscription.trial_will_end` was sent (absent in older state files) */
+  trialWillEndSent?: Record<string, true>;
   /** event id -> one record per endpoint (and per duplicate copy when the duplicate fault is on) */
   deliveries: Record<string, DeliveryRecord[]>;
   idempotency: Record<string, IdempotencyRecord>;

@@ -1,6 +1,7 @@
 // Yearly prices and trials, as Stripe does them: a yearly item's period is a year (anchor day kept, clamped); a trial
-// starts `trialing` with a $0 first invoice and the cycle anchored at its end, which renews at the full price (active),
-// or past due when that first charge fails, then canceled when the retries run out. Checked with the official client.
+// starts `trialing` with a $0 first invoice and the cycle anchored at its end, sends a notice three days before it
+// ends, then charges the full price (active), or is past due when that charge fails and canceled when the retries
+// run out. Checked with the official client.
 import type Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DAY, type Harness, completeCheckout, startHarness } from "./harness";
@@ -95,6 +96,23 @@ describe("trials", () => {
     expect(after.latest_invoice).toMatchObject({ billing_reason: "subscription_cycle", status: "paid", amount_paid: 900 });
     // Nothing trialing is left on the clock.
     expect((await fetch(`${h.sandbox.url}/_sandbox/test_clocks/${clockOf(customer)}/end-trial`, { method: "POST" })).status).toBe(400);
+  });
+
+  it("send customer.subscription.trial_will_end three days before the trial ends, once", async () => {
+    const { customer, sub } = await checkout(monthly, { trial_period_days: 7 });
+    const trialEnd = sub.trial_end ?? 0;
+    const notices = async () => {
+      await h.sandbox.idle();
+      return h.deliveries.filter((d) => d.event.type === "customer.subscription.trial_will_end" && (d.event.data.object as Stripe.Subscription).id === sub.id);
+    };
+    await h.stripe.testHelpers.testClocks.advance(clockOf(customer), { frozen_time: trialEnd - 4 * DAY });
+    expect(await notices()).toHaveLength(0);
+    await h.stripe.testHelpers.testClocks.advance(clockOf(customer), { frozen_time: trialEnd - 2 * DAY });
+    const [notice] = await notices();
+    expect(notice?.event.created).toBe(trialEnd - 3 * DAY);
+    expect(notice?.event.data.object).toMatchObject({ status: "trialing", trial_end: trialEnd });
+    await fetch(`${h.sandbox.url}/_sandbox/test_clocks/${clockOf(customer)}/end-trial`, { method: "POST" });
+    expect(await notices()).toHaveLength(1);
   });
 
   it("end unpaid on a failing card: past_due, then canceled when the retries run out", async () => {
