@@ -287,6 +287,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       }
       const advanced = engine.advanceClock(clock, Math.max(clock.frozen_time, ...trialEnds), ctx);
       scheduleSave();
+      // The admin page's form goes back to the page; an API caller gets the clock.
+      if (params.from === "admin") {
+        res.writeHead(303, { location: "/" });
+        return res.end();
+      }
       return json(res, 200, advanced);
     }
     return json(res, 404, { error: { type: "invalid_request_error", code: null, message: `Unknown sandbox control ${method} ${url.pathname}`, param: null } });

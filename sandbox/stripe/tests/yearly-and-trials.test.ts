@@ -115,6 +115,17 @@ describe("trials", () => {
     expect(await notices()).toHaveLength(1);
   });
 
+  it("can be ended from the admin page: an End trial button on a clock with a trialing subscription", async () => {
+    const { customer, sub } = await checkout(monthly, { trial_period_days: 7 });
+    const action = `/_sandbox/test_clocks/${clockOf(customer)}/end-trial`;
+    expect(await (await fetch(`${h.sandbox.url}/`)).text()).toContain(`action="${action}"`);
+    const response = await fetch(`${h.sandbox.url}${action}`, { method: "POST", body: new URLSearchParams({ from: "admin" }), redirect: "manual" });
+    expect(response.status).toBe(303);
+    expect(response.headers.get("location")).toBe("/");
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).status).toBe("active");
+    expect(await (await fetch(`${h.sandbox.url}/`)).text()).not.toContain(`action="${action}"`);
+  });
+
   it("end unpaid on a failing card: past_due, then canceled when the retries run out", async () => {
     const { customer, sub } = await checkout(monthly, { trial_period_days: 7 });
     const failing = await h.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.id });
