@@ -164,15 +164,16 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
+  // A yearly plan's budget lives in monthly windows: both the refill and an upgrade's raise name the current one.
+  const budgetEndsAt = budgetPeriodEnd(current, deps.now());
   let budgetReset = false;
   if (refill) {
-    const budgetEndsAt = budgetPeriodEnd(current, deps.now()) ?? refill.periodEnd;
-    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, budgetEndsAt)).applied;
+    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, budgetEndsAt ?? refill.periodEnd)).applied;
     // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
     // A yearly plan records the paid year's end: the chat starts each later monthly window itself (entitlement).
     await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
   }
-  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetPeriodEnd(current, deps.now()));
+  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetEndsAt);
   return { stamp, state, budgetReset, subscription: current, duplicates, scheduled };
 }
 

@@ -254,6 +254,9 @@ describe("a trial", () => {
     const status = await getBillingStatus(userId);
     expect(status).toMatchObject({ trialEndsAt: new Date(trialing.trial_end! * 1000), budget: { tokenBudget: 100_000, tokensRemaining: 100_000 } });
     await spend(userId, 30_000);
+    // Alerts measure the trial's own budget: 30% of it used is no alert, 85% is the 80% one.
+    expect(await app.enqueueBudgetAlert(userId, 70_000)).toBeNull();
+    expect(await app.enqueueBudgetAlert(userId, 15_000)).toBe(80);
 
     const since = Math.floor(Date.now() / 1000) - 1;
     await harness.faults({ pauseDeliveries: true });
