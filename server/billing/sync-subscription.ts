@@ -5,7 +5,8 @@
 // overwrites a newer one. A paid first or renewal invoice for the current period refills the token budget, on the
 // same rule; the store's per-period marker keeps that once per period. A plan whose cap is higher than the one the
 // period's budget was granted under (an upgrade) raises the budget by the difference; the store's recorded cap keeps
-// that once per change, and a lower cap (a downgrade) never lowers it.
+// that once per change, and a lower cap (a downgrade) never lowers it. A trialing subscription's budget is the trial's;
+// a yearly one's is the current monthly window's (budget-window), later windows being started by the chat.
 import { performance } from "node:perf_hooks";
 import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
