@@ -29,12 +29,14 @@ COPY scripts scripts
 USER node
 CMD ["npx", "--no-install", "tsx", "scripts/db-migrate.ts"]
 
-# The app: only the traced standalone output and the static assets, run as the image's unprivileged `node` user.
+# The app: only the traced standalone output, the static assets and the public folder (Next leaves both out of the
+# standalone output; without public/ the manifest's icons answer 404), run as the image's unprivileged `node` user.
 FROM node:${NODE_VERSION}-bookworm-slim AS runner
 WORKDIR /app
 ENV NODE_ENV=production NEXT_TELEMETRY_DISABLED=1 PORT=3000 HOSTNAME=0.0.0.0 DATA_DIR=/app/.data
 COPY --from=build --chown=node:node /app/.next/standalone ./
 COPY --from=build --chown=node:node /app/.next/static ./.next/static
+COPY --from=build --chown=node:node /app/public ./public
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
 EXPOSE 3000

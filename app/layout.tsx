@@ -1,5 +1,6 @@
 import type { Metadata, Viewport } from "next";
 import type { ReactNode } from "react";
+import { PaymentDueBanner } from "./_components/payment-due-banner";
 import { SiteHeader } from "./_components/site-header";
 import "./globals.css";
 
@@ -15,6 +16,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
     <html lang="en">
       <body className="min-h-screen">
         <SiteHeader />
+        <PaymentDueBanner />
         <main className="mx-auto w-full max-w-5xl px-4 py-10 sm:px-6">{children}</main>
       </body>
     </html>

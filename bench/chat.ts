@@ -35,6 +35,9 @@ export async function measureChatOverhead(ctx: BenchContext, options: { store: B
     restore: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
     raiseCap: async () => ({ applied: false, tokensRemaining: 1_000_000 }),
     read: async () => ({ tokensRemaining: 1_000_000, resetsAt: periodEnd }),
+    grantPack: async () => ({ applied: false, packTokens: 0 }),
+    revokePack: async () => ({ applied: false, tokensRemoved: 0, packTokens: 0 }),
+    readPacks: async () => [],
     forget: async () => {},
   };
   await store.reset(userId, 1_000_000_000, periodEnd);

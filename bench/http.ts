@@ -1,15 +1,18 @@
 // HTTP helpers for the bench: one request with its time to first byte, and an Auth.js sign-in.
 import http from "node:http";
 
-/** Signs in through Auth.js's credentials callback, as the sign-in form does; returns the session cookie. */
-export async function signIn(base: string, email: string, password: string): Promise<string> {
-  const csrf = await fetch(`${base}/api/auth/csrf`);
+/**
+ * Signs in through Auth.js's credentials callback, as the sign-in form does; returns the session cookie. `headers`
+ * go with both requests (the two-server test pins them to one server with them).
+ */
+export async function signIn(base: string, email: string, password: string, headers: Record<string, string> = {}): Promise<string> {
+  const csrf = await fetch(`${base}/api/auth/csrf`, { headers });
   const { csrfToken } = (await csrf.json()) as { csrfToken: string };
   const csrfCookies = csrf.headers.getSetCookie().map((cookie) => cookie.split(";")[0]);
   const response = await fetch(`${base}/api/auth/callback/credentials`, {
     method: "POST",
     redirect: "manual",
-    headers: { "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; "), origin: new URL(base).origin },
+    headers: { ...headers, "content-type": "application/x-www-form-urlencoded", cookie: csrfCookies.join("; "), origin: new URL(base).origin },
     body: new URLSearchParams({ csrfToken, email, password, callbackUrl: `${base}/account` }),
   });
   const session = response.headers.getSetCookie().map((cookie) => cookie.split(";")[0] ?? "").find((cookie) => cookie.startsWith("authjs.session-token="));

@@ -53,6 +53,13 @@ export const users = pgTable("users", {
   /** When the subscription's trial ends (or ended); null for a subscription that never had one. */
   trialEndsAt: timestamptz("trial_ends_at"),
   /**
+   * A failed payment (the subscription is past_due or unpaid with an open invoice): when the invoice was finalized,
+   * which starts the BILLING_GRACE_SECONDS chat keeps working through, and the invoice's hosted page, where it can
+   * be paid. Both null while nothing is owed.
+   */
+  pastDueSince: timestamptz("past_due_since"),
+  openInvoiceUrl: text("open_invoice_url"),
+  /**
    * The period end of the last token budget refill, written as soon as the budget store applied it: later syncs
    * about the same period skip the store (see syncSubscriptionFromStripe).
    */

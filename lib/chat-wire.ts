@@ -19,11 +19,18 @@ export type ChatUIMessage = UIMessage<ChatMessageMetadata>;
 
 /**
  * The JSON body of every non-streaming reply from POST /api/chat. Parse it with this schema on the page:
- * 402 carries where to subscribe, 429 when the budget resets (ISO date, or null when unknown).
+ * 402 carries where to subscribe (or, for a failed payment, where to pay), 429 when the budget resets (ISO date, or null when unknown).
  */
 export const chatErrorBodySchema = z.object({
   error: z.discriminatedUnion("code", [
-    z.object({ code: z.literal("PAYMENT_REQUIRED"), message: z.string(), pricingUrl: z.string() }),
+    // Without a plan: `pricingUrl`. A past-due plan after its grace: the open invoice to pay and the account page.
+    z.object({
+      code: z.literal("PAYMENT_REQUIRED"),
+      message: z.string(),
+      pricingUrl: z.string().optional(),
+      invoiceUrl: z.string().nullable().optional(),
+      accountUrl: z.string().optional(),
+    }),
     z.object({
       code: z.literal("TOO_MANY_REQUESTS"),
       message: z.string(),

@@ -39,6 +39,8 @@ export const envSchema = z
     /** The port `next dev` / `next start` listen on (Next's own variable); in development APP_URL follows it. */
     PORT: optionalString.pipe(z.coerce.number<string>().int().min(1).max(65535).optional()),
     DATA_DIR: z.string().min(1).default(".data"),
+    /** How many server processes serve the app at once (replicas behind a load balancer); above 1, nothing may live per process. */
+    APP_INSTANCES: positiveInt(1),
 
     DATABASE_URL: optionalString.pipe(
       z
@@ -257,6 +259,37 @@ export function embeddedDefaultsWarning(current: Env = env): string | null {
     ...standIns.map((standIn) => `!!   - ${standIn}`),
     rule,
   ].join("\n");
+}
+
+/**
+ * What keeps state in one process and so cannot be shared by APP_INSTANCES > 1 servers, each with the variable that
+ * replaces it. The in-process budget store would give each server its own budget (N servers, N budgets: overspent),
+ * and with it the sign-in throttle's counters; an embedded PGlite is one process's database; a generated AUTH_SECRET
+ * is one per data dir, so a session made on one server would be refused by the next.
+ */
+export function perProcessStandIns(current: Env = env): string[] {
+  if (current.APP_INSTANCES <= 1) return [];
+  const standIns: string[] = [];
+  if (!current.UPSTASH_REDIS_REST_URL) {
+    standIns.push("the in-process token budget store and sign-in throttle (set UPSTASH_REDIS_REST_URL and UPSTASH_REDIS_REST_TOKEN)");
+  }
+  if (!current.DATABASE_URL) standIns.push("the embedded PGlite database (set DATABASE_URL)");
+  if (!current.AUTH_SECRET) standIns.push("a generated AUTH_SECRET (set AUTH_SECRET, the same on every server)");
+  return standIns;
+}
+
+/**
+ * More than one server (APP_INSTANCES > 1) never starts on per-process state, in any mode and whatever
+ * EMBEDDED_DEFAULTS says: every server would run its own budget, and the budget would be overspent N times over.
+ */
+export function assertSharedStateForInstances(current: Env = env): void {
+  if (current.NEXT_PHASE === "phase-production-build") return;
+  const standIns = perProcessStandIns(current);
+  if (standIns.length === 0) return;
+  throw new Error(
+    `APP_INSTANCES=${current.APP_INSTANCES}: ${current.APP_INSTANCES} servers cannot share state kept in one process: ` +
+      `${standIns.join("; ")}. Set them, or APP_INSTANCES=1 for a single server.`,
+  );
 }
 
 /**

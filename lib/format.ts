@@ -4,6 +4,13 @@ export function formatDate(value: Date | string | number): string {
   return new Date(value).toLocaleDateString("en-US", { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
 }
 
+/** A moment to the minute, in UTC and saying so: "December 3, 2026, 14:05 UTC". */
+export function formatDateTime(value: Date | string | number): string {
+  const date = new Date(value);
+  const time = date.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+  return `${formatDate(date)}, ${time} UTC`;
+}
+
 export function formatTokens(count: number): string {
   return count.toLocaleString("en-US");
 }

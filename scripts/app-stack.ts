@@ -1,7 +1,9 @@
-// Starts the production app the way the end-to-end suite and the bench need it: the local stand-ins on free
-// ports, then `next start` (EMBEDDED_DEFAULTS=1, a random AUTH_SECRET per run) on a free port, waiting until it answers. Uses the build in
+// Starts the production app the way the end-to-end suites and the bench need it: the local stand-ins on free
+// ports, then `next start` (or the standalone output's `node server.js`, as the Docker image runs it) with
+// EMBEDDED_DEFAULTS=1 and a random AUTH_SECRET per run on a free port, waiting until it answers. Uses the build in
 // .next (run `npm run build` first). Real Postgres and Redis are used when DATABASE_URL / REDIS_URL are set;
-// otherwise PGlite in a fresh temporary DATA_DIR and the in-process budget store.
+// otherwise PGlite in a fresh temporary DATA_DIR and the in-process budget store. The pieces (one server process,
+// the standalone folder, the migration) are exported for suites that start several servers.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -30,6 +32,22 @@ export interface AppStackOptions {
   /** Extra variables for the app process, e.g. CHAT_TOKEN_BUDGET or DEMO_MODEL_DELAY_MS. */
   appEnv?: Record<string, string>;
   retryBaseMs?: number;
+  /** `next start` (default), or `node .next/standalone/server.js` as the Dockerfile's image runs it. */
+  server?: ServerKind;
+}
+
+export type ServerKind = "next-start" | "standalone";
+
+/** One production server process (its whole process group). */
+export interface ServerProcess {
+  baseUrl: string;
+  /** The process group id. */
+  pid: number | undefined;
+  /** Everything it printed so far. */
+  logs(): string;
+  /** Null while it runs. */
+  exitCode(): number | null;
+  stop(): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -42,6 +60,85 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Makes .next/standalone runnable on its own, as the Dockerfile's image is: Next leaves the static files and the
+ * public folder out of it (a CDN usually serves them), so they are copied in beside server.js. Returns its path.
+ */
+export function prepareStandalone(root = process.cwd()): string {
+  const standalone = path.join(root, ".next", "standalone");
+  const serverJs = path.join(standalone, "server.js");
+  if (!fs.existsSync(serverJs)) throw new Error(`No ${serverJs}: \`npm run build\` writes it (output: "standalone" in next.config.ts).`);
+  const staticDir = path.join(standalone, ".next", "static");
+  fs.rmSync(staticDir, { recursive: true, force: true });
+  fs.cpSync(path.join(root, ".next", "static"), staticDir, { recursive: true });
+  const publicDir = path.join(standalone, "public");
+  fs.rmSync(publicDir, { recursive: true, force: true });
+  if (fs.existsSync(path.join(root, "public"))) fs.cpSync(path.join(root, "public"), publicDir, { recursive: true });
+  return serverJs;
+}
+
+/** Applies the migrations to a real Postgres (the app migrates only its embedded PGlite by itself). */
+export async function migrateDatabase(url: string): Promise<void> {
+  await (await openDatabase({ kind: "postgres", url, migrate: true, maxConnections: 1 })).close();
+}
+
+/**
+ * Starts one production server of the build in .next on `port` (127.0.0.1) with exactly `serverEnv` (plus PORT and
+ * HOSTNAME), and waits until GET / answers. Fails with its output when it exits first or does not answer in time.
+ */
+export async function startProductionServer(options: {
+  port: number;
+  serverEnv: NodeJS.ProcessEnv;
+  kind?: ServerKind;
+  timeoutMs?: number;
+}): Promise<ServerProcess> {
+  const { port, serverEnv, kind = "next-start", timeoutMs = 120_000 } = options;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const [command, args] =
+    kind === "standalone"
+      ? [process.execPath, [prepareStandalone()]]
+      : ["npx", ["next", "start", "--port", String(port), "--hostname", "127.0.0.1"]];
+  let output = "";
+  const child: ChildProcess = spawn(command, args, {
+    env: { ...serverEnv, PORT: String(port), HOSTNAME: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    }
+  };
+  try {
+    await waitForHttp(`${baseUrl}/`, timeoutMs, () => child.exitCode !== null);
+  } catch (error) {
+    await stop();
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`);
+  }
+  return { baseUrl, pid: child.pid, logs: () => output, exitCode: () => child.exitCode, stop };
+}
+
+/** The variables every server of a run gets: the stand-ins', a fresh AUTH_SECRET unless one is set, production. */
+export function appServerEnv(services: Record<string, string>, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...services,
+    // A production server refuses a generated secret, even on the stand-ins: a random one per run.
+    AUTH_SECRET: env.AUTH_SECRET ?? randomBytes(32).toString("base64url"),
+    ...extra,
+    EMBEDDED_DEFAULTS: "1",
+    NODE_ENV: "production",
+  };
 }
 
 export async function startAppStack(options: AppStackOptions = {}): Promise<AppStack> {
@@ -61,7 +158,7 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
   if (env.DATABASE_URL) {
     // The app migrates only its embedded PGlite; a real Postgres (a fresh CI database) needs `db:migrate` first.
     try {
-      await (await openDatabase({ kind: "postgres", url: env.DATABASE_URL, migrate: true, maxConnections: 1 })).close();
+      await migrateDatabase(env.DATABASE_URL);
     } catch (error) {
       await services.close();
       throw error;
@@ -69,46 +166,35 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
   }
 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "hourglass-stack-"));
-  let output = "";
-  const child: ChildProcess = spawn("npx", ["next", "start", "--port", String(port), "--hostname", "127.0.0.1"], {
-    env: {
-      ...process.env,
-      ...services.env,
-      DATA_DIR: dataDir,
-      // A production server refuses a generated secret, even on the stand-ins: a random one per run.
-      AUTH_SECRET: env.AUTH_SECRET ?? randomBytes(32).toString("base64url"),
-      ...options.appEnv,
-      APP_URL: baseUrl,
-      EMBEDDED_DEFAULTS: "1",
-      NODE_ENV: "production",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-
-  const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-    }
+  const cleanUp = async () => {
     await services.close();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-
+  let server: ServerProcess;
   try {
-    await waitForHttp(`${baseUrl}/`, 60_000, () => child.exitCode !== null);
+    server = await startProductionServer({
+      port,
+      kind: options.server,
+      timeoutMs: 60_000,
+      serverEnv: appServerEnv(services.env, { DATA_DIR: dataDir, ...options.appEnv, APP_URL: baseUrl }),
+    });
   } catch (error) {
-    await stop();
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- server output ---\n${output}`);
+    await cleanUp();
+    throw error;
   }
-  return { baseUrl, stripeSandboxUrl: services.stripeSandboxUrl, mailInboxUrl: services.mailInboxUrl, logs: () => output, dataDir, pid: child.pid, stop };
+  const stop = async () => {
+    await server.stop();
+    await cleanUp();
+  };
+  return {
+    baseUrl,
+    stripeSandboxUrl: services.stripeSandboxUrl,
+    mailInboxUrl: services.mailInboxUrl,
+    logs: server.logs,
+    dataDir,
+    pid: server.pid,
+    stop,
+  };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, exited: () => boolean): Promise<void> {

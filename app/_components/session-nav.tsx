@@ -2,8 +2,9 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { useEffect, useRef, useState, type KeyboardEvent } from "react";
-import { getTrpcClient, type RouterOutputs } from "@/lib/trpc/client";
+import type { RouterOutputs } from "@/lib/trpc/client";
 import { signOutAction } from "../auth-actions";
+import { loadSession } from "./session-query";
 
 type SessionUser = RouterOutputs["account"]["session"]["user"];
 
@@ -27,8 +28,7 @@ export function SessionNav() {
 
   useEffect(() => {
     let live = true;
-    getTrpcClient()
-      .account.session.query()
+    loadSession()
       .then((session) => live && setUser(session?.user ?? null))
       // The header is not the place to report an outage; offer sign-in, which reports it properly.
       .catch(() => live && setUser(null));

@@ -13,7 +13,7 @@ import { DeleteAccount } from "./delete-account";
 
 export const metadata: Metadata = { title: "Account" };
 
-type SearchParams = Promise<{ checkout?: string | string[]; session_id?: string | string[] }>;
+type SearchParams = Promise<{ checkout?: string | string[]; session_id?: string | string[]; card?: string | string[] }>;
 
 export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
   const userId = await getSessionUserId();
@@ -39,10 +39,11 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           Thank you! Your {billing.planName} plan is active.
         </p>
       ) : null}
-      {billing?.pastDue ? (
-        <div role="alert" className="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="past-due-banner">
-          Your last payment failed. Update your card in the billing portal to keep your plan.
-        </div>
+      {/* A failed payment is announced on every page by the banner under the header (PaymentDueBanner). */}
+      {params.card === "updated" ? (
+        <p role="status" className="rounded-lg border border-green-200 bg-green-50 px-4 py-3 text-sm text-green-900" data-testid="card-updated">
+          Your card was saved. A payment that was due is charged to it; this page shows the result once Stripe confirms it.
+        </p>
       ) : null}
 
       <section className="card" aria-labelledby="billing-heading" data-testid="billing-panel">
@@ -78,6 +79,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
               <ManageBillingButton
                 className="btn-primary w-full sm:w-auto"
                 label={billing.pastDue ? "Update payment method" : "Manage billing"}
+                flow={billing.pastDue ? "payment_method_update" : undefined}
               />
             ) : (
               <>

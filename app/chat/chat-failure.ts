@@ -5,6 +5,8 @@ import { chatErrorBodySchema } from "@/lib/chat-wire";
 
 export type ChatFailure =
   | { kind: "payment-required"; pricingUrl: string }
+  /** A 402 for a past-due plan whose grace is over: pay the open invoice (or update the card) to chat again. */
+  | { kind: "payment-overdue"; invoiceUrl: string | null; message: string }
   /** A 429: nothing left, or (with tokens left) less than this conversation's prompt needs. */
   | { kind: "over-budget"; tokensRemaining: number; resetsAt: string | null; message: string }
   | { kind: "bad-request"; message: string }
@@ -24,7 +26,9 @@ export function describeChatFailure(error: Error): ChatFailure {
   const body = parsed.data.error;
   switch (body.code) {
     case "PAYMENT_REQUIRED":
-      return { kind: "payment-required", pricingUrl: body.pricingUrl };
+      return body.accountUrl !== undefined
+        ? { kind: "payment-overdue", invoiceUrl: body.invoiceUrl ?? null, message: body.message }
+        : { kind: "payment-required", pricingUrl: body.pricingUrl ?? "/pricing" };
     case "TOO_MANY_REQUESTS":
       return { kind: "over-budget", tokensRemaining: body.tokensRemaining, resetsAt: body.resetsAt, message: body.message };
     case "BAD_REQUEST":

@@ -19,6 +19,25 @@ export function PaymentRequiredPanel({ pricingUrl }: { pricingUrl: string }) {
   );
 }
 
+/** A past-due plan after its grace: chat is paused until the open invoice is paid. */
+export function PaymentOverduePanel({ invoiceUrl }: { invoiceUrl: string | null }) {
+  return (
+    <section className="card text-center" aria-labelledby="chat-payment-overdue-heading" data-testid="chat-payment-overdue">
+      <h2 id="chat-payment-overdue-heading" className="text-lg font-semibold">Chat is paused until your invoice is paid</h2>
+      <p className="mx-auto mt-2 max-w-md text-sm text-stone-600">
+        Your last payment failed and the grace period is over. Pay the open invoice, or update your card and the
+        payment is retried at once. Your plan and its tokens are kept.
+      </p>
+      <div className="mt-4 flex flex-col items-center gap-2 sm:flex-row sm:justify-center">
+        {invoiceUrl ? (
+          <a href={invoiceUrl} className="btn-primary" data-testid="chat-pay-invoice">Pay the invoice</a>
+        ) : null}
+        <ManageBillingButton flow="payment_method_update" label="Update card" className={invoiceUrl ? "btn-secondary" : "btn-primary"} />
+      </div>
+    </section>
+  );
+}
+
 export function BudgetExhaustedPanel({ resetsAt }: { resetsAt: Date | string | null }) {
   return (
     <section className="card text-center" aria-labelledby="chat-budget-exhausted-heading" data-testid="chat-budget-exhausted">
@@ -82,6 +101,19 @@ export function SignedOutNotice() {
     <Notice testId="chat-signed-out">
       <p>Your session has ended. Sign in again to keep chatting.</p>
       <Link href={signInUrl("/chat")} className="btn-secondary">Sign in</Link>
+    </Notice>
+  );
+}
+
+/** The URL names a chat that is not (or no longer) one of the user's, or that could not be read just now. */
+export function MissingChatNotice({ unavailable = false, onNewChat, onRetry }: { unavailable?: boolean; onNewChat: () => void; onRetry?: () => void }) {
+  return (
+    <Notice testId={unavailable ? "chat-open-failed" : "chat-missing"}>
+      <p>{unavailable ? "This chat could not be opened right now." : "This chat does not exist (it may have been deleted)."}</p>
+      <div className="flex gap-2">
+        {onRetry ? <button type="button" className="btn-secondary" onClick={onRetry}>Try again</button> : null}
+        <button type="button" className="btn-secondary" onClick={onNewChat}>New chat</button>
+      </div>
     </Notice>
   );
 }

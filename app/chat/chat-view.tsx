@@ -2,18 +2,19 @@
 import { useChat } from "@ai-sdk/react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
-import { DefaultChatTransport } from "ai";
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { DefaultChatTransport, type UIMessage } from "ai";
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { formatTokens } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/api/root";
-import { chatMessageMetadataSchema, type ChatUIMessage } from "@/lib/chat-wire";
+import { chatMessageMetadataSchema, type ChatMessageMetadata } from "@/lib/chat-wire";
 import { BudgetMeter } from "../_components/budget-meter";
 import { describeChatFailure, type ChatFailure } from "./chat-failure";
 import {
   BudgetExhaustedPanel,
   ConversationTooLongNotice,
   BadRequestNotice,
+  PaymentOverduePanel,
   PaymentRequiredPanel,
   SignedOutNotice,
   UnavailableNotice,
@@ -27,7 +28,13 @@ interface ReportedRemaining {
   billingUpdatedAt: number;
 }
 
-const textOf = (message: ChatUIMessage) =>
+/**
+ * A message as the page holds it. Answers streamed here carry the wire's metadata; answers reopened from a saved
+ * chat carry what they were charged, but not the remaining count at the time (the meter reads the current one).
+ */
+export type ChatPageMessage = UIMessage<Omit<ChatMessageMetadata, "tokensRemaining"> & { tokensRemaining?: number }>;
+
+const textOf = (message: ChatPageMessage) =>
   message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
 
 /** A model the user's plan includes, as the picker shows it. */
@@ -39,23 +46,54 @@ export interface ChatModelOption {
   answeredBy: string;
 }
 
-export function ChatView({ models, initialBilling }: { models: ChatModelOption[]; initialBilling: BillingStatus | undefined }) {
+export function ChatView({
+  chatId,
+  initialMessages,
+  initialInput,
+  initialModel,
+  models,
+  initialBilling,
+  toolbar,
+  onSend,
+  onAnswered,
+  onNewChat,
+}: {
+  /** The id the chat route saves this conversation under (a new one, or a saved chat's to continue it). */
+  chatId: string;
+  initialMessages: ChatPageMessage[];
+  initialInput: string;
+  /** The model to preselect (a reopened chat's last); the plan's default otherwise. */
+  initialModel?: string;
+  models: ChatModelOption[];
+  initialBilling: BillingStatus | undefined;
+  /** Controls shown in the header beside the model picker (the saved chats on a small screen, New chat). */
+  toolbar?: ReactNode;
+  /** Called as a question is sent, before the answer. */
+  onSend: (chatId: string, text: string) => void;
+  /** Called when an answer ended (finished, stopped or failed): the saved chat changed. */
+  onAnswered: () => void;
+  /** Starts a new chat, with `draft` in its message box. */
+  onNewChat: (draft?: string) => void;
+}) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const billingQuery = useQuery({ ...trpc.billing.status.queryOptions(), initialData: initialBilling });
   const [reported, setReported] = useState<ReportedRemaining | null>(null);
-  const [input, setInput] = useState("");
-  const [modelId, setModelId] = useState(models[0]?.id ?? "");
+  const [input, setInput] = useState(initialInput);
+  const [modelId, setModelId] = useState(initialModel ?? models[0]?.id ?? "");
   const model = models.find((option) => option.id === modelId) ?? models[0];
   // Which 429 the current error is: a shorter history helps only if there is history to drop.
   const [overBudget, setOverBudget] = useState<{ error: Error; fixedByNewChat: boolean } | null>(null);
-  const [transport] = useState(() => new DefaultChatTransport<ChatUIMessage>({ api: "/api/chat" }));
+  const [transport] = useState(() => new DefaultChatTransport<ChatPageMessage>({ api: "/api/chat" }));
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const logRef = useRef<HTMLDivElement>(null);
 
   const refreshBilling = () => void queryClient.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
 
-  const { messages, sendMessage, regenerate, stop, status, error, setMessages, clearError } = useChat<ChatUIMessage>({
+  // The transport sends `id` with every request: the chat route saves each turn of this chat under it.
+  const { messages, sendMessage, regenerate, stop, status, error, setMessages } = useChat<ChatPageMessage>({
+    id: chatId,
+    messages: initialMessages,
     transport,
     messageMetadataSchema: chatMessageMetadataSchema,
     onFinish({ message }) {
@@ -63,6 +101,7 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
       if (metadata.success) setReported({ tokensRemaining: metadata.data.tokensRemaining, billingUpdatedAt: billingQuery.dataUpdatedAt });
       // Also after a stopped or failed answer: the server charged what it streamed.
       refreshBilling();
+      onAnswered();
     },
     onError(failed) {
       const failure = describeChatFailure(failed);
@@ -74,14 +113,15 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
       if (failure.kind === "bad-request" || fixedByNewChat) {
         // The refused message would be sent again with every later one: take it back into the input, to fix or to
         // send again in a new chat.
-        let refused: ChatUIMessage | undefined;
+        let refused: ChatPageMessage | undefined;
         setMessages((current) => {
           refused = current.at(-1)?.role === "user" ? current.at(-1) : undefined;
           return refused ? current.slice(0, -1) : current;
         });
         if (refused) setInput(textOf(refused));
       }
-      if (failure.kind === "payment-required" || failure.kind === "over-budget") refreshBilling();
+      if (failure.kind === "payment-required" || failure.kind === "payment-overdue" || failure.kind === "over-budget") refreshBilling();
+      onAnswered();
     },
   });
 
@@ -98,9 +138,12 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
       : (budget?.tokensRemaining ?? null);
 
   // Decided before any request from the plan, and after one from the server's refusal.
-  const block: "payment-required" | "budget-exhausted" | null =
+  const overdue = failure?.kind === "payment-overdue" ? failure : billing?.paymentDue?.stopped ? billing.paymentDue : null;
+  const block: "payment-required" | "payment-overdue" | "budget-exhausted" | null =
     failure?.kind === "payment-required" || (billing && (!billing.active || !budget || budget.tokenBudget <= 0))
       ? "payment-required"
+      : overdue
+        ? "payment-overdue"
       : (failure?.kind === "over-budget" && !conversationTooLong) || tokensRemaining === 0
         ? "budget-exhausted"
         : null;
@@ -110,19 +153,6 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
   // Between Send and the first word: the request is on its way, or the answer has started without any text yet.
   const lastMessage = messages.at(-1);
   const waiting = status === "submitted" || (status === "streaming" && lastMessage?.role === "assistant" && textOf(lastMessage) === "");
-
-  // Conversations live only in this tab: warn before a reload or a closed tab throws one away.
-  const hasConversation = messages.length > 0;
-  useEffect(() => {
-    if (!hasConversation) return;
-    const warn = (event: BeforeUnloadEvent) => {
-      event.preventDefault();
-      // Older browsers show the prompt only when returnValue is set.
-      event.returnValue = "";
-    };
-    window.addEventListener("beforeunload", warn);
-    return () => window.removeEventListener("beforeunload", warn);
-  }, [hasConversation]);
 
   useEffect(() => {
     const log = logRef.current;
@@ -138,6 +168,7 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
     const text = input.trim();
     if (!text || busy || block) return;
     setInput("");
+    onSend(chatId, text);
     void sendMessage({ text }, { body: { model: modelId } });
   }
 
@@ -156,15 +187,13 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
 
   function newChat() {
     if (busy) void stop();
-    setMessages([]);
-    clearError();
-    inputRef.current?.focus();
+    // What is in the message box (a refused question put back) goes along to the new chat.
+    onNewChat(input);
   }
 
   return (
-    // The page is as tall as the window below the site header and main's padding (together under 10rem): the
-    // conversation takes what is left and scrolls, so the composer never falls below the fold however long the chat.
-    <div className="mx-auto flex h-[calc(100dvh-10rem)] min-h-[30rem] w-full max-w-3xl flex-col gap-4" data-testid="chat-page">
+    // As tall as the screen gives it (see chat-screen): the conversation takes what is left and scrolls.
+    <div className="flex h-full min-h-0 w-full flex-col gap-4" data-testid="chat-page">
       <header className="flex flex-wrap items-end justify-between gap-3">
         <div>
           <h1 className="text-2xl font-bold tracking-tight">Chat</h1>
@@ -188,9 +217,7 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
             <p id="chat-model-description" className="max-w-56 text-xs text-stone-500">{model?.description}</p>
           </div>
         ) : null}
-        {messages.length > 0 ? (
-          <button type="button" className="btn-secondary" onClick={newChat}>New chat</button>
-        ) : null}
+        {toolbar}
       </header>
 
       {budget && tokensRemaining !== null ? (
@@ -248,6 +275,8 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
 
       {block === "payment-required" ? (
         <PaymentRequiredPanel pricingUrl={failure?.kind === "payment-required" ? failure.pricingUrl : "/pricing"} />
+      ) : block === "payment-overdue" ? (
+        <PaymentOverduePanel invoiceUrl={overdue?.invoiceUrl ?? null} />
       ) : block === "budget-exhausted" ? (
         <BudgetExhaustedPanel resetsAt={resetsAt} />
       ) : (
@@ -294,7 +323,7 @@ export function ChatView({ models, initialBilling }: { models: ChatModelOption[]
   );
 }
 
-function MessageBubble({ message }: { message: ChatUIMessage }) {
+function MessageBubble({ message }: { message: ChatPageMessage }) {
   const fromUser = message.role === "user";
   return (
     <div className={`flex flex-col ${fromUser ? "items-end" : "items-start"}`} data-testid={`message-${message.role}`}>

@@ -7,13 +7,15 @@ import { chatModels } from "@/lib/chat-models";
 import { getPlan } from "@/server/billing/plans";
 import { describeChatModel } from "@/server/chat/models";
 import { VerifyEmailNotice } from "../_components/email-forms";
-import { ChatView } from "./chat-view";
+import { SAVED_CHAT_ID } from "./chat-id";
+import { ChatScreen } from "./chat-screen";
 
 export const metadata: Metadata = { title: "Chat" };
 
-export default async function ChatPage() {
+export default async function ChatPage({ searchParams }: { searchParams: Promise<{ c?: string | string[] }> }) {
   const userId = await getSessionUserId();
-  if (!userId) redirect(signInUrl("/chat"));
+  const { c } = await searchParams;
+  if (!userId) redirect(signInUrl(typeof c === "string" && SAVED_CHAT_ID.test(c) ? `/chat?c=${c}` : "/chat"));
   // Read the plan and budget here so the first paint already shows the right state (meter, or the 402/429 panel).
   // If the budget store is unreachable the page still renders and the browser asks again.
   const caller = await getServerCaller();
@@ -31,7 +33,23 @@ export default async function ChatPage() {
     description: chatModels[id].description,
     answeredBy: describeChatModel(undefined, id),
   }));
-  const chat = <ChatView models={models} initialBilling={billing} />;
+  // The saved chats for the sidebar, and the one the URL names (/chat?c=<id>), so a reload reopens it at once. A
+  // list that cannot be read leaves the sidebar to the browser's own query; a missing chat is said so, not thrown.
+  const savedChats = await caller.chats.list().catch((error: unknown) => {
+    console.error("chat page: saved chats unavailable; the browser will retry", error);
+    return undefined;
+  });
+  const requestedId = typeof c === "string" ? c : null;
+  const openChat = requestedId && SAVED_CHAT_ID.test(requestedId) ? await caller.chats.get({ id: requestedId }).catch(() => null) : null;
+  const chat = (
+    <ChatScreen
+      models={models}
+      initialBilling={billing}
+      initialChats={savedChats}
+      initialChat={openChat}
+      missingChatId={requestedId && !openChat ? requestedId : null}
+    />
+  );
   return !me || me.emailVerified ? chat : (
     <div className="space-y-4">
       <VerifyEmailNotice email={me.email} />

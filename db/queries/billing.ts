@@ -22,6 +22,10 @@ export type SubscriptionState = Pick<
 /** A plan change scheduled for the period end, as the sync read it: both null when none is scheduled. */
 export type ScheduledPlanChange = Pick<User, "scheduledPlanId" | "scheduledPlanAt">;
 
+/** An unpaid invoice the subscription is past due on, as the sync read it: both null when nothing is owed. */
+export type PaymentDue = Pick<User, "pastDueSince" | "openInvoiceUrl">;
+export const nothingDue: PaymentDue = { pastDueSince: null, openInvoiceUrl: null };
+
 /** Links a Stripe customer to a user unless one is already linked; returns the id the user ends up with. */
 export async function linkStripeCustomer(db: Executor, userId: string, customerId: string): Promise<string | null> {
   const [updated] = await db
@@ -50,9 +54,9 @@ export async function findUserByStripeCustomer(db: Executor, customerId: string)
 }
 
 /**
- * Writes a synced subscription state (and the plan change it has scheduled) read from Stripe under `readStamp`,
- * unless the row already holds a read with a stamp as high or higher. The single UPDATE holds the row lock only for
- * itself. Returns whether it wrote.
+ * Writes a synced subscription state (with the plan change it has scheduled and the payment it is past due on) read
+ * from Stripe under `readStamp`, unless the row already holds a read with a stamp as high or higher. The single
+ * UPDATE holds the row lock only for itself. Returns whether it wrote.
  */
 export async function writeSubscriptionStateIfNewer(
   tx: Executor,
@@ -60,10 +64,11 @@ export async function writeSubscriptionStateIfNewer(
   state: SubscriptionState,
   readStamp: number,
   scheduled: ScheduledPlanChange = { scheduledPlanId: null, scheduledPlanAt: null },
+  due: PaymentDue = nothingDue,
 ): Promise<boolean> {
   const written = await tx
     .update(users)
-    .set({ ...state, ...scheduled, stripeReadStamp: readStamp })
+    .set({ ...state, ...scheduled, ...due, stripeReadStamp: readStamp })
     .where(and(eq(users.id, userId), or(isNull(users.stripeReadStamp), lt(users.stripeReadStamp, readStamp))))
     .returning({ id: users.id });
   return written.length > 0;

@@ -110,6 +110,9 @@ export interface CheckoutCompletion {
   promotionCode?: string | undefined;
 }
 
+/** Stripe allows three customers per test clock. */
+const MAX_CUSTOMERS_PER_TEST_CLOCK = 3;
+
 export class Engine {
   state: SandboxState = emptyState();
 
@@ -240,6 +243,11 @@ export class Engine {
   ): Stripe.Customer {
     let testClock = input.testClock;
     if (testClock !== null && !this.state.testClocks[testClock]) throw resourceMissing("test_helpers.test_clock", testClock, "test_clock");
+    // As on Stripe, a test clock holds at most three customers.
+    const onClock = testClock === null ? 0 : Object.values(this.state.customers).filter((c) => c.test_clock === testClock).length;
+    if (onClock >= MAX_CUSTOMERS_PER_TEST_CLOCK) {
+      throw invalidRequest(`A test clock can have at most ${MAX_CUSTOMERS_PER_TEST_CLOCK} customers; ${testClock} already has ${onClock}. Create another test clock.`, "test_clock");
+    }
     // A card refused on attach refuses the whole create: no customer is left behind.
     const pm = input.paymentMethod ? this.resolvePaymentMethod(input.paymentMethod, "payment_method") : null;
     const pmDecline = pm ? this.state.attachDeclines[pm.id] : undefined;

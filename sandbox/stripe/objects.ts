@@ -328,6 +328,7 @@ export function portalSessionObject(input: {
   returnUrl: string | null;
   url: string;
   locale: Stripe.BillingPortal.Session.Locale | null;
+  flow?: Stripe.BillingPortal.Session.Flow | null;
   now: number;
 }): Stripe.BillingPortal.Session {
   return {
@@ -337,7 +338,7 @@ export function portalSessionObject(input: {
     created: input.now,
     customer: input.customer,
     customer_account: null,
-    flow: null,
+    flow: input.flow ?? null,
     livemode: false,
     locale: input.locale,
     on_behalf_of: null,

@@ -354,6 +354,14 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     return `<span class="badge${tone ? ` ${tone}` : ""}">${esc(word)}</span>`;
   };
 
+  /** "Refunded" (or "Partly refunded") next to a paid invoice whose charge was given back, as Stripe's portal shows it. */
+  const refundBadge = (invoice: Stripe.Invoice): string => {
+    const payment = Object.values(s().invoicePayments).find((p) => p.invoice === invoice.id && p.payment.charge);
+    const charge = payment ? s().charges[String(payment.payment.charge)] : undefined;
+    if (!charge || charge.amount_refunded === 0) return "";
+    return ` <span class="badge" data-testid="invoice-refunded">${charge.refunded ? "Refunded" : "Partly refunded"}</span>`;
+  };
+
   /** The portal's left column: the way back to the app, the business and the customer. */
   const portalSummary = (session: Stripe.BillingPortal.Session, config: Stripe.BillingPortal.Configuration, customer: Stripe.Customer) => `
       <section class="summary" aria-label="Account">
@@ -369,6 +377,8 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     if (!config || !customer) return layout("Billing", `${merchant(MERCHANT)}<h1>This portal session is no longer valid</h1>`);
     const f = config.features;
     const sub = portalSubscription(customer.id);
+    // A card-update flow (flow_data) opens on the card form alone, until it is completed.
+    if (session.flow?.type === "payment_method_update" && !notice) return cardUpdatePage(session, config, customer, sub ?? null, error);
     const item = sub?.items.data[0];
     const live = sub && sub.status !== "canceled" && sub.status !== "incomplete_expired";
     const parts: string[] = [];
@@ -436,7 +446,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           : `<div class="scroll"><table><thead><tr><th>Date</th><th>Amount</th><th>Status</th><th>Invoice</th></tr></thead><tbody>${invoices
               .map(
                 (inv) => `<tr><td>${esc(formatDate(inv.created))}</td><td>${esc(formatAmount(inv.total, inv.currency))}</td>
-                <td>${statusBadge(inv.status)}</td><td><a href="${esc(inv.hosted_invoice_url ?? `/invoice/${inv.id}`)}">${esc(inv.number ?? inv.id)}</a></td></tr>`,
+                <td>${statusBadge(inv.status)}${refundBadge(inv)}</td><td><a href="${esc(inv.hosted_invoice_url ?? `/invoice/${inv.id}`)}">${esc(inv.number ?? inv.id)}</a></td></tr>`,
               )
               .join("")}</tbody></table></div>`,
       );
@@ -544,6 +554,32 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     );
   };
 
+  /** The portal's `payment_method_update` flow: the card on file and the form to replace it, nothing else. */
+  const cardUpdatePage = (
+    session: Stripe.BillingPortal.Session,
+    config: Stripe.BillingPortal.Configuration,
+    customer: Stripe.Customer,
+    sub: Stripe.Subscription | null,
+    error: string | null,
+  ): string => {
+    const pmId = (sub && idOf(sub.default_payment_method)) ?? idOf(customer.invoice_settings.default_payment_method);
+    const pm = pmId ? s().paymentMethods[pmId] : undefined;
+    const owed = sub?.status === "past_due" ? s().invoices[idOf(sub.latest_invoice) ?? ""] : undefined;
+    return layout(
+      "Update payment method",
+      `${portalSummary(session, config, customer)}
+      <section aria-label="Payment method">
+        ${error ? `<div role="alert">${esc(error)}</div>` : ""}
+        <h2>Update payment method</h2>
+        ${owed?.status === "open" ? `<p data-testid="flow-amount-due">The new card pays the ${esc(formatAmount(owed.amount_due, owed.currency))} that is due now.</p>` : ""}
+        <p class="muted">${pm?.card ? `Current card: ${esc(pm.card.brand.charAt(0).toUpperCase() + pm.card.brand.slice(1))} ending in ${esc(pm.card.last4)}` : "No card on file."}</p>
+        <form method="post" action="/portal/${esc(session.id)}/card">${cardFields()}<button type="submit">Save card</button></form>
+        ${footer}
+      </section>`,
+      "split",
+    );
+  };
+
   const portalAction = (session: Stripe.BillingPortal.Session, action: string, params: Params, ctx: RequestContext): PageResult => {
     const config = s().portalConfigurations[idOf(session.configuration) ?? ""];
     const customer = s().customers[idOf(session.customer) ?? ""];
@@ -595,7 +631,11 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           if (expiry && !parsedExpiry) throw invalidRequest("Your card's expiration date is invalid or in the past.");
           const card = readCard(str(params, "card") ?? "", parsedExpiry ?? undefined);
           engine.saveCustomerCard(card, customer, ctx);
-          return back(`Your card ending in ${card.last4} was saved.`);
+          const saved = `Your card ending in ${card.last4} was saved.`;
+          const after = session.flow?.type === "payment_method_update" ? session.flow.after_completion : null;
+          if (after?.type === "redirect" && after.redirect) return { redirect: after.redirect.return_url };
+          if (after?.type === "hosted_confirmation") return back(after.hosted_confirmation?.custom_message ?? saved);
+          return back(saved);
         }
         default:
           return { status: 404, html: layout("Not found", "<h1>Not found</h1>") };
@@ -608,7 +648,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
 
   // ---- Hosted invoice ---------------------------------------------------------------------------------------
 
-  const invoicePage = (invoice: Stripe.Invoice): string => {
+  const invoicePage = (invoice: Stripe.Invoice, notice: string | null = null, error: string | null = null): string => {
     const lines = invoice.lines.data
       .map(
         (line) => `<tr><td>${esc(line.description)}<br><span class="muted small">${esc(formatDate(line.period.start))} – ${esc(formatDate(line.period.end))}</span></td>
@@ -644,10 +684,43 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
           <dt>Amount paid</dt><dd>${esc(formatAmount(invoice.amount_paid, invoice.currency))}</dd>
           <dt class="total">Amount due</dt><dd class="total">${esc(formatAmount(invoice.amount_due, invoice.currency))}</dd>
         </dl>
+        ${error ? `<div role="alert">${esc(error)}</div>` : ""}
+        ${
+          invoice.status === "open"
+            ? `<h2>Pay this invoice</h2>
+        <form method="post" action="/invoice/${esc(invoice.id)}/pay">${cardFields()}<button type="submit">Pay ${esc(formatAmount(invoice.amount_due, invoice.currency))}</button></form>`
+            : ""
+        }
+        ${notice ? `<p role="status">${esc(notice)}</p>` : ""}
         ${footer}
       </section>`,
       "split",
     );
+  };
+
+  /**
+   * Paying an open invoice on its hosted page: the card becomes the customer's default (as Stripe saves it for the
+   * subscription the invoice bills), which settles a past-due subscription's open invoice; any other open invoice
+   * is paid with it directly. A declined card leaves the invoice open and says why.
+   */
+  const payInvoicePage = (invoice: Stripe.Invoice, params: Params, ctx: RequestContext): PageResult => {
+    try {
+      if (invoice.status !== "open") throw invalidRequest(`This invoice is ${invoice.status ?? "not open"}; there is nothing to pay.`);
+      const customer = engine.requireCustomer(String(invoice.customer), "customer");
+      const expiry = str(params, "exp");
+      const parsedExpiry = expiry ? readExpiry(expiry) : null;
+      if (expiry && !parsedExpiry) throw invalidRequest("Your card's expiration date is invalid or in the past.");
+      const card = readCard(str(params, "card") ?? "", parsedExpiry ?? undefined);
+      const attempts = invoice.attempt_count;
+      engine.saveCustomerCard(card, customer, ctx);
+      // Saving the card already tried a past-due subscription's invoice; one attempt per press.
+      if (invoice.status === "open" && invoice.attempt_count === attempts) engine.payInvoice(invoice, ctx);
+      if (invoice.status !== "paid") throw invalidRequest("Your card was declined.");
+      return { redirect: `/invoice/${invoice.id}?notice=${encodeURIComponent("Thank you: this invoice is paid.")}` };
+    } catch (error) {
+      if (!(error instanceof StripeApiError)) throw error;
+      return { status: error.status, html: invoicePage(invoice, null, error.message) };
+    }
   };
 
   // ---- Admin overview ---------------------------------------------------------------------------------------
@@ -729,10 +802,11 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       if (method === "GET" && !action) return { html: portalPage(session, url.searchParams.get("notice"), null) };
       if (method === "POST" && action) return portalAction(session, action, params, ctx);
     }
-    if (section === "invoice" && id && method === "GET") {
+    if (section === "invoice" && id) {
       const invoice = s().invoices[id];
       if (!invoice) return notFound();
-      return { html: invoicePage(invoice) };
+      if (method === "GET" && !action) return { html: invoicePage(invoice, url.searchParams.get("notice"), null) };
+      if (method === "POST" && action === "pay") return payInvoicePage(invoice, params, ctx);
     }
     return notFound();
   };

@@ -6,7 +6,7 @@ import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
-import { budgetPeriodAt, currentPlan, hasActivePlan } from "./entitlement";
+import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
 import { getPlan } from "./plans";
 
 export interface BillingStatus {
@@ -23,6 +23,8 @@ export interface BillingStatus {
   pastDue: boolean;
   /** When the trial ends, while the subscription is trialing. */
   trialEndsAt: Date | null;
+  /** The open invoice a past-due plan owes and until when chat keeps working; null while nothing is owed. */
+  paymentDue: PaymentDueNotice | null;
   hasStripeCustomer: boolean;
   /** Null without a plan that includes chat; `tokensRemaining` is null while the budget store cannot be reached. */
   budget: { tokenBudget: number; tokensRemaining: number | null; resetsAt: Date | null } | null;
@@ -64,6 +66,7 @@ export async function getBillingStatus(
         : null,
     pastDue: active && user.subscriptionStatus === "past_due",
     trialEndsAt: active && user.subscriptionStatus === "trialing" ? user.trialEndsAt : null,
+    paymentDue: active ? paymentDueNotice(user, deps.now) : null,
     hasStripeCustomer: Boolean(user.stripeCustomerId),
     budget:
       active && plan.tokenBudget > 0

@@ -31,7 +31,7 @@ export async function createCheckoutSession(
 
   const existing = await deps.stripe.subscriptions.list({ customer, status: "all", limit: 100 });
   if (existing.data.some((sub) => activeSubscriptionStatuses.has(sub.status))) {
-    return { ...(await createPortalSession(userId, deps)), kind: "portal" };
+    return { ...(await createPortalSession(userId, {}, deps)), kind: "portal" };
   }
 
   const price = await requirePriceId(deps.stripe, planPrice(plan, interval).lookupKey);

@@ -5,7 +5,7 @@
 // however many events it holds. Reads also take a slot of a per-process limit (work-limit.ts).
 import type Stripe from "stripe";
 import { performance } from "node:perf_hooks";
-import type { ScheduledPlanChange, SubscriptionState } from "@/db/queries/billing";
+import type { PaymentDue, ScheduledPlanChange, SubscriptionState } from "@/db/queries/billing";
 import type { RetiredDuplicate } from "./duplicate-subscriptions";
 import { stripeReadSlots } from "./work-limit";
 
@@ -20,6 +20,8 @@ export interface CustomerRead {
   duplicates?: RetiredDuplicate[];
   /** The plan change the subscription has scheduled for its period end; none when omitted. */
   scheduled?: ScheduledPlanChange;
+  /** The invoice the subscription is past due on; nothing owed when omitted. */
+  due?: PaymentDue;
 }
 
 interface Read {

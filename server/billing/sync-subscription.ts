@@ -14,9 +14,11 @@ import {
   claimStripeEvent,
   findUserByStripeCustomer,
   nextStripeReadStamp,
+  nothingDue,
   recordBudgetRefill,
   recordDuplicateSubscriptions,
   writeSubscriptionStateIfNewer,
+  type PaymentDue,
   type ScheduledPlanChange,
   type SubscriptionState,
 } from "@/db/queries/billing";
@@ -36,7 +38,7 @@ import { billingWork } from "./work-limit";
 export interface SyncDeps extends BillingDeps {
   budget: Pick<BudgetStore, "reset" | "raiseCap">;
   graceSeconds: number;
-  /** The clock a yearly plan's monthly budget window is found with. */
+  /** The clock the payment grace is measured on (tests move it past the grace), and a yearly plan's monthly window. */
   now: () => Date;
 }
 
@@ -117,7 +119,7 @@ async function writeRead(
       tx,
       (read.duplicates ?? []).map((d) => ({ ...d, userId, customerId })),
     );
-    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp, read.scheduled);
+    const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp, read.scheduled, read.due);
     if (!written) return { outcome: "already-current", userId } as const;
     // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
     await enqueueBillingEmails(tx, user, read.state, { subscription: read.subscription ?? null });
@@ -152,19 +154,20 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
   const duplicates = [...retiredDuplicates(subscriptions.data).filter((d) => !retiredIds.has(d.subscriptionId)), ...retired];
   const current = keeper ?? pickCurrentSubscription(subscriptions.data);
   const state = current ? subscriptionState(current, deps.graceSeconds) : freeState;
-  if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current, duplicates };
+  const due = current ? await paymentDue(current, deps.stripe) : nothingDue;
+  if (!current || !state.planActive) return { stamp, state, budgetReset: false, subscription: current, duplicates, due };
   const scheduled = await scheduledPlanChange(current, state, deps.stripe);
 
   // The row as it is now: the read before this one (reads of a customer take turns here) recorded its refill.
   const stored = (await findUserByStripeCustomer(deps.db, customerId)) ?? user;
   // Refills follow the writes' rule: a read older than the one stored leaves the budget to that newer read.
-  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates, scheduled };
+  if (!budgetMissing && stored.stripeReadStamp !== null && stored.stripeReadStamp > stamp) return { stamp, state, budgetReset: false, subscription: current, duplicates, scheduled, due };
   // A sync already asked the store to refill this period: the store would answer "already applied".
   const refilledAlready =
     !budgetMissing &&
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
-  const refill = refilledAlready ? null : await earnedBudget(current, deps.stripe);
+  const refill = refilledAlready ? null : await earnedBudget(current, deps, due);
   // A yearly plan's budget lives in monthly windows: both the refill and an upgrade's raise name the current one.
   const budgetEndsAt = budgetPeriodEnd(current, deps.now());
   let budgetReset = false;
@@ -175,7 +178,28 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
   }
   if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetEndsAt);
-  return { stamp, state, budgetReset, subscription: current, duplicates, scheduled };
+  return { stamp, state, budgetReset, subscription: current, duplicates, scheduled, due };
+}
+
+const owingStatuses: ReadonlySet<Stripe.Subscription.Status> = new Set(["past_due", "unpaid"]);
+
+/**
+ * The invoice a past-due or unpaid subscription owes: usually its expanded latest invoice; when that one is not the
+ * open one (a later invoice was paid), the oldest open invoice of the subscription, at the cost of one more read.
+ * The grace starts when the invoice was finalized (issued); the hosted page is where the customer can pay it.
+ */
+async function paymentDue(sub: Stripe.Subscription, stripe: Stripe): Promise<PaymentDue> {
+  if (!owingStatuses.has(sub.status)) return nothingDue;
+  const latest = typeof sub.latest_invoice === "object" ? sub.latest_invoice : null;
+  const open =
+    latest?.status === "open"
+      ? latest
+      : (await stripe.invoices.list({ subscription: sub.id, status: "open", limit: 10 })).data.sort((a, b) => a.created - b.created)[0];
+  if (!open) return nothingDue;
+  return {
+    pastDueSince: fromUnix(open.status_transitions.finalized_at ?? open.created),
+    openInvoiceUrl: open.hosted_invoice_url ?? null,
+  };
 }
 
 const noScheduledChange: ScheduledPlanChange = { scheduledPlanId: null, scheduledPlanAt: null };
@@ -297,10 +321,16 @@ const refillingReasons: ReadonlySet<Stripe.Invoice.BillingReason> = new Set(["su
  * refills; plan-change (proration) and unpaid invoices never do. Usually the expanded latest invoice decides;
  * when it is a plan change, recent invoices are looked at too, so a plan change made before the first
  * invoice's event arrived does not hide the purchase.
+ *
+ * One exception keeps a subscriber's chat working while a renewal payment is retried: a renewal the card could not
+ * pay earns the new period's budget during the grace (BILLING_GRACE_SECONDS from when its invoice was issued).
+ * After the grace chat refuses with 402 until the invoice is paid (see the chat entitlement), and paying it later
+ * refills nothing more: the period's refill is recorded once.
  */
 async function earnedBudget(
   sub: Stripe.Subscription,
-  stripe: Stripe,
+  { stripe, graceSeconds, now }: Pick<SyncDeps, "stripe" | "graceSeconds" | "now">,
+  due: PaymentDue,
 ): Promise<{ tokenBudget: number; periodEnd: Date } | null> {
   const item = sub.items.data[0];
   const plan = findPlanByLookupKey(item?.price.lookup_key);
@@ -315,6 +345,13 @@ async function earnedBudget(
 
   const latest = typeof sub.latest_invoice === "object" ? sub.latest_invoice : null;
   if (latest && refills(latest)) return earned;
+  const renewalInGrace =
+    sub.status === "past_due" &&
+    latest?.status === "open" &&
+    latest.billing_reason === "subscription_cycle" &&
+    due.pastDueSince !== null &&
+    due.pastDueSince.getTime() + graceSeconds * 1000 > now().getTime();
+  if (renewalInGrace) return earned;
   // The newest first or renewal invoice is unpaid: this period has not been paid for.
   if (latest?.billing_reason && refillingReasons.has(latest.billing_reason)) return null;
   const invoices = await stripe.invoices.list({ subscription: sub.id, limit: 10 });

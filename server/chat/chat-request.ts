@@ -55,6 +55,7 @@ export interface ChatDeps {
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
 export const PRICING_URL = "/pricing";
+export const ACCOUNT_URL = "/account";
 
 /** What a caller may replace; `model` answers for every model id (tests, the bench). */
 export type ChatOverrides = Partial<ChatDeps> & { model?: LanguageModelV3 };
@@ -232,6 +233,14 @@ export async function startChat(
       ? "Your plan does not include chat tokens. Choose a plan with chat on the pricing page."
       : "Chat needs an active plan. Choose one on the pricing page.";
     throw new AppError("PAYMENT_REQUIRED", message, { details: { pricingUrl: PRICING_URL } });
+  }
+  if (entitlement.paymentDue?.stopped) {
+    throw new AppError(
+      "PAYMENT_REQUIRED",
+      "Your last payment failed and the grace period is over: chat is paused until the open invoice is paid. " +
+        "Pay it, or update your card in the billing portal (your account page).",
+      { details: { invoiceUrl: entitlement.paymentDue.invoiceUrl, accountUrl: ACCOUNT_URL } },
+    );
   }
 
   const modelId = chooseModel(input.model, entitlement.models);

@@ -1,5 +1,5 @@
 // Spans around the token budget's writes: budget.reserve, budget.settle, budget.reset (the refill of a new or renewed
-// period), budget.restore and budget.raise_cap (an upgrade), each with the user, the tokens asked for and the store's answer. A decorator over
+// period), budget.restore, budget.raise_cap (an upgrade) and budget.grant_pack / revoke_pack (credit packs), each with the user, the tokens asked for and the store's answer. A decorator over
 // any BudgetStore, applied where the app picks its store, so the stores themselves stay untouched.
 import type { BudgetStore } from "@/server/usage/budget-store";
 import { inSpan } from "./telemetry";
@@ -41,7 +41,20 @@ export function tracedBudgetStore(store: BudgetStore): BudgetStore {
         span.setAttributes({ "budget.applied": result.applied, "budget.tokens_remaining": result.tokensRemaining });
         return result;
       }),
+    grantPack: (userId, packId, tokens, expiresAt) =>
+      inSpan("budget.grant_pack", { "hourglass.user_id": userId, "budget.pack_id": packId, "budget.tokens": tokens }, async (span) => {
+        const result = await store.grantPack(userId, packId, tokens, expiresAt);
+        span.setAttributes({ "budget.applied": result.applied, "budget.pack_tokens": result.packTokens });
+        return result;
+      }),
+    revokePack: (userId, packId) =>
+      inSpan("budget.revoke_pack", { "hourglass.user_id": userId, "budget.pack_id": packId }, async (span) => {
+        const result = await store.revokePack(userId, packId);
+        span.setAttributes({ "budget.applied": result.applied, "budget.tokens_removed": result.tokensRemoved });
+        return result;
+      }),
     read: (userId) => store.read(userId),
+    readPacks: (userId) => store.readPacks(userId),
     forget: (userId) => store.forget(userId),
   };
   traced.set(store, wrapper);

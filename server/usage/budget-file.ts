@@ -14,16 +14,32 @@ export interface PersistedBudget {
   capTokens?: number;
 }
 
+/** A credit pack (see BudgetStore.grantPack); a revoked one stays as a marker until it expires. */
+export interface PersistedPack {
+  tokensRemaining: number;
+  expiresAtMs: number;
+  revoked: boolean;
+}
+
 const budgetFileSchema = z.object({
   version: z.literal(1),
   budgets: z.record(z.string(), z.object({ tokensRemaining: z.number().int(), periodEndMs: z.number().int(), capTokens: z.number().int().nonnegative().optional() })),
+  /** Packs by user, then by pack id; absent in files written before packs. */
+  packs: z
+    .record(z.string(), z.record(z.string(), z.object({ tokensRemaining: z.number().int().nonnegative(), expiresAtMs: z.number().int(), revoked: z.boolean() })))
+    .optional(),
 });
 
+export interface StoredBudgets {
+  budgets: Map<string, PersistedBudget>;
+  packs: Map<string, Map<string, PersistedPack>>;
+}
+
 export interface BudgetFile {
-  /** The budgets whose period has not ended at `at`. */
-  load(at: number): Map<string, PersistedBudget>;
-  /** Replaces the file's content with the live budgets, atomically (a crash leaves the old or the new file). */
-  save(budgets: ReadonlyMap<string, PersistedBudget>, at: number): void;
+  /** The budgets whose period has not ended at `at`, and the packs not yet expired. */
+  load(at: number): StoredBudgets;
+  /** Replaces the file's content with the live budgets and packs, atomically (a crash leaves the old or the new file). */
+  save(stored: StoredBudgets, at: number): void;
 }
 
 /** Opens `file` for this process, or returns null (with a warning) when another live process owns it. */
@@ -36,11 +52,12 @@ export function openBudgetFile(file: string): BudgetFile | null {
   return {
     load(at) {
       const budgets = new Map<string, PersistedBudget>();
+      const packs = new Map<string, Map<string, PersistedPack>>();
       let text: string;
       try {
         text = fs.readFileSync(file, "utf8");
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return budgets;
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return { budgets, packs };
         throw error;
       }
       let parsed: z.infer<typeof budgetFileSchema>;
@@ -51,18 +68,27 @@ export function openBudgetFile(file: string): BudgetFile | null {
         const aside = `${file}.unreadable-${Date.now()}`;
         fs.renameSync(file, aside);
         console.warn(`[budget] ${file} could not be read; moved to ${aside} and starting with no budgets.`);
-        return budgets;
+        return { budgets, packs };
       }
       for (const [userId, budget] of Object.entries(parsed.budgets)) {
         if (budget.periodEndMs > at) budgets.set(userId, budget);
       }
-      return budgets;
+      for (const [userId, userPacks] of Object.entries(parsed.packs ?? {})) {
+        const live = new Map(Object.entries(userPacks).filter(([, pack]) => pack.expiresAtMs > at));
+        if (live.size > 0) packs.set(userId, live);
+      }
+      return { budgets, packs };
     },
-    save(budgets, at) {
+    save({ budgets, packs }, at) {
       const live: Record<string, PersistedBudget> = {};
       for (const [userId, budget] of budgets) if (budget.periodEndMs > at) live[userId] = budget;
+      const livePacks: Record<string, Record<string, PersistedPack>> = {};
+      for (const [userId, userPacks] of packs) {
+        const kept = [...userPacks].filter(([, pack]) => pack.expiresAtMs > at);
+        if (kept.length > 0) livePacks[userId] = Object.fromEntries(kept);
+      }
       const temporary = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(temporary, JSON.stringify({ version: 1, budgets: live }));
+      fs.writeFileSync(temporary, JSON.stringify({ version: 1, budgets: live, packs: livePacks }));
       fs.renameSync(temporary, file);
     },
   };

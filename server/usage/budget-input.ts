@@ -27,3 +27,13 @@ export function assertReservationTtl(value: number): void {
     throw new RangeError(`reservationTtlMs must be a positive integer, got ${value}`);
   }
 }
+
+/** A pack id (a payment's id) goes into store keys and lists: letters, digits, `_` and `-` only. */
+export function assertPackId(value: unknown): asserts value is string {
+  if (typeof value !== "string" || !/^[\w-]{1,200}$/.test(value)) {
+    throw new TypeError("packId must be 1-200 letters, digits, '_' or '-'");
+  }
+}
+
+/** How long a revoke that arrived before its grant is remembered: longer than any pack lives. */
+export const REVOKED_PACK_MEMORY_MS = 400 * 24 * 60 * 60 * 1000;

@@ -1,5 +1,6 @@
-// The token budget's contract: the remaining tokens of a user's current billing period, changed only through
-// six atomic operations. Every store (Upstash Redis, in-process) implements exactly these semantics.
+// The token budget's contract: the remaining tokens of a user's current billing period, plus the credit packs they
+// bought, changed only through atomic operations. Every store (Upstash Redis, in-process) implements exactly these
+// semantics.
 import { AppError } from "@/server/errors";
 
 /** Redis key holding a user's remaining tokens for the current period, as an integer string. */
@@ -12,6 +13,8 @@ export type ReserveResult =
       granted: number;
       /** Remaining after the hold. */
       tokensRemaining: number;
+      /** Tokens left in live credit packs after the hold (they are spent once the period's budget is used up). */
+      packTokens?: number;
     }
   | {
       ok: false;
@@ -39,6 +42,28 @@ export interface RaiseCapResult {
   tokensRemaining: number;
 }
 
+/** A credit pack as the store holds it: what is left of it and when that expires. */
+export interface PackSnapshot {
+  packId: string;
+  tokensRemaining: number;
+  expiresAt: Date;
+}
+
+export interface GrantPackResult {
+  /** False when this pack was already granted (or revoked) before: a replayed event or a second success page. */
+  applied: boolean;
+  /** Tokens left in all live packs afterwards. */
+  packTokens: number;
+}
+
+export interface RevokePackResult {
+  /** False when the pack was already revoked. A revoke before the grant still records it, so the grant never applies. */
+  applied: boolean;
+  /** What was left of the pack and is now gone. */
+  tokensRemoved: number;
+  packTokens: number;
+}
+
 export interface BudgetSnapshot {
   tokensRemaining: number;
   resetsAt: Date | null;
@@ -46,13 +71,15 @@ export interface BudgetSnapshot {
 
 export interface BudgetStore {
   /**
-   * Holds up to `upperBound` tokens for one request before the model runs. Refused when nothing is left.
+   * Holds up to `upperBound` tokens for one request before the model runs: from the period's budget first, then from
+   * the live packs, oldest first. Refused when nothing is left in either, or when there is no period budget at all.
    * Idempotent per requestId: a retried reserve returns the first grant and holds nothing more.
    */
   reserve(userId: string, requestId: string, upperBound: number): Promise<ReserveResult>;
   /**
-   * Charges the real usage: refunds `granted - actualTokens`, or charges the extra, never below zero.
-   * A second settle of the same request is a no-op.
+   * Charges the real usage: refunds `granted - actualTokens` (to the packs it came from first, then to the period's
+   * budget), or charges the extra (period first, then packs), never below zero. A second settle of the same request
+   * is a no-op.
    */
   settle(userId: string, requestId: string, actualTokens: number): Promise<SettleResult>;
   /**
@@ -79,8 +106,18 @@ export interface BudgetStore {
   /** The current budget, or null when the user has none (never reset, or the period ended). */
   read(userId: string): Promise<BudgetSnapshot | null>;
   /**
-   * Deletes everything held for the user (account deletion): the budget, its period marker, its cap and every
-   * reservation. Afterwards the user reads as never reset. Idempotent.
+   * Adds a bought credit pack: `tokens` spent after the period's budget, oldest pack first, until `expiresAt`.
+   * Once per `packId` ever (the id of the payment): a replay, a second success page or a grant after a revoke is a
+   * no-op. Packs outlive periods; they are spent only while a period's budget exists (a plan is active).
+   */
+  grantPack(userId: string, packId: string, tokens: number, expiresAt: Date): Promise<GrantPackResult>;
+  /** Removes what is left of a pack (its payment was refunded); recorded even before the grant arrives. */
+  revokePack(userId: string, packId: string): Promise<RevokePackResult>;
+  /** The live packs (not expired, tokens left), oldest first. */
+  readPacks(userId: string): Promise<PackSnapshot[]>;
+  /**
+   * Deletes everything held for the user (account deletion): the budget, its period marker, its cap, the packs and
+   * every reservation. Afterwards the user reads as never reset. Idempotent.
    */
   forget(userId: string): Promise<void>;
 }

@@ -1,10 +1,10 @@
 // Picks the token budget store once per process: Upstash Redis when its REST URL and token are set, otherwise
-// the in-process store (single server only), kept on globalThis so dev reloads do not refill everyone's budget,
-// and in DATA_DIR/budgets.json so a restart does not either.
+// the in-process store (single server only: refused when APP_INSTANCES > 1), kept on globalThis so dev reloads do
+// not refill everyone's budget, and in DATA_DIR/budgets.json so a restart does not either.
 import path from "node:path";
 import { Redis } from "@upstash/redis";
 import { env } from "@/lib/env";
-import type { BudgetSnapshot, BudgetStore, ResetResult } from "./budget-store";
+import { BudgetStoreUnavailableError, type BudgetSnapshot, type BudgetStore, type ResetResult } from "./budget-store";
 import { createMemoryBudgetStore } from "./memory-store";
 import { createUpstashBudgetStore } from "./upstash-store";
 
@@ -33,6 +33,13 @@ export function getBudgetStore(): BudgetStore {
       new Redis({ url, token, retry: { retries: 2, backoff: (retryCount) => 50 * 2 ** retryCount } }),
     );
     return upstashStore;
+  }
+  // One of several servers (APP_INSTANCES > 1) never counts a budget of its own: the start-up check already refuses
+  // this configuration; this keeps a server that skipped it (or a script) failing closed rather than overspending.
+  if (env.APP_INSTANCES > 1) {
+    throw new BudgetStoreUnavailableError("the in-process store cannot be shared by APP_INSTANCES > 1 servers; set UPSTASH_REDIS_REST_URL", {
+      cause: new Error(`APP_INSTANCES=${env.APP_INSTANCES} without UPSTASH_REDIS_REST_URL`),
+    });
   }
   globalForBudget.hourglassMemoryBudgetStore ??= createMemoryBudgetStore({ file: path.join(env.DATA_DIR, "budgets.json") });
   return globalForBudget.hourglassMemoryBudgetStore;

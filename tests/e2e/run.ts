@@ -2,7 +2,7 @@
 // store or Redis through the bridge), one Chromium, and each journey in a fresh browser context with a fresh user.
 // Failures keep a screenshot, the journey's steps, the browser console and the server logs in tests/e2e/artifacts/.
 // Env: CHROMIUM_PATH, E2E_REPORT (JSON {passed, failed}), E2E_SCREENSHOTS (folder for the README's screenshots),
-// E2E_ONLY (run journeys whose name contains it), E2E_VERBOSE=1 (print every step as it happens).
+// E2E_ONLY (run journeys whose name contains it, or any of its comma-separated parts), E2E_VERBOSE=1 (print every step as it happens).
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -12,10 +12,14 @@ import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
+import { failedRenewalJourney } from "./journeys/failed-renewal";
+import { keyboardJourney } from "./journeys/keyboard";
 import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
+import { savedChatsJourney } from "./journeys/saved-chats";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
+import { twoCheckoutsJourney } from "./journeys/two-checkouts";
 
 const journeys: Journey[] = [
   purchaseJourney,
@@ -24,6 +28,10 @@ const journeys: Journey[] = [
   declinedCardJourney,
   signInRedirectJourney,
   emailAndResetJourney,
+  failedRenewalJourney,
+  twoCheckoutsJourney,
+  savedChatsJourney,
+  keyboardJourney,
   pageAuditJourney,
 ];
 
@@ -168,7 +176,9 @@ async function warmUp(baseUrl: string): Promise<void> {
 
 async function main(): Promise<number> {
   const only = process.env.E2E_ONLY;
-  const selected = only ? journeys.filter((journey) => journey.name.includes(only)) : journeys;
+  // Comma-separated parts of names: `E2E_ONLY="saved chats,keyboard"`.
+  const parts = only?.split(",").map((part) => part.trim()).filter(Boolean) ?? [];
+  const selected = parts.length > 0 ? journeys.filter((journey) => parts.some((part) => journey.name.includes(part))) : journeys;
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString("hex")}`;
   const outcomes: Outcome[] = [];
   const suiteStarted = Date.now();

@@ -184,6 +184,7 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
         );
       }
     }
+    const flow = readFlow(params, config);
     const id = newId("bps", 24);
     const session = portalSessionObject({
       id,
@@ -192,9 +193,54 @@ export function billingPortalRoutes({ engine, route }: RouteContext): void {
       returnUrl: str(params, "return_url") ?? config.default_return_url,
       url: `${ctx.baseUrl}/portal/${id}`,
       locale: str(params, "locale") ?? null,
+      flow,
       now: engine.nowForCustomer(customer.id),
     });
     s().portalSessions[id] = session;
     return session;
   });
+}
+
+const FLOW_TYPES = ["payment_method_update", "subscription_cancel", "subscription_update", "subscription_update_confirm"];
+const AFTER_COMPLETION_TYPES = ["portal_homepage", "redirect", "hosted_confirmation"];
+
+/**
+ * `flow_data`: a portal session that opens on one task. The sandbox carries out `payment_method_update` (the card
+ * form alone, then `after_completion`); the subscription flows are refused by name rather than silently ignored.
+ */
+function readFlow(params: Params, config: Stripe.BillingPortal.Configuration): Stripe.BillingPortal.Session.Flow | null {
+  const flowData = obj(params, "flow_data");
+  if (!flowData) return null;
+  const type = requireStr(flowData, "type", "flow_data[type]");
+  if (!FLOW_TYPES.includes(type)) {
+    throw invalidRequest(`Invalid flow_data[type]: must be one of ${FLOW_TYPES.join(", ")}`, "flow_data[type]");
+  }
+  if (type !== "payment_method_update") {
+    throw invalidRequest(`The sandbox supports flow_data[type]=payment_method_update only, not ${type}.`, "flow_data[type]");
+  }
+  if (!config.features.payment_method_update.enabled) {
+    throw invalidRequest("This configuration does not allow updating payment methods (features[payment_method_update][enabled]).", "flow_data[type]");
+  }
+  const after = obj(flowData, "after_completion");
+  const afterType = after ? requireStr(after, "type", "flow_data[after_completion][type]") : "portal_homepage";
+  if (!AFTER_COMPLETION_TYPES.includes(afterType)) {
+    throw invalidRequest(`Invalid flow_data[after_completion][type]: must be one of ${AFTER_COMPLETION_TYPES.join(", ")}`, "flow_data[after_completion][type]");
+  }
+  const redirect = after && afterType === "redirect" ? obj(after, "redirect") : undefined;
+  const returnUrl = redirect ? str(redirect, "return_url") : undefined;
+  if (afterType === "redirect" && !returnUrl) throw missingParameter("flow_data[after_completion][redirect][return_url]");
+  const confirmation = after && afterType === "hosted_confirmation" ? obj(after, "hosted_confirmation") : undefined;
+  return {
+    type: "payment_method_update",
+    after_completion: {
+      type: afterType,
+      redirect: returnUrl ? { return_url: returnUrl } : null,
+      hosted_confirmation: afterType === "hosted_confirmation" ? { custom_message: (confirmation && str(confirmation, "custom_message")) || null } : null,
+    },
+    customer_update: null,
+    subscription_cancel: null,
+    subscription_pause: null,
+    subscription_update: null,
+    subscription_update_confirm: null,
+  } as Stripe.BillingPortal.Session.Flow;
 }

@@ -131,6 +131,17 @@ describe("purchase", () => {
 });
 
 describe("time, through test clocks", () => {
+  it("holds at most three customers on one test clock, as Stripe does, and says so on the fourth", async () => {
+    const clock = await h.stripe.testHelpers.testClocks.create({ frozen_time: Math.floor(Date.now() / 1000) });
+    for (let i = 0; i < 3; i++) await h.stripe.customers.create({ email: `clock${i}@example.com`, test_clock: clock.id });
+    const fourth = await h.stripe.customers.create({ email: "clock3@example.com", test_clock: clock.id }).then(
+      () => null,
+      (error: Stripe.errors.StripeError) => error,
+    );
+    expect(fourth).toMatchObject({ statusCode: 400, param: "test_clock", message: expect.stringMatching(/at most 3 customers/) });
+    expect((await h.stripe.customers.list({ test_clock: clock.id })).data).toHaveLength(3);
+  });
+
   it("renews at each period end, anchored to the start day, with subscription_cycle invoices", async () => {
     const customer = await h.stripe.customers.create({ email: "renew@example.com", payment_method: "pm_card_visa", invoice_settings: { default_payment_method: "pm_card_visa" } });
     const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }] });

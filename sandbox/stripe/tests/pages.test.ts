@@ -235,3 +235,68 @@ describe("hosted portal", () => {
     expect(advanced.frozen_time).toBeGreaterThanOrEqual(clock.frozen_time + 28 * 24 * 3600);
   });
 });
+
+describe("portal flows (flow_data)", () => {
+  it("opens payment_method_update on the card form alone and redirects to after_completion's return_url once saved", async () => {
+    const { customer, session } = await openCheckout("portal-flow@example.com");
+    await post(session.url!, checkoutFields("4242424242424242"));
+    const portal = await h.stripe.billingPortal.sessions.create({
+      customer: customer.id,
+      configuration: configId,
+      return_url: "https://app.test/account",
+      flow_data: { type: "payment_method_update", after_completion: { type: "redirect", redirect: { return_url: "https://app.test/account?card=updated" } } },
+    });
+    expect(portal.flow).toMatchObject({ type: "payment_method_update", after_completion: { type: "redirect", redirect: { return_url: "https://app.test/account?card=updated" } } });
+    const html = await (await fetch(portal.url)).text();
+    expect(html).toContain("Update payment method");
+    expect(html).not.toContain("Change plan");
+    expect(html).not.toContain("Cancel subscription");
+
+    const declined = await post(`${portal.url}/card`, { card: "4000000000000002", exp: "12 / 39", cvc: "123" });
+    expect(declined.status).toBe(402);
+    expect(await declined.text()).toContain("Update payment method");
+    const saved = await post(`${portal.url}/card`, { card: "5555555555554444", exp: "12 / 39", cvc: "123" });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get("location")).toBe("https://app.test/account?card=updated");
+    const updated = await h.stripe.customers.retrieve(customer.id, { expand: ["invoice_settings.default_payment_method"] });
+    expect(updated.deleted ? null : (updated.invoice_settings.default_payment_method as Stripe.PaymentMethod).card?.last4).toBe("4444");
+  });
+
+  it("refuses an unknown flow, an unsupported one and a redirect without its URL, naming the parameter", async () => {
+    const customer = await h.stripe.customers.create({ email: "portal-flow-errors@example.com" });
+    const attempt = (flow_data: Record<string, unknown>) =>
+      h.stripe.billingPortal.sessions.create({ customer: customer.id, configuration: configId, flow_data } as never).then(
+        () => null,
+        (error: Stripe.errors.StripeError) => ({ param: error.param, message: error.message }),
+      );
+    expect(await attempt({ type: "teleport" })).toMatchObject({ param: "flow_data[type]", message: expect.stringMatching(/must be one of/) });
+    expect(await attempt({ type: "subscription_cancel" })).toMatchObject({ param: "flow_data[type]", message: expect.stringMatching(/sandbox supports/) });
+    expect(await attempt({ type: "payment_method_update", after_completion: { type: "redirect" } })).toMatchObject({
+      param: "flow_data[after_completion][redirect][return_url]",
+    });
+  });
+});
+
+describe("hosted invoice page", () => {
+  it("pays an open invoice with a card: a decline keeps it open and says so, a good card pays it", async () => {
+    const customer = await h.stripe.customers.create({ email: "invoice-pay@example.com" });
+    const failing = await h.stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.id });
+    await h.stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: failing.id } });
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], payment_behavior: "allow_incomplete" });
+    const invoice = await h.stripe.invoices.retrieve(String(sub.latest_invoice));
+    expect(invoice.status).toBe("open");
+    const page = await (await fetch(invoice.hosted_invoice_url!)).text();
+    expect(page).toContain("Pay this invoice");
+
+    const declined = await post(`${invoice.hosted_invoice_url}/pay`, { card: "4000000000000002", exp: "12 / 39", cvc: "123" });
+    expect(declined.status).toBe(402);
+    expect((await h.stripe.invoices.retrieve(invoice.id)).status).toBe("open");
+    const paid = await post(`${invoice.hosted_invoice_url}/pay`, { card: "4242424242424242", exp: "12 / 39", cvc: "123" });
+    expect(paid.status).toBe(303);
+    expect((await h.stripe.invoices.retrieve(invoice.id)).status).toBe("paid");
+    expect((await h.stripe.subscriptions.retrieve(sub.id)).status).toBe("active");
+    const again = await post(`${invoice.hosted_invoice_url}/pay`, { card: "4242424242424242", exp: "12 / 39", cvc: "123" });
+    expect(again.status).toBe(400);
+    expect(await again.text()).toMatch(/nothing to pay/);
+  });
+});

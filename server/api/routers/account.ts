@@ -1,13 +1,18 @@
 import { findUserById } from "@/db/queries/users";
+import { paymentDueNotice } from "@/server/billing/entitlement";
 import { AppError } from "@/server/errors";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 
 export const accountRouter = router({
-  /** Who is signed in, for the header of static pages; null for visitors. */
+  /**
+   * Who is signed in, for the header of static pages (null for visitors), and a payment they owe: every signed-in
+   * page shows that banner, so it comes with the one query each page already makes.
+   */
   session: publicProcedure.query(async ({ ctx }) => {
-    if (!ctx.userId) return { user: null };
+    if (!ctx.userId) return { user: null, paymentDue: null };
     const user = await findUserById(ctx.db, ctx.userId);
-    return { user: user ? { id: user.id, email: user.email, name: user.name } : null };
+    if (!user) return { user: null, paymentDue: null };
+    return { user: { id: user.id, email: user.email, name: user.name }, paymentDue: paymentDueNotice(user) };
   }),
 
   me: protectedProcedure.query(async ({ ctx }) => {

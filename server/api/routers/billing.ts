@@ -1,7 +1,7 @@
 import { createCheckoutSession, checkoutInput } from "@/server/billing/checkout";
 import { getBillingStatus } from "@/server/billing/billing-status";
 import { deleteAccount } from "@/server/billing/delete-account";
-import { createPortalSession } from "@/server/billing/portal";
+import { createPortalSession, portalInput } from "@/server/billing/portal";
 import { protectedProcedure, publicProcedure, rateLimitedProcedure, requireVerifiedEmailMiddleware, router } from "../trpc";
 
 /** Each creates a Stripe object: at most 10 a minute per user, so a script (or a stuck button) cannot mint thousands. */
@@ -16,7 +16,9 @@ export const billingRouter = router({
     .use(requireVerifiedEmailMiddleware)
     .mutation(({ ctx, input }) => createCheckoutSession(ctx.userId, input, { db: ctx.db })),
 
-  createPortalSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT).mutation(({ ctx }) => createPortalSession(ctx.userId, { db: ctx.db })),
+  createPortalSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
+    .input(portalInput)
+    .mutation(({ ctx, input }) => createPortalSession(ctx.userId, input, { db: ctx.db })),
 
   deleteAccount: protectedProcedure.mutation(async ({ ctx }) => {
     await deleteAccount(ctx.userId, { db: ctx.db });

@@ -1,8 +1,9 @@
 // Every page, as a visitor and as a user, at a laptop's and a phone's size, the sandbox's hosted pages included:
 // nothing wider than the window, Account reachable from the header (the menu on a phone), no console errors, no
 // failed requests, and axe-core finding no serious or critical accessibility violation. Then the things only a
-// person notices: the header menu by keyboard, the chat's composer staying in view with its waiting state and the
-// warning before a reload, and a deleted account leaving no stack trace in the server log.
+// person notices: the header menu by keyboard, the chat's composer staying in view with its waiting state, a reload
+// reopening the saved chat (no warning), the saved chats' drawer on a phone, and a deleted account leaving no stack
+// trace in the server log.
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import { AssertionError } from "node:assert";
@@ -224,10 +225,22 @@ export const pageAuditJourney: Journey = {
       await audit("subscriber /chat (three answers)", viewport, { signedIn: true });
       if (viewport.name === "mobile") await ctx.screenshot("chat-mobile");
 
-      ctx.step(`reload with a conversation @${viewport.name}: the browser asks first`);
-      const dialog = page.waitForEvent("dialog", { timeout: 5_000 }).then((opened) => opened.type(), () => "none");
+      ctx.step(`reload with a conversation @${viewport.name}: no warning, the saved chat reopens`);
+      const answers = await page.getByTestId("message-assistant").count();
+      const dialog = page.waitForEvent("dialog", { timeout: 3_000 }).then((opened) => opened.type(), () => "none");
       await page.reload();
-      expectTrue((await dialog) === "beforeunload", `a reload with a conversation on screen warns (dialog seen: ${await dialog})`);
+      expectTrue((await dialog) === "none", `a reload with a conversation on screen opens no dialog (saw ${await dialog})`);
+      expectTrue(new URL(page.url()).searchParams.get("c") !== null, `the URL names the saved chat (${page.url()})`);
+      await expectText(page.getByTestId("message-assistant").nth(answers - 1), /tokens \(prompt \+ answer\)/, `the reloaded chat shows all ${answers} answers`);
+      await audit("subscriber /chat (reopened)", viewport, { signedIn: true });
+      if (viewport.name === "mobile") {
+        ctx.step("the saved chats' drawer on a phone");
+        await page.getByRole("button", { name: "Chats", exact: true }).click();
+        await expectVisible(page.getByTestId("chat-drawer").getByTestId("chat-link").first(), "the drawer lists the saved chats");
+        // The modal drawer makes the header inert while it is open: no header check here.
+        await audit("subscriber /chat (saved chats drawer)", viewport);
+        await page.keyboard.press("Escape");
+      }
       browser.take();
     }
 

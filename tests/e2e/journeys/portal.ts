@@ -15,6 +15,7 @@ export const portalJourney: Journey = {
   async run(ctx) {
     const { page, stack } = ctx;
     await newSubscriber(ctx, "Starter");
+    const starterLeft = parseTokens(await expectText(page.getByTestId("tokens-remaining"), /\d/, "Starter's tokens left before the switch"));
 
     await openPortal(ctx);
     await expectText(page.getByText(/^Renews on /), `Renews on ${await periodEndText(ctx)}`, "the portal's renewal date");
@@ -34,6 +35,10 @@ export const portalJourney: Journey = {
     await expectText(page.getByTestId("plan-status"), "Status: Active", "plan status after the switch");
     const proBudget = parseTokens(await expectText(page.getByTestId("token-budget"), /\d/, "token budget"));
     expectEqual(proBudget, ctx.starterBudget * 5, "Pro's token budget on /account");
+    // An upgrade raises what is left by the difference of the two budgets, and never reads as a loss.
+    const proLeft = parseTokens(await expectText(page.getByTestId("tokens-remaining"), /\d/, "tokens left after the upgrade"));
+    expectEqual(proLeft, starterLeft + proBudget - ctx.starterBudget, "tokens left rise by Pro's budget minus Starter's");
+    expectEqual(await page.getByTestId("budget-meter").getAttribute("data-tone"), "ok", "the meter after an upgrade is not in the low colour");
 
     await openPortal(ctx);
     ctx.step("cancel at the end of the period");

@@ -16,7 +16,7 @@ export const purchaseJourney: Journey = {
     await expectText(page.getByTestId("plan-status"), "Status: Active", "plan status");
     await expectText(page.getByTestId("renews-on"), `Renews on ${await periodEndText(ctx)}`, "renewal date = Stripe's period end");
     await expectHidden(page.getByTestId("cancels-on"), "no cancellation date on a fresh plan");
-    await expectHidden(page.getByTestId("past-due-banner"), "no past-due banner");
+    await expectHidden(page.getByTestId("payment-due-banner"), "no past-due banner");
     const meter = page.getByTestId("billing-panel").getByTestId("budget-meter");
     const budget = parseTokens(await expectText(meter.getByTestId("token-budget"), /\d/, "token budget"));
     expectEqual(budget, ctx.starterBudget, "Starter's token budget on /account");

@@ -38,8 +38,8 @@ describe("tRPC procedures", () => {
     const user = await signUp({ email: `me-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
     const caller = createCaller({ db: await getDb(), userId: user.id });
     expect(await caller.account.me()).toMatchObject({ id: user.id, email: user.email, createdAt: expect.any(Date) });
-    expect(await caller.account.session()).toEqual({ user: { id: user.id, email: user.email, name: null } });
-    expect(await createCaller({ db: await getDb(), userId: null }).account.session()).toEqual({ user: null });
+    expect(await caller.account.session()).toEqual({ user: { id: user.id, email: user.email, name: null }, paymentDue: null });
+    expect(await createCaller({ db: await getDb(), userId: null }).account.session()).toEqual({ user: null, paymentDue: null });
   });
 
   it("treats a session whose user was deleted as signed out", async () => {

@@ -49,8 +49,8 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       const u = user();
       const end = periodEnd();
       await s.reset(u, 1_000, end);
-      expect(await s.reserve(u, "a", 300)).toEqual({ ok: true, granted: 300, tokensRemaining: 700 });
-      expect(await s.reserve(u, "b", 900)).toEqual({ ok: true, granted: 700, tokensRemaining: 0 });
+      expect(await s.reserve(u, "a", 300)).toEqual({ ok: true, granted: 300, tokensRemaining: 700, packTokens: 0 });
+      expect(await s.reserve(u, "b", 900)).toEqual({ ok: true, granted: 700, tokensRemaining: 0, packTokens: 0 });
       expect(await s.reserve(u, "c", 1)).toEqual({ ok: false, tokensRemaining: 0, resetsAt: end });
       expect(await s.read(u)).toEqual({ tokensRemaining: 0, resetsAt: end });
     });
@@ -59,9 +59,9 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       const s = store();
       const u = user();
       await s.reset(u, 1_000, periodEnd());
-      expect(await s.reserve(u, "a", 400)).toEqual({ ok: true, granted: 400, tokensRemaining: 600 });
-      expect(await s.reserve(u, "a", 400)).toEqual({ ok: true, granted: 400, tokensRemaining: 600 });
-      expect(await s.reserve(u, "a", 50)).toEqual({ ok: true, granted: 400, tokensRemaining: 600 });
+      expect(await s.reserve(u, "a", 400)).toEqual({ ok: true, granted: 400, tokensRemaining: 600, packTokens: 0 });
+      expect(await s.reserve(u, "a", 400)).toEqual({ ok: true, granted: 400, tokensRemaining: 600, packTokens: 0 });
+      expect(await s.reserve(u, "a", 50)).toEqual({ ok: true, granted: 400, tokensRemaining: 600, packTokens: 0 });
       expect((await s.read(u))?.tokensRemaining).toBe(600);
     });
 
@@ -74,7 +74,7 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       expect(await s.settle(u, "a", 150)).toEqual({ applied: false, tokensRemaining: 850 });
       expect(await s.settle(u, "a", 0)).toEqual({ applied: false, tokensRemaining: 850 });
       // A reserve retried after its settle must not hold tokens again.
-      expect(await s.reserve(u, "a", 400)).toEqual({ ok: true, granted: 400, tokensRemaining: 850 });
+      expect(await s.reserve(u, "a", 400)).toEqual({ ok: true, granted: 400, tokensRemaining: 850, packTokens: 0 });
       expect((await s.read(u))?.tokensRemaining).toBe(850);
     });
 
@@ -322,6 +322,127 @@ export function describeBudgetStoreContract(name: string, harness: () => BudgetS
       await s.forget(u);
       expect(await s.read(u)).toBeNull();
       await expect(s.forget("")).rejects.toThrow(TypeError);
+    });
+
+    describe("credit packs", () => {
+      const inHours = (hours: number) => new Date(harness().now() + hours * HOUR);
+
+      it("grants a pack once per id, whatever is replayed, and lists the live ones oldest first", async () => {
+        const s = store();
+        const u = user();
+        const older = inHours(24);
+        const newer = inHours(48);
+        expect(await s.grantPack(u, "pack_newer", 500, newer)).toEqual({ applied: true, packTokens: 500 });
+        expect(await s.grantPack(u, "pack_older", 300, older)).toEqual({ applied: true, packTokens: 800 });
+        for (let i = 0; i < 3; i++) expect(await s.grantPack(u, "pack_older", 300, older)).toEqual({ applied: false, packTokens: 800 });
+        expect(await s.readPacks(u)).toEqual([
+          { packId: "pack_older", tokensRemaining: 300, expiresAt: older },
+          { packId: "pack_newer", tokensRemaining: 500, expiresAt: newer },
+        ]);
+        expect(await s.read(u)).toBeNull();
+      });
+
+      it("spends the period's budget first, then the packs oldest first, and refuses only when both are empty", async () => {
+        const s = store();
+        const u = user();
+        const end = periodEnd();
+        await s.reset(u, 100, end);
+        await s.grantPack(u, "b", 50, inHours(48));
+        await s.grantPack(u, "a", 50, inHours(24));
+        expect(await s.reserve(u, "r1", 120)).toEqual({ ok: true, granted: 120, tokensRemaining: 0, packTokens: 80 });
+        expect(await s.readPacks(u)).toMatchObject([{ packId: "a", tokensRemaining: 30 }, { packId: "b", tokensRemaining: 50 }]);
+        await s.settle(u, "r1", 120);
+        expect(await s.reserve(u, "r2", 100)).toEqual({ ok: true, granted: 80, tokensRemaining: 0, packTokens: 0 });
+        await s.settle(u, "r2", 80);
+        expect(await s.reserve(u, "r3", 1)).toEqual({ ok: false, tokensRemaining: 0, resetsAt: end });
+        expect(await s.readPacks(u)).toEqual([]);
+      });
+
+      it("spends packs only while a period's budget exists", async () => {
+        const s = store();
+        const u = user();
+        await s.grantPack(u, "p", 500, inHours(24));
+        expect(await s.reserve(u, "r", 10)).toEqual({ ok: false, tokensRemaining: 0, resetsAt: null });
+        expect(await s.readPacks(u)).toMatchObject([{ tokensRemaining: 500 }]);
+      });
+
+      it("settles back where the tokens came from: the packs last taken first, then the period; extra comes from the period, then packs", async () => {
+        const s = store();
+        const u = user();
+        await s.reset(u, 100, periodEnd());
+        await s.grantPack(u, "a", 50, inHours(24));
+        await s.grantPack(u, "b", 50, inHours(48));
+        await s.reserve(u, "r1", 160); // 100 from the period, 50 from a, 10 from b
+        expect(await s.settle(u, "r1", 30)).toEqual({ applied: true, tokensRemaining: 70 }); // 130 back: b 10, a 50, period 70
+        expect(await s.readPacks(u)).toMatchObject([{ packId: "a", tokensRemaining: 50 }, { packId: "b", tokensRemaining: 50 }]);
+        expect(await s.settle(u, "r1", 0)).toEqual({ applied: false, tokensRemaining: 70 });
+
+        await s.reserve(u, "r2", 10);
+        expect(await s.settle(u, "r2", 150)).toEqual({ applied: true, tokensRemaining: 0 }); // 140 more: 60 period, 80 packs
+        expect(await s.readPacks(u)).toMatchObject([{ packId: "b", tokensRemaining: 20 }]);
+      });
+
+      it("removes what is left of a revoked pack, once, before or after its grant, and never refunds into it", async () => {
+        const s = store();
+        const u = user();
+        await s.reset(u, 10, periodEnd());
+        await s.grantPack(u, "refunded", 100, inHours(24));
+        await s.reserve(u, "r", 40); // 10 from the period, 30 from the pack
+        expect(await s.revokePack(u, "refunded")).toEqual({ applied: true, tokensRemoved: 70, packTokens: 0 });
+        expect(await s.revokePack(u, "refunded")).toEqual({ applied: false, tokensRemoved: 0, packTokens: 0 });
+        expect(await s.settle(u, "r", 0)).toEqual({ applied: true, tokensRemaining: 10 }); // the pack's 30 stay gone
+        expect(await s.readPacks(u)).toEqual([]);
+        expect(await s.grantPack(u, "refunded", 100, inHours(24))).toEqual({ applied: false, packTokens: 0 });
+
+        expect(await s.revokePack(u, "refund_first")).toEqual({ applied: true, tokensRemoved: 0, packTokens: 0 });
+        expect(await s.grantPack(u, "refund_first", 100, inHours(24))).toEqual({ applied: false, packTokens: 0 });
+        expect(await s.readPacks(u)).toEqual([]);
+      });
+
+      it("stops spending a pack when it expires", async () => {
+        const s = store();
+        const u = user();
+        await s.reset(u, 0, periodEnd());
+        await s.grantPack(u, "short", 100, new Date(harness().now() + 1_000));
+        expect(await s.reserve(u, "r1", 10)).toMatchObject({ ok: true, granted: 10 });
+        await harness().advance(1_100);
+        expect(await s.readPacks(u)).toEqual([]);
+        expect(await s.reserve(u, "r2", 10)).toMatchObject({ ok: false, tokensRemaining: 0 });
+      });
+
+      it("never overspends the budget plus a pack under 100 parallel answers", async () => {
+        const s = store();
+        const u = user();
+        await s.reset(u, 1_000, periodEnd());
+        await s.grantPack(u, "p", 500, inHours(24));
+        const answers = await Promise.all(
+          Array.from({ length: 100 }, async (_, i) => {
+            const reservation = await s.reserve(u, `r${i}`, 20);
+            if (!reservation.ok) return 0;
+            // Each answer uses what it held, or a little less (the rest goes back).
+            const used = reservation.granted - (i % 3);
+            await s.settle(u, `r${i}`, Math.max(0, used));
+            return Math.max(0, used);
+          }),
+        );
+        const charged = answers.reduce((sum, n) => sum + n, 0);
+        const left = ((await s.read(u))?.tokensRemaining ?? 0) + (await s.readPacks(u)).reduce((sum, p) => sum + p.tokensRemaining, 0);
+        expect(charged).toBeLessThanOrEqual(1_500);
+        expect(left).toBe(1_500 - charged);
+        expect(answers.filter((n) => n > 0).length).toBeGreaterThan(70);
+      });
+
+      it("rejects malformed pack input and forgets packs with the user", async () => {
+        const s = store();
+        const u = user();
+        await expect(s.grantPack(u, "bad id:1", 10, inHours(1))).rejects.toThrow(TypeError);
+        await expect(s.grantPack(u, "p", -1, inHours(1))).rejects.toThrow(RangeError);
+        await expect(s.grantPack(u, "p", 10, new Date(Number.NaN))).rejects.toThrow(TypeError);
+        await expect(s.revokePack(u, "")).rejects.toThrow(TypeError);
+        await s.grantPack(u, "p", 10, inHours(1));
+        await s.forget(u);
+        expect(await s.readPacks(u)).toEqual([]);
+      });
     });
   });
 }

@@ -73,6 +73,24 @@ describe("memory store kept in a file", () => {
     expect(await after.settle("b", "r2", 0)).toEqual({ applied: false, tokensRemaining: 300 });
   });
 
+  it("keeps packs (what is left, revoked markers) across a restart and after the period's budget is gone", async () => {
+    const file = newFile();
+    const end = new Date(clock + hour);
+    const packEnd = new Date(clock + 24 * hour);
+    const before = createMemoryBudgetStore({ now: () => clock, file });
+    await before.reset("p", 10, end);
+    await before.grantPack("p", "kept", 100, packEnd);
+    await before.grantPack("p", "refunded", 100, packEnd);
+    await before.revokePack("p", "refunded");
+    await before.reserve("p", "r", 40);
+    await before.settle("p", "r", 40);
+
+    const after = createMemoryBudgetStore({ now: () => clock, file });
+    expect(await after.readPacks("p")).toEqual([{ packId: "kept", tokensRemaining: 70, expiresAt: packEnd }]);
+    expect(await after.grantPack("p", "refunded", 100, packEnd)).toEqual({ applied: false, packTokens: 70 });
+    expect(await after.grantPack("p", "kept", 100, packEnd)).toEqual({ applied: false, packTokens: 70 });
+  });
+
   it("keeps each budget's cap across a restart, and reads a file from before caps (no capTokens)", async () => {
     const file = newFile();
     const end = new Date(clock + hour);

@@ -133,7 +133,7 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
     const user = `${prefix}${randomUUID()}`;
     await store.reset(user, 100, new Date(Date.now() + 60_000));
     await fixture.redis.script("FLUSH");
-    expect(await store.reserve(user, "a", 30)).toEqual({ ok: true, granted: 30, tokensRemaining: 70 });
+    expect(await store.reserve(user, "a", 30)).toEqual({ ok: true, granted: 30, tokensRemaining: 70, packTokens: 0 });
   });
 
   it("charges once when the client retries a request whose response was lost", async () => {
@@ -181,7 +181,7 @@ describe.runIf(redisUrl)("Upstash budget store through the bridge and a real Red
 
       drops = 2;
       executed = 0;
-      expect(await store.reserve(user, "req", 4_000)).toEqual({ ok: true, granted: 4_000, tokensRemaining: 6_000 });
+      expect(await store.reserve(user, "req", 4_000)).toEqual({ ok: true, granted: 4_000, tokensRemaining: 6_000, packTokens: 0 });
       expect(executed).toBeGreaterThanOrEqual(2);
       expect(await fixture.redis.get(budgetKey(user))).toBe("6000");
       drops = 2;

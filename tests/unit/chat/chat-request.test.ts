@@ -71,6 +71,9 @@ function recordingStore(inner: BudgetStore = createMemoryBudgetStore()) {
     restore: (...args) => inner.restore(...args),
     raiseCap: (...args) => inner.raiseCap(...args),
     read: (...args) => inner.read(...args),
+    grantPack: (...args) => inner.grantPack(...args),
+    revokePack: (...args) => inner.revokePack(...args),
+    readPacks: (...args) => inner.readPacks(...args),
     forget: (...args) => inner.forget(...args),
     async settle(userId, requestId, actualTokens) {
       const result = await inner.settle(userId, requestId, actualTokens);
@@ -99,6 +102,9 @@ const downStore: BudgetStore = {
   restore: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   raiseCap: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   read: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  grantPack: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  revokePack: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
+  readPacks: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
   forget: () => Promise.reject(new BudgetStoreUnavailableError("connection refused")),
 };
 
