@@ -43,6 +43,15 @@ export const users = pgTable("users", {
    */
   scheduledPlanId: text("scheduled_plan_id"),
   scheduledPlanAt: timestamptz("scheduled_plan_at"),
+  /** The price's billing interval (`month`, `year`), null without a subscription. */
+  billingInterval: text("billing_interval"),
+  /**
+   * The subscription's billing_cycle_anchor: a yearly plan's budget refills every month on this day and time (clamped
+   * to the month's last day), derived when a chat reserves (see server/billing/budget-window).
+   */
+  billingAnchor: timestamptz("billing_anchor"),
+  /** When the subscription's trial ends (or ended); null for a subscription that never had one. */
+  trialEndsAt: timestamptz("trial_ends_at"),
   /**
    * A failed payment (the subscription is past_due or unpaid with an open invoice): when the invoice was finalized,
    * which starts the BILLING_GRACE_SECONDS chat keeps working through, and the invoice's hosted page, where it can

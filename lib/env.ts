@@ -108,6 +108,8 @@ export const envSchema = z
     STRIPE_KEEP_DELETED_CUSTOMERS: flag,
     /** 1: Checkout Sessions ask Stripe Tax to compute tax (`automatic_tax`); the account needs Stripe Tax set up. */
     STRIPE_AUTOMATIC_TAX: flag,
+    /** 1: Checkout never starts a free trial (the plans' `trialDays` are ignored); unset, a plan's trial is offered. */
+    STRIPE_NO_TRIALS: flag,
 
     /** Where every email goes: smtp(s)://user:pass@host:port of any provider; unset, the local inbox (sandbox/mail). */
     SMTP_URL: optionalString.pipe(

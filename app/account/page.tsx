@@ -58,7 +58,9 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
                 "You are on the free tier."
               )}
             </p>
-            {billing?.renewsAt ? (
+            {billing?.trialEndsAt ? (
+              <p className="text-sm font-medium text-stone-700" data-testid="trial-ends-on">Trial ends on {formatDate(billing.trialEndsAt)}</p>
+            ) : billing?.renewsAt ? (
               <p className="text-sm text-stone-600" data-testid="renews-on">Renews on {formatDate(billing.renewsAt)}</p>
             ) : null}
             {billing?.scheduledChange ? (

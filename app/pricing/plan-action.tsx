@@ -1,15 +1,25 @@
 "use client";
 import { useState } from "react";
 import { getTrpcClient } from "@/lib/trpc/client";
-import type { PaidPlan } from "@/server/billing/plans";
+import type { BillingInterval, PaidPlan } from "@/server/billing/plans";
 
-/** A signed-in user without a plan: opens Checkout for `planId`. */
-export function SubscribeButton({ planId, planName, primary }: { planId: PaidPlan["id"]; planName: string; primary: boolean }) {
+/** A signed-in user without a plan: opens Checkout for `planId` at the interval the page shows. */
+export function SubscribeButton({
+  planId,
+  planName,
+  primary,
+  interval,
+}: {
+  planId: PaidPlan["id"];
+  planName: string;
+  primary: boolean;
+  interval: BillingInterval;
+}) {
   const [checkout, setCheckout] = useState<{ state: "idle" | "pending" } | { state: "failed"; message: string }>({ state: "idle" });
   const subscribe = () => {
     setCheckout({ state: "pending" });
     getTrpcClient()
-      .billing.createCheckoutSession.mutate({ plan: planId })
+      .billing.createCheckoutSession.mutate({ plan: planId, interval })
       // Stays "pending" while the browser leaves for Checkout, so the button can't be pressed twice.
       .then(({ url }) => window.location.assign(url))
       .catch((error: unknown) =>

@@ -14,6 +14,9 @@ export type SubscriptionState = Pick<
   | "planId"
   | "subscriptionStatus"
   | "cancelAt"
+  | "billingInterval"
+  | "billingAnchor"
+  | "trialEndsAt"
 >;
 
 /** A plan change scheduled for the period end, as the sync read it: both null when none is scheduled. */

@@ -374,6 +374,8 @@ export class Engine {
       redemption?: Redemption | null;
       automaticTax?: boolean;
       checkoutSession?: string | null;
+      /** Starts trialing for this many days: the first invoice is $0 and the first charge comes at the trial end. */
+      trialPeriodDays?: number | null;
     },
     ctx: RequestContext,
   ): Stripe.Subscription {
@@ -382,7 +384,9 @@ export class Engine {
     const at = this.nowForCustomer(customer.id);
     const pmId = input.paymentMethod ?? idOf(customer.invoice_settings.default_payment_method);
     const willPay = input.paymentBehavior !== "default_incomplete" && this.canCharge(pmId);
-    if (!willPay && input.paymentBehavior === "error_if_incomplete") {
+    // A trial is the first period; the billing cycle is anchored at its end (Stripe's default trial behaviour).
+    const trialEnd = input.trialPeriodDays ? at + input.trialPeriodDays * DAY : null;
+    if (!willPay && trialEnd === null && input.paymentBehavior === "error_if_incomplete") {
       throw pmId ? cardDeclined(this.state.declineCodes[pmId] ?? "generic_decline") : invalidRequest("This customer has no attached payment source or default payment method.");
     }
     const id = newId("sub", 24);
@@ -391,7 +395,7 @@ export class Engine {
       price,
       quantity: input.quantity,
       periodStart: at,
-      periodEnd: addInterval(at, price.recurring.interval, price.recurring.interval_count),
+      periodEnd: trialEnd ?? addInterval(at, price.recurring.interval, price.recurring.interval_count),
       now: at,
     });
     const sub = subscriptionObject({
@@ -401,10 +405,15 @@ export class Engine {
       defaultPaymentMethod: input.paymentMethod,
       metadata: input.metadata,
       description: input.description,
-      status: willPay ? "active" : "incomplete",
+      status: trialEnd !== null ? "trialing" : willPay ? "active" : "incomplete",
       testClock: idOf(customer.test_clock ?? null),
       now: at,
     });
+    if (trialEnd !== null) {
+      sub.trial_start = at;
+      sub.trial_end = trialEnd;
+      sub.billing_cycle_anchor = trialEnd;
+    }
     if (input.cancelAtPeriodEnd) {
       sub.cancel_at_period_end = true;
       sub.cancel_at = item.current_period_end;
@@ -419,8 +428,10 @@ export class Engine {
       sub.discounts = [redeemOnSubscription(this.state, input.redemption, target).id];
     }
     this.state.subscriptions[id] = sub;
-    this.state.cycles[id] = 1;
-    const invoice = this.draftInvoice(sub, customer, "subscription_create", [this.fullPeriodLine(sub, item, at, item.current_period_end)], at, item.current_period_end, ctx);
+    // Renewal n ends at anchor + n intervals; a trial's anchor is its end, so its first renewal is cycle 1.
+    this.state.cycles[id] = trialEnd !== null ? 0 : 1;
+    const firstLine = trialEnd !== null ? this.trialLine(item, at, trialEnd) : this.fullPeriodLine(sub, item, at, item.current_period_end);
+    const invoice = this.draftInvoice(sub, customer, "subscription_create", [firstLine], at, item.current_period_end, ctx);
     sub.latest_invoice = invoice.id;
     this.emit("customer.subscription.created", sub, ctx, at);
     for (const d of sub.discounts) {
@@ -437,6 +448,21 @@ export class Engine {
     return {
       amount: (item.price.unit_amount ?? 0) * quantity,
       description: `${quantity} × ${this.productName(item.price)} (at ${formatAmount(item.price.unit_amount ?? 0, item.price.currency)} / ${item.price.recurring?.interval ?? "month"})`,
+      price: item.price,
+      quantity,
+      periodStart: start,
+      periodEnd: end,
+      proration: false,
+      subscriptionItem: item.id,
+    };
+  }
+
+  /** The $0 line of a trial's first invoice, as Stripe words it. */
+  private trialLine(item: Stripe.SubscriptionItem, start: number, end: number): LineInput {
+    const quantity = item.quantity ?? 1;
+    return {
+      amount: 0,
+      description: `Trial period for ${this.productName(item.price)}`,
       price: item.price,
       quantity,
       periodStart: start,
@@ -914,13 +940,17 @@ export class Engine {
   // ---- the passage of time ---------------------------------------------------------------------------------
 
   private nextAction(sub: Stripe.Subscription):
-    | { at: number; kind: "cancel" | "renew" | "expire" }
+    | { at: number; kind: "cancel" | "renew" | "expire" | "trial_will_end" }
     | { at: number; kind: "retry"; invoice: Stripe.Invoice }
     | null {
     if (sub.status === "canceled" || sub.status === "incomplete_expired") return null;
     const item = sub.items.data[0];
     if (!item) return null;
-    const candidates: Array<{ at: number; kind: "cancel" | "renew" | "expire" } | { at: number; kind: "retry"; invoice: Stripe.Invoice }> = [];
+    const candidates: Array<{ at: number; kind: "cancel" | "renew" | "expire" | "trial_will_end" } | { at: number; kind: "retry"; invoice: Stripe.Invoice }> = [];
+    // Stripe's notice three days before a trial ends (at once for a shorter trial).
+    if (sub.status === "trialing" && sub.trial_end !== null && !this.state.trialWillEndSent?.[sub.id]) {
+      candidates.push({ at: Math.max(sub.trial_start ?? sub.created, sub.trial_end - 3 * DAY), kind: "trial_will_end" });
+    }
     if (sub.cancel_at !== null) candidates.push({ at: sub.cancel_at, kind: "cancel" });
     if (sub.status === "incomplete") candidates.push({ at: sub.created + INCOMPLETE_WINDOW, kind: "expire" });
     else candidates.push({ at: item.current_period_end, kind: "renew" });
@@ -930,7 +960,7 @@ export class Engine {
       candidates.push({ at: invoice.next_payment_attempt, kind: "retry", invoice });
     }
     // Ties go to the cancellation: a subscription that ends at its period end is not renewed first.
-    const order = { cancel: 0, expire: 1, retry: 2, renew: 3 } as const;
+    const order = { cancel: 0, expire: 1, retry: 2, trial_will_end: 3, renew: 4 } as const;
     candidates.sort((a, b) => a.at - b.at || order[a.kind] - order[b.kind]);
     return candidates[0] ?? null;
   }
@@ -974,6 +1004,10 @@ export class Engine {
         case "renew":
           this.renew(sub, action.at, ctx);
           break;
+        case "trial_will_end":
+          (this.state.trialWillEndSent ??= {})[sub.id] = true;
+          this.emit("customer.subscription.trial_will_end", sub, ctx, action.at);
+          break;
         default:
           return;
       }
@@ -999,6 +1033,8 @@ export class Engine {
     this.state.cycles[sub.id] = cycle;
     item.current_period_start = item.current_period_end;
     item.current_period_end = addInterval(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count * cycle);
+    // The trial ends: the subscription is active from now, and past due if the first charge fails (below).
+    if (sub.status === "trialing") sub.status = "active";
     const invoice = this.draftInvoice(sub, customer, "subscription_cycle", [this.fullPeriodLine(sub, item, item.current_period_start, item.current_period_end)], item.current_period_start, item.current_period_end, ctx);
     // An invoice's own period is the one just ended; the line items carry the new service period.
     invoice.period_start = before.items.data[0]?.current_period_start ?? at;
@@ -1104,6 +1140,7 @@ export class Engine {
         redemption,
         automaticTax: session.automatic_tax.enabled,
         checkoutSession: session.id,
+        trialPeriodDays: setup?.trialPeriodDays ?? null,
       },
       ctx,
     );

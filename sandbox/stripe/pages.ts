@@ -731,6 +731,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
     const customers = Object.values(st.customers).reverse();
     const clocks = Object.values(st.testClocks).reverse();
     const subs = Object.values(st.subscriptions).reverse();
+    const trialing = new Set(subs.filter((sub) => sub.status === "trialing" && typeof sub.test_clock === "string").map((sub) => String(sub.test_clock)));
     const invoices = Object.values(st.invoices).reverse().slice(0, 100);
     const events = Object.values(st.events).reverse().slice(0, 100);
     return layout(
@@ -742,7 +743,11 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       <div class="scroll"><table><thead><tr><th>Clock</th><th>Name</th><th>Frozen time</th><th>Status</th><th></th></tr></thead><tbody>${rows(
         clocks,
         (c) => `<tr><td><code>${esc(c.id)}</code></td><td>${esc(c.name)}</td><td>${esc(new Date(c.frozen_time * 1000).toISOString())}</td><td>${esc(c.status)}</td>
-        <td><form method="post" action="/_sandbox/test_clocks/${esc(c.id)}/advance-month" class="inline"><button type="submit" class="secondary">Advance one month</button></form></td></tr>`,
+        <td><form method="post" action="/_sandbox/test_clocks/${esc(c.id)}/advance-month" class="inline"><button type="submit" class="secondary">Advance one month</button></form>${
+          trialing.has(c.id)
+            ? ` <form method="post" action="/_sandbox/test_clocks/${esc(c.id)}/end-trial" class="inline"><input type="hidden" name="from" value="admin"><button type="submit" class="secondary">End trial</button></form>`
+            : ""
+        }</td></tr>`,
       )}</tbody></table></div>
       <h2>Customers</h2>
       <div class="scroll"><table><thead><tr><th>Customer</th><th>Email</th><th>Name</th><th>Test clock</th></tr></thead><tbody>${rows(

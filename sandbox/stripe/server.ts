@@ -273,6 +273,27 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       res.writeHead(303, { location: "/" });
       return res.end();
     }
+    const endTrial = /^\/_sandbox\/test_clocks\/([^/]+)\/end-trial$/.exec(url.pathname);
+    if (endTrial && method === "POST") {
+      // Advances the clock to the last trial end among its customers' trialing subscriptions: each trial ends as at
+      // Stripe (the first real invoice is created and charged; a failed charge makes the subscription past due).
+      const clock = engine.state.testClocks[decodeURIComponent(endTrial[1] ?? "")];
+      if (!clock) return json(res, 404, { error: { type: "invalid_request_error", code: "resource_missing", message: "No such test clock", param: "id" } });
+      const trialEnds = Object.values(engine.state.subscriptions)
+        .filter((sub) => sub.test_clock === clock.id && sub.status === "trialing" && sub.trial_end !== null)
+        .map((sub) => sub.trial_end ?? 0);
+      if (trialEnds.length === 0) {
+        return json(res, 400, { error: { type: "invalid_request_error", code: null, message: "No subscription on this test clock is trialing.", param: null } });
+      }
+      const advanced = engine.advanceClock(clock, Math.max(clock.frozen_time, ...trialEnds), ctx);
+      scheduleSave();
+      // The admin page's form goes back to the page; an API caller gets the clock.
+      if (params.from === "admin") {
+        res.writeHead(303, { location: "/" });
+        return res.end();
+      }
+      return json(res, 200, advanced);
+    }
     return json(res, 404, { error: { type: "invalid_request_error", code: null, message: `Unknown sandbox control ${method} ${url.pathname}`, param: null } });
   };
 

@@ -32,6 +32,8 @@ export interface CheckoutSetup {
   /** `subscription_data` from the session create, applied to the subscription the session creates */
   subscriptionMetadata: Record<string, string>;
   subscriptionDescription: string | null;
+  /** `subscription_data[trial_period_days]`: the subscription starts trialing for that many days */
+  trialPeriodDays?: number | null;
   /** `customer_update` from the session create: whether the collected name/address overwrite the customer's */
   customerUpdate: { name: string | null; address: string | null };
   /** A coupon or promotion code from `discounts[0]` at create, or the promotion code typed on the hosted page */
@@ -75,6 +77,8 @@ export interface SandboxState {
   attachDeclines: Record<string, string>;
   /** subscription id -> number of billing periods since the anchor, so renewals stay on the anchor day */
   cycles: Record<string, number>;
+  /** subscription id -> true once `customer.subscription.trial_will_end` was sent (absent in older state files) */
+  trialWillEndSent?: Record<string, true>;
   /** event id -> one record per endpoint (and per duplicate copy when the duplicate fault is on) */
   deliveries: Record<string, DeliveryRecord[]>;
   idempotency: Record<string, IdempotencyRecord>;

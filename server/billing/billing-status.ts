@@ -6,7 +6,7 @@ import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
-import { currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
+import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
 import { getPlan } from "./plans";
 
 export interface BillingStatus {
@@ -21,6 +21,8 @@ export interface BillingStatus {
   /** A plan change scheduled for the period end (a downgrade): the plan and when it starts. */
   scheduledChange: { planId: string; planName: string; at: Date } | null;
   pastDue: boolean;
+  /** When the trial ends, while the subscription is trialing. */
+  trialEndsAt: Date | null;
   /** The open invoice a past-due plan owes and until when chat keeps working; null while nothing is owed. */
   paymentDue: PaymentDueNotice | null;
   hasStripeCustomer: boolean;
@@ -47,6 +49,8 @@ export async function getBillingStatus(
       return "unavailable";
     }
   };
+  // The trial's budget while trialing; a paid yearly plan's current monthly window (started by the next chat if not yet).
+  const period = budgetPeriodAt(user, deps.now);
   const snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
   const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
   return {
@@ -61,14 +65,15 @@ export async function getBillingStatus(
         ? { planId: user.scheduledPlanId, planName: getPlan(user.scheduledPlanId).name, at: user.scheduledPlanAt }
         : null,
     pastDue: active && user.subscriptionStatus === "past_due",
+    trialEndsAt: active && user.subscriptionStatus === "trialing" ? user.trialEndsAt : null,
     paymentDue: active ? paymentDueNotice(user, deps.now) : null,
     hasStripeCustomer: Boolean(user.stripeCustomerId),
     budget:
       active && plan.tokenBudget > 0
         ? {
-            tokenBudget: plan.tokenBudget,
-            tokensRemaining: snapshot === "unavailable" ? null : (budgetSnapshot?.tokensRemaining ?? 0),
-            resetsAt: budgetSnapshot?.resetsAt ?? user.stripeCurrentPeriodEnd,
+            tokenBudget: period.tokenBudget,
+            tokensRemaining: snapshot === "unavailable" ? null : (budgetSnapshot?.tokensRemaining ?? (period.refillsMonthly ? period.tokenBudget : 0)),
+            resetsAt: budgetSnapshot?.resetsAt ?? period.endsAt,
           }
         : null,
   };

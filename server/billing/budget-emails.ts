@@ -8,7 +8,7 @@ import { env } from "@/lib/env";
 import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { enqueueEmail } from "@/server/mail/outbox";
 import type { BudgetStore } from "@/server/usage";
-import { currentPlan, hasActivePlan } from "./entitlement";
+import { budgetPeriodAt, currentPlan, hasActivePlan } from "./entitlement";
 
 export const BUDGET_ALERT_THRESHOLDS = [100, 80] as const;
 
@@ -21,12 +21,14 @@ export async function enqueueBudgetAlert(
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
   if (!user || !user.budgetEmails || !hasActivePlan(user, deps.now) || !user.stripeCurrentPeriodEnd) return null;
-  const { tokenBudget } = currentPlan(user, deps.now);
-  if (tokenBudget <= 0) return null;
+  // The budget period's own budget and end: a trial's, or a yearly plan's current month (alerts once a month).
+  const period = budgetPeriodAt(user, deps.now);
+  const { tokenBudget } = period;
+  if (tokenBudget <= 0 || currentPlan(user, deps.now).tokenBudget <= 0) return null;
   const used = tokenBudget - tokensRemaining;
   const threshold = BUDGET_ALERT_THRESHOLDS.find((percent) => used * 100 >= tokenBudget * percent);
   if (!threshold) return null;
-  const periodEnd = user.stripeCurrentPeriodEnd;
+  const periodEnd = period.endsAt ?? user.stripeCurrentPeriodEnd;
   const added = await enqueueEmail(db, {
     key: `budget-${threshold}:${user.id}:${Math.floor(periodEnd.getTime() / 1000)}`,
     userId: user.id,

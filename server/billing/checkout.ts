@@ -7,23 +7,26 @@ import Stripe from "stripe";
 import { z } from "zod";
 import { env } from "@/lib/env";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
-import { paidPlanIds, plans, activeSubscriptionStatuses } from "./plans";
+import { activeSubscriptionStatuses, billingIntervals, paidPlanIds, planPrice, plans, trialOffered } from "./plans";
 import { createPortalSession } from "./portal";
 import { requirePriceId } from "./stripe-catalog";
 
 export const checkoutInput = z.object({
   plan: z.enum(paidPlanIds, { error: `Choose one of the plans: ${paidPlanIds.join(", ")}.` }),
+  /** Monthly unless asked for: the yearly price bills once a year and refills the budget every month. */
+  interval: z.enum(billingIntervals, { error: `Choose a billing interval: ${billingIntervals.join(" or ")}.` }).default("month"),
 });
 
 export type CheckoutResult = { url: string; kind: "checkout" | "portal" };
 
 export async function createCheckoutSession(
   userId: string,
-  input: z.infer<typeof checkoutInput>,
+  input: z.input<typeof checkoutInput>,
   partial: Partial<BillingDeps> = {},
 ): Promise<CheckoutResult> {
   const deps = await resolveBillingDeps(partial);
   const plan = plans[input.plan];
+  const interval = input.interval ?? "month";
   const customer = await ensureStripeCustomer(userId, deps);
 
   const existing = await deps.stripe.subscriptions.list({ customer, status: "all", limit: 100 });
@@ -31,7 +34,9 @@ export async function createCheckoutSession(
     return { ...(await createPortalSession(userId, {}, deps)), kind: "portal" };
   }
 
-  const price = await requirePriceId(deps.stripe, plan.lookupKey);
+  const price = await requirePriceId(deps.stripe, planPrice(plan, interval).lookupKey);
+  // A trial only for a customer who never had a subscription of any status: no second trial for a returning one.
+  const trialDays = trialOffered(plan) && existing.data.length === 0 ? plan.trialDays : 0;
   await expireOpenSessions(deps.stripe, customer);
   const session = await deps.stripe.checkout.sessions.create({
     mode: "subscription",
@@ -43,8 +48,10 @@ export async function createCheckoutSession(
     // Stripe Tax from the billing address Checkout collects; off unless the account has Stripe Tax set up.
     ...(env.STRIPE_AUTOMATIC_TAX ? { automatic_tax: { enabled: true } } : {}),
     client_reference_id: userId,
-    subscription_data: { metadata: { userId, plan: plan.id } },
-    metadata: { userId, plan: plan.id },
+    subscription_data: { metadata: { userId, plan: plan.id }, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
+    // A trial still takes the card up front (Stripe's default skips it for a free first invoice).
+    ...(trialDays > 0 ? { payment_method_collection: "always" as const } : {}),
+    metadata: { userId, plan: plan.id, interval },
     success_url: new URL("/account?checkout=success&session_id={CHECKOUT_SESSION_ID}", env.APP_URL).toString(),
     cancel_url: new URL("/pricing?checkout=canceled", env.APP_URL).toString(),
   });

@@ -4,12 +4,20 @@ import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
-import { getPlan, type Plan } from "./plans";
+import { monthlyWindowAt } from "./budget-window";
+import { budgetFor, getPlan, type Plan } from "./plans";
 
 export interface ChatEntitlement {
   active: boolean;
+  /** The budget of the current budget period: the plan's monthly budget, or the trial's while trialing. */
   tokenBudget: number;
+  /** When the current budget period ends: the billing period's end, or a paid yearly plan's current monthly window's. */
   periodEndsAt: Date | null;
+  /**
+   * The budget refills at `periodEndsAt` with no invoice (a paid yearly plan's monthly window): whoever reserves first
+   * in a new window starts it (the store's reset is once per window). Absent: false.
+   */
+  refillsMonthly?: boolean;
   /** The chat models the current plan includes, default first. */
   models: Plan["models"];
   /** A failed payment: chat works until `chatStopsAt` (the grace), then `stopped` until the invoice is paid. Absent or null: nothing owed. */
@@ -47,6 +55,35 @@ export function currentPlan(user: Pick<User, "planActive" | "planExpires" | "pla
   return hasActivePlan(user, now) ? getPlan(user.planId) : getPlan("free");
 }
 
+export interface BudgetPeriod {
+  tokenBudget: number;
+  endsAt: Date | null;
+  refillsMonthly: boolean;
+}
+
+type PeriodColumns = Pick<
+  User,
+  "planActive" | "planExpires" | "planId" | "subscriptionStatus" | "stripeCurrentPeriodEnd" | "billingInterval" | "billingAnchor" | "budgetRefilledFor"
+>;
+
+/**
+ * The budget period a user is in at `now`. A yearly plan whose year is paid (its refill is recorded for the current
+ * period) is in the monthly window of its billing anchor; anything else is in its billing period. Reads only the row.
+ */
+export function budgetPeriodAt(user: PeriodColumns, now: Date = new Date()): BudgetPeriod {
+  const plan = currentPlan(user, now);
+  const tokenBudget = budgetFor(plan, user.subscriptionStatus);
+  const periodEnd = user.stripeCurrentPeriodEnd;
+  const yearPaid =
+    user.billingInterval === "year" &&
+    user.subscriptionStatus !== "trialing" &&
+    periodEnd !== null &&
+    user.budgetRefilledFor !== null &&
+    user.budgetRefilledFor.getTime() === periodEnd.getTime();
+  const window = yearPaid && user.billingAnchor ? monthlyWindowAt(user.billingAnchor, periodEnd, now) : null;
+  return window ? { tokenBudget, endsAt: window.endsAt, refillsMonthly: true } : { tokenBudget, endsAt: periodEnd, refillsMonthly: false };
+}
+
 export async function getChatEntitlement(
   userId: string,
   deps: { db?: Db; now?: Date; graceSeconds?: number } = {},
@@ -56,10 +93,12 @@ export async function getChatEntitlement(
   if (!user) return { active: false, tokenBudget: 0, periodEndsAt: null, models: [], paymentDue: null };
   const plan = currentPlan(user, deps.now);
   const active = hasActivePlan(user, deps.now);
+  const period = budgetPeriodAt(user, deps.now);
   return {
-    active: active && plan.tokenBudget > 0,
-    tokenBudget: plan.tokenBudget,
-    periodEndsAt: user.stripeCurrentPeriodEnd,
+    active: active && period.tokenBudget > 0,
+    tokenBudget: period.tokenBudget,
+    periodEndsAt: period.endsAt,
+    ...(period.refillsMonthly ? { refillsMonthly: true } : {}),
     models: plan.models,
     paymentDue: active ? paymentDueNotice(user, deps.now, deps.graceSeconds) : null,
   };

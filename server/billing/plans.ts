@@ -8,16 +8,32 @@ export interface Plan {
   id: string;
   name: string;
   description: string;
-  /** Display price per month, in cents. */
+  /** Display price per month, in cents (the monthly price). */
   amountCents: number;
-  /** The Stripe price's lookup_key; null for the free tier, which has no price. */
+  /** The monthly Stripe price's lookup_key; null for the free tier, which has no price. */
   lookupKey: string | null;
-  /** Chat tokens per billing period. */
+  /** Price per year, in cents (defaults to 10 months' worth: two months free). */
+  yearlyAmountCents: number;
+  /** The yearly Stripe price's lookup_key; null for the free tier. */
+  yearlyLookupKey: string | null;
+  /** Chat tokens per month, on the monthly and the yearly price alike (a yearly budget refills every month). */
   tokenBudget: number;
+  /** Days of free trial a first subscription to this plan starts with (card required); 0: no trial. */
+  trialDays: number;
+  /** Chat tokens for the whole trial. */
+  trialTokenBudget: number;
   /** The chat models (lib/chat-models) the plan includes; the first is the default. */
   models: readonly ChatModelId[];
   features: string[];
 }
+
+/** A yearly price costs this many months of the monthly one. */
+const YEARLY_MONTHS = 10;
+/** A trial's chat tokens unless the plan says otherwise. */
+export const DEFAULT_TRIAL_TOKEN_BUDGET = 100_000;
+
+export const billingIntervals = ["month", "year"] as const;
+export type BillingInterval = (typeof billingIntervals)[number];
 
 export const plans = {
   free: {
@@ -26,7 +42,11 @@ export const plans = {
     description: "Everything but the chat.",
     amountCents: 0,
     lookupKey: null,
+    yearlyAmountCents: 0,
+    yearlyLookupKey: null,
     tokenBudget: 0,
+    trialDays: 0,
+    trialTokenBudget: 0,
     models: [],
     features: ["Account and billing portal", "No chat tokens"],
   },
@@ -36,7 +56,12 @@ export const plans = {
     description: "For trying ideas out.",
     amountCents: 900,
     lookupKey: "hourglass_starter_monthly",
+    yearlyAmountCents: 900 * YEARLY_MONTHS,
+    yearlyLookupKey: "hourglass_starter_yearly",
     tokenBudget: env.CHAT_TOKEN_BUDGET,
+    trialDays: 7,
+    // Never more than the plan's own month.
+    trialTokenBudget: Math.min(DEFAULT_TRIAL_TOKEN_BUDGET, env.CHAT_TOKEN_BUDGET),
     models: ["small"],
     features: [`${env.CHAT_TOKEN_BUDGET.toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Email support"],
   },
@@ -46,7 +71,11 @@ export const plans = {
     description: "For daily work.",
     amountCents: 2900,
     lookupKey: "hourglass_pro_monthly",
+    yearlyAmountCents: 2900 * YEARLY_MONTHS,
+    yearlyLookupKey: "hourglass_pro_yearly",
     tokenBudget: env.CHAT_TOKEN_BUDGET * 5,
+    trialDays: 0,
+    trialTokenBudget: DEFAULT_TRIAL_TOKEN_BUDGET,
     models: ["small", "large"],
     features: [`${(env.CHAT_TOKEN_BUDGET * 5).toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Priority support"],
   },
@@ -70,6 +99,25 @@ export function getPlan(id: string | null | undefined): Plan {
   return (id && id in plans ? plans[id as PlanId] : null) ?? plans.free;
 }
 
+/** The plan a Stripe price belongs to, by its lookup key: the monthly or the yearly one. */
 export function findPlanByLookupKey(lookupKey: string | null | undefined): PaidPlan | null {
-  return paidPlans.find((plan) => plan.lookupKey === lookupKey) ?? null;
+  if (!lookupKey) return null;
+  return paidPlans.find((plan) => plan.lookupKey === lookupKey || plan.yearlyLookupKey === lookupKey) ?? null;
+}
+
+/** The lookup key and amount of a paid plan's price for an interval. */
+export function planPrice(plan: PaidPlan, interval: BillingInterval): { lookupKey: string; amountCents: number } {
+  return interval === "year"
+    ? { lookupKey: plan.yearlyLookupKey, amountCents: plan.yearlyAmountCents }
+    : { lookupKey: plan.lookupKey, amountCents: plan.amountCents };
+}
+
+/** Whether Checkout starts a first subscription to the plan with a free trial (STRIPE_NO_TRIALS turns trials off). */
+export function trialOffered(plan: Plan): boolean {
+  return plan.trialDays > 0 && !env.STRIPE_NO_TRIALS;
+}
+
+/** The budget a subscription status grants: a trial's own budget while trialing, else the plan's monthly one. */
+export function budgetFor(plan: Plan, status: string | null | undefined): number {
+  return status === "trialing" ? plan.trialTokenBudget : plan.tokenBudget;
 }

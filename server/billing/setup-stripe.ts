@@ -1,50 +1,59 @@
 // Creates, idempotently, what Hourglass needs in a Stripe account (test mode or the sandbox): one product and
-// monthly price per paid plan, found again by lookup key, and the Billing Portal configuration that lets
+// a monthly and a yearly price per paid plan, found again by lookup key, and the Billing Portal configuration that lets
 // customers switch between those prices (downgrades at the period end), cancel, update their card and see invoices.
 import type Stripe from "stripe";
-import { paidPlans } from "./plans";
+import { billingIntervals, paidPlans, planPrice, type BillingInterval } from "./plans";
 import { clearCatalogCache, findPortalConfigurationId, PORTAL_CONFIGURATION_TAG } from "./stripe-catalog";
 
 export interface SetupReport {
-  prices: Array<{ plan: string; lookupKey: string; priceId: string; created: boolean }>;
+  prices: Array<{ plan: string; interval: BillingInterval; lookupKey: string; priceId: string; created: boolean }>;
   portalConfigurationId: string;
 }
 
 export async function setupStripe(stripe: Stripe): Promise<SetupReport> {
   const prices: SetupReport["prices"] = [];
   for (const plan of paidPlans) {
-    const found = await stripe.prices.list({ lookup_keys: [plan.lookupKey], active: true, limit: 1, expand: ["data.product"] });
-    const existing = found.data[0];
-    if (existing) {
-      prices.push({ plan: plan.id, lookupKey: plan.lookupKey, priceId: existing.id, created: false });
-      continue;
+    let product: string | null = null;
+    for (const interval of billingIntervals) {
+      const { lookupKey, amountCents } = planPrice(plan, interval);
+      const found = await stripe.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });
+      const existing = found.data[0];
+      if (existing) {
+        product ??= typeof existing.product === "string" ? existing.product : existing.product.id;
+        prices.push({ plan: plan.id, interval, lookupKey, priceId: existing.id, created: false });
+        continue;
+      }
+      // Both prices of a plan hang on one product (the portal lists a product's prices together).
+      product ??= (
+        await stripe.products.create(
+          { name: `Hourglass ${plan.name}`, description: plan.description, metadata: { hourglassPlan: plan.id } },
+          { idempotencyKey: `hourglass-product:${plan.id}:${plan.amountCents}` },
+        )
+      ).id;
+      const price = await stripe.prices.create(
+        {
+          product,
+          currency: "usd",
+          unit_amount: amountCents,
+          recurring: { interval },
+          lookup_key: lookupKey,
+          transfer_lookup_key: true,
+          metadata: { hourglassPlan: plan.id },
+        },
+        { idempotencyKey: `hourglass-price:${lookupKey}:${amountCents}` },
+      );
+      prices.push({ plan: plan.id, interval, lookupKey, priceId: price.id, created: true });
     }
-    const product = await stripe.products.create(
-      { name: `Hourglass ${plan.name}`, description: plan.description, metadata: { hourglassPlan: plan.id } },
-      { idempotencyKey: `hourglass-product:${plan.id}:${plan.amountCents}` },
-    );
-    const price = await stripe.prices.create(
-      {
-        product: product.id,
-        currency: "usd",
-        unit_amount: plan.amountCents,
-        recurring: { interval: "month" },
-        lookup_key: plan.lookupKey,
-        transfer_lookup_key: true,
-        metadata: { hourglassPlan: plan.id },
-      },
-      { idempotencyKey: `hourglass-price:${plan.lookupKey}:${plan.amountCents}` },
-    );
-    prices.push({ plan: plan.id, lookupKey: plan.lookupKey, priceId: price.id, created: true });
   }
   clearCatalogCache();
 
-  const products = await Promise.all(
-    prices.map(async (entry) => {
-      const price = await stripe.prices.retrieve(entry.priceId);
-      return { product: typeof price.product === "string" ? price.product : price.product.id, prices: [entry.priceId] };
-    }),
-  );
+  const byProduct = new Map<string, string[]>();
+  for (const entry of prices) {
+    const price = await stripe.prices.retrieve(entry.priceId);
+    const product = typeof price.product === "string" ? price.product : price.product.id;
+    byProduct.set(product, [...(byProduct.get(product) ?? []), entry.priceId]);
+  }
+  const products = [...byProduct].map(([product, ids]) => ({ product, prices: ids }));
   const features: Stripe.BillingPortal.ConfigurationCreateParams.Features = {
     customer_update: { enabled: true, allowed_updates: ["email", "address", "name"] },
     invoice_history: { enabled: true },

@@ -5,7 +5,8 @@
 // overwrites a newer one. A paid first or renewal invoice for the current period refills the token budget, on the
 // same rule; the store's per-period marker keeps that once per period. A plan whose cap is higher than the one the
 // period's budget was granted under (an upgrade) raises the budget by the difference; the store's recorded cap keeps
-// that once per change, and a lower cap (a downgrade) never lowers it.
+// that once per change, and a lower cap (a downgrade) never lowers it. A trialing subscription's budget is the trial's;
+// a yearly one's is the current monthly window's (budget-window), later windows being started by the chat.
 import { performance } from "node:perf_hooks";
 import type Stripe from "stripe";
 import type { Executor } from "@/db/client";
@@ -29,14 +30,15 @@ import { tracedBudgetStore } from "@/server/ops/budget-spans";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
-import { activeSubscriptionStatuses, findPlanByLookupKey, getPlan } from "./plans";
+import { monthlyWindowAt } from "./budget-window";
+import { activeSubscriptionStatuses, budgetFor, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
 
 export interface SyncDeps extends BillingDeps {
   budget: Pick<BudgetStore, "reset" | "raiseCap">;
   graceSeconds: number;
-  /** The clock the payment grace is measured on (tests move it past the grace). */
+  /** The clock the payment grace is measured on (tests move it past the grace), and a yearly plan's monthly window. */
   now: () => Date;
 }
 
@@ -166,13 +168,16 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     stored.budgetRefilledFor !== null &&
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps, due);
+  // A yearly plan's budget lives in monthly windows: both the refill and an upgrade's raise name the current one.
+  const budgetEndsAt = budgetPeriodEnd(current, deps.now());
   let budgetReset = false;
   if (refill) {
-    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, refill.periodEnd)).applied;
+    budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, budgetEndsAt ?? refill.periodEnd)).applied;
     // Recorded at once, not with the event: the store has the refill whether or not this event's write commits.
+    // A yearly plan records the paid year's end: the chat starts each later monthly window itself (entitlement).
     await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
   }
-  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget);
+  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetEndsAt);
   return { stamp, state, budgetReset, subscription: current, duplicates, scheduled, due };
 }
 
@@ -224,11 +229,32 @@ async function scheduledPlanChange(sub: Stripe.Subscription, state: Subscription
  * once per change in any order, and makes a return to a cap already granted this period add nothing. A budget from
  * before caps were recorded is taken as granted under the plan the row shows.
  */
-async function raiseToPlanCap(userId: string, stored: User, state: SubscriptionState, budget: SyncDeps["budget"]): Promise<void> {
-  const cap = getPlan(state.planId).tokenBudget;
-  const storedCap = getPlan(stored.planId).tokenBudget;
-  if (cap <= storedCap || !state.stripeCurrentPeriodEnd) return;
-  await budget.raiseCap(userId, cap, state.stripeCurrentPeriodEnd, { unrecordedCap: storedCap > 0 ? storedCap : cap });
+async function raiseToPlanCap(
+  userId: string,
+  stored: User,
+  state: SubscriptionState,
+  budget: SyncDeps["budget"],
+  budgetEndsAt: Date | null,
+): Promise<void> {
+  // A trial's cap is its own budget: the full one comes with the first paid invoice (a reset), never as a raise.
+  const cap = budgetFor(getPlan(state.planId), state.subscriptionStatus);
+  const storedCap = budgetFor(getPlan(stored.planId), stored.subscriptionStatus);
+  if (cap <= storedCap || !budgetEndsAt) return;
+  await budget.raiseCap(userId, cap, budgetEndsAt, { unrecordedCap: storedCap > 0 ? storedCap : cap });
+}
+
+/**
+ * When the budget of the subscription's current period ends: the item's period end, or for a yearly price past its
+ * trial the end of the monthly window (from the billing anchor) holding `now`, or the period's start when `now` is
+ * before it (a test clock ahead of the wall clock).
+ */
+export function budgetPeriodEnd(sub: Stripe.Subscription, now: Date): Date | null {
+  const item = sub.items.data[0];
+  if (!item) return null;
+  const periodEnd = fromUnix(item.current_period_end);
+  if (item.price.recurring?.interval !== "year" || sub.status === "trialing") return periodEnd;
+  const at = Math.max(now.getTime(), item.current_period_start * 1000);
+  return monthlyWindowAt(fromUnix(sub.billing_cycle_anchor), periodEnd, new Date(at))?.endsAt ?? periodEnd;
 }
 
 const freeState: SubscriptionState = {
@@ -240,6 +266,9 @@ const freeState: SubscriptionState = {
   planId: null,
   subscriptionStatus: null,
   cancelAt: null,
+  billingInterval: null,
+  billingAnchor: null,
+  trialEndsAt: null,
 };
 
 /**
@@ -267,15 +296,21 @@ export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number
   else if (cancelAtSeconds !== null) planExpires = fromUnix(cancelAtSeconds);
   else planExpires = periodEnd === null ? null : fromUnix(periodEnd + graceSeconds);
 
+  // A trial whose first paid invoice failed grants nothing: past_due's grace is for customers who have paid before.
+  const unpaidAfterTrial = sub.status === "past_due" && sub.trial_end !== null && item?.current_period_start === sub.trial_end;
+
   return {
     stripeSubscriptionId: sub.id,
     stripePriceId: item?.price.id ?? null,
     stripeCurrentPeriodEnd: periodEnd === null ? null : fromUnix(periodEnd),
-    planActive: !ended && activeSubscriptionStatuses.has(sub.status),
+    planActive: !ended && !unpaidAfterTrial && activeSubscriptionStatuses.has(sub.status),
     planExpires,
     planId: plan?.id ?? null,
     subscriptionStatus: sub.status,
     cancelAt: cancelAtSeconds === null || ended ? null : fromUnix(cancelAtSeconds),
+    billingInterval: item?.price.recurring?.interval ?? null,
+    billingAnchor: fromUnix(sub.billing_cycle_anchor),
+    trialEndsAt: sub.trial_end === null ? null : fromUnix(sub.trial_end),
   };
 }
 
@@ -305,7 +340,8 @@ async function earnedBudget(
     invoice.billing_reason !== null &&
     refillingReasons.has(invoice.billing_reason) &&
     invoice.lines.data.some((line) => line.period.end >= item.current_period_end);
-  const earned = { tokenBudget: plan.tokenBudget, periodEnd: fromUnix(item.current_period_end) };
+  // A trial's $0 first invoice earns the trial's budget; the first paid invoice after it, the plan's.
+  const earned = { tokenBudget: budgetFor(plan, sub.status), periodEnd: fromUnix(item.current_period_end) };
 
   const latest = typeof sub.latest_invoice === "object" ? sub.latest_invoice : null;
   if (latest && refills(latest)) return earned;

@@ -256,6 +256,9 @@ export async function startChat(
 
   let reservation: ReserveResult;
   try {
+    // A paid yearly plan refills every month with no invoice: the first reserve of a window starts it. The store's
+    // reset applies once per window (a window already started, or a later one, is a no-op), expiring at its end.
+    if (entitlement.refillsMonthly && periodEndsAt) await store.reset(userId, entitlement.tokenBudget, periodEndsAt);
     reservation = await store.reserve(userId, requestId, upperBound);
     // A paying user with no budget at all in a current period: the one repair step, then one more try.
     if (!reservation.ok && reservation.resetsAt === null && periodEndsAt) {

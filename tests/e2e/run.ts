@@ -185,7 +185,8 @@ async function main(): Promise<number> {
 
   try {
     console.log(`Starting the app stack (${process.env.DATABASE_URL ? "Postgres" : "PGlite"}, ${process.env.REDIS_URL ? "Redis via the bridge" : "in-process budget store"})…`);
-    stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10" } });
+    // The journeys buy Starter as a customer who pays from the first day: Starter's free trial stays off here.
+    stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10", STRIPE_NO_TRIALS: "1" } });
     console.log(`App on ${stack.baseUrl}, Stripe sandbox on ${stack.stripeSandboxUrl}`);
     await warmUp(stack.baseUrl);
     browser = await chromium.launch({

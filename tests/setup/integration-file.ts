@@ -9,6 +9,10 @@ import { withDatabase } from "./integration-global";
 
 const template = inject("databaseTemplate");
 
+// The suites buy Starter as customers who pay from the first day. Trials (Starter's 7 days) are tested where a file
+// turns them back on before loading the app (tests/integration/billing/yearly-and-trials.test.ts).
+process.env.STRIPE_NO_TRIALS = "1";
+
 if (template.kind === "postgres") {
   const name = `hourglass_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const admin = postgres(template.adminUrl, { max: 1, onnotice: () => {} });

@@ -7,7 +7,7 @@ import { allowOnly, bool, int, obj, objects, requireStr, str } from "../params";
 import { checkCoupon, checkPromotionCode, priceCheckoutSession } from "../discounts";
 import { type Redemption, randomToken, realNow } from "../state";
 import { arrayOf, boolean, checkEach, integer, metadata, object, oneOf, string, validateFields, type Spec } from "../schema";
-import { LIST_PARAMS, type ListObject, listOf, checkNested, stringRecord, throwMissing, type RouteContext } from "./router";
+import { LIST_PARAMS, type ListObject, listOf, checkNested, readTrialDays, stringRecord, throwMissing, type RouteContext } from "./router";
 
 /** A session's line items, built from what it was created with (Stripe computes them on request, too). */
 export function checkoutLineItems(engine: Engine, sessionId: string): ListObject<Stripe.LineItem> {
@@ -58,7 +58,7 @@ const CREATE_PARAMS: Record<string, Spec> = {
   customer_update: object({ address: AUTO_OR_NEVER, name: AUTO_OR_NEVER, shipping: AUTO_OR_NEVER }),
   billing_address_collection: oneOf("auto", "required"),
   client_reference_id: string,
-  subscription_data: object({ metadata, description: string }),
+  subscription_data: object({ metadata, description: string, trial_period_days: integer }),
   metadata,
   allow_promotion_codes: boolean,
   locale: oneOf(...LOCALES),
@@ -154,6 +154,7 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
         lines,
         subscriptionMetadata: subscriptionData ? stringRecord(subscriptionData, "metadata") : {},
         subscriptionDescription: (subscriptionData && str(subscriptionData, "description")) ?? null,
+        trialPeriodDays: readTrialDays(subscriptionData, "subscription_data[trial_period_days]"),
         customerUpdate: {
           name: (customerUpdate && str(customerUpdate, "name")) ?? null,
           address: (customerUpdate && str(customerUpdate, "address")) ?? null,

@@ -140,3 +140,12 @@ export function stringRecord(params: Params, key: string): Record<string, string
 export function throwMissing(kind: string, id: string): never {
   throw resourceMissing(kind, id);
 }
+
+/** `trial_period_days`: 1 to 730, as Stripe allows; null when not given. */
+export function readTrialDays(params: Params | undefined, name: string): number | null {
+  if (!params) return null;
+  const days = int(params, "trial_period_days", name);
+  if (days === undefined) return null;
+  if (days < 1 || days > 730) throw invalidParameter(name, `Invalid ${name}: must be between 1 and 730.`);
+  return days;
+}

@@ -6,7 +6,7 @@ import type { Redemption, SandboxState } from "../state";
 import type { Params } from "../form";
 import { arrayOf, boolean, checkEach, emptyable, integer, metadata, object, oneOf, string } from "../schema";
 import { allowOnly, bool, int, mergeMetadata, obj, objects, requireStr, str } from "../params";
-import { LIST_PARAMS, listOf, nullableStr, checkNested, stringRecord, type RouteContext } from "./router";
+import { LIST_PARAMS, listOf, nullableStr, checkNested, readTrialDays, stringRecord, type RouteContext } from "./router";
 
 const PRORATION = oneOf("always_invoice", "create_prorations", "none");
 const FEEDBACK = oneOf("customer_service", "low_quality", "missing_features", "other", "switched_service", "too_complex", "too_expensive", "unused");
@@ -80,9 +80,10 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
     return int(params, "cancel_at");
   };
   route("POST", "/v1/subscriptions", ({ params, ctx }) => {
-    allowOnly(params, ["customer", "items", "default_payment_method", "metadata", "description", "payment_behavior", "cancel_at_period_end", "cancel_at", "collection_method", "proration_behavior", "off_session", "payment_settings", "billing_mode", "discounts", "automatic_tax"]);
+    allowOnly(params, ["customer", "items", "default_payment_method", "metadata", "description", "payment_behavior", "cancel_at_period_end", "cancel_at", "collection_method", "proration_behavior", "off_session", "payment_settings", "billing_mode", "discounts", "automatic_tax", "trial_period_days"]);
     checkEach(params, SUBSCRIPTION_PARAMS);
     checkEach(params, CREATE_ONLY_PARAMS);
+    const trialPeriodDays = readTrialDays(params, "trial_period_days");
     const customer = engine.requireCustomer(requireStr(params, "customer"), "customer");
     const items = readItems(params);
     if (!items || items.length === 0) throw missingParameter("items");
@@ -116,6 +117,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
         cancelAtPeriodEnd: bool(params, "cancel_at_period_end") ?? cancelAt === -1,
         redemption,
         automaticTax: taxed,
+        trialPeriodDays,
       },
       ctx,
     );

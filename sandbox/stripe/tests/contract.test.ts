@@ -77,6 +77,12 @@ beforeAll(async () => {
   await call("POST", "/v1/billing_portal/sessions", { customer: id(customer.id), configuration: id(config.id), return_url: "https://app.test" });
   const clock = await call("GET", `/v1/test_helpers/test_clocks/${id((customer as { test_clock: unknown }).test_clock)}`);
   await call("POST", `/v1/test_helpers/test_clocks/${id(clock.id)}/advance`, { frozen_time: String(Number(clock.frozen_time) + 40 * 86_400) });
+  // A trial: trialing, its $0 invoice, the trial_will_end notice and the conversion.
+  const trialCustomer = await call("POST", "/v1/customers", { email: "trial-contract@example.com" });
+  const trial = await call("POST", "/v1/subscriptions", { customer: id(trialCustomer.id), "items[0][price]": catalog.basic.id, trial_period_days: "7", default_payment_method: "pm_card_visa" });
+  await call("GET", `/v1/subscriptions/${id(trial.id)}`, { "expand[]": "latest_invoice" });
+  const trialClock = await call("GET", `/v1/test_helpers/test_clocks/${id((trialCustomer as { test_clock: unknown }).test_clock)}`);
+  await call("POST", `/v1/test_helpers/test_clocks/${id(trialClock.id)}/advance`, { frozen_time: String(Number(trialClock.frozen_time) + 10 * 86_400) });
   await h.sandbox.idle();
   await call("GET", `/v1/subscriptions/${id(sub.id)}`);
   await call("GET", "/v1/subscriptions", { status: "all", "expand[]": "data.latest_invoice" });

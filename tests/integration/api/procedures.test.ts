@@ -53,4 +53,13 @@ describe("tRPC procedures", () => {
     // @ts-expect-error: an unknown plan id, as a hostile client could send
     await expect(caller.billing.createCheckoutSession({ plan: "enterprise" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
+
+  it("rejects an unknown billing interval with BAD_REQUEST and says which ones exist", async () => {
+    const user = await signUp({ email: `interval-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    const caller = createCaller({ db: await getDb(), userId: user.id });
+    // @ts-expect-error: an unknown interval, as a hostile client could send
+    const attempt = caller.billing.createCheckoutSession({ plan: "starter", interval: "weekly" });
+    await expect(attempt).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(attempt).rejects.toThrow("Choose a billing interval: month or year.");
+  });
 });

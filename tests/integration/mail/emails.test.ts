@@ -247,6 +247,9 @@ describe("billing emails", () => {
       planId: "pro",
       subscriptionStatus: "trialing",
       cancelAt: null,
+      billingInterval: "month",
+      billingAnchor: new Date(trialEnd * 1000),
+      trialEndsAt: new Date(trialEnd * 1000),
     };
     // As the sync does for customer.subscription.trial_will_end: twice, as a redelivery would.
     for (let i = 0; i < 2; i++) await db.transaction((tx) => enqueueBillingEmails(tx, previous, next, { subscription }));

@@ -14,6 +14,9 @@ const state = {
   planId: null,
   subscriptionStatus: null,
   cancelAt: null,
+  billingInterval: null,
+  billingAnchor: null,
+  trialEndsAt: null,
 };
 
 /** A read that answers when released, numbered in the order reads began. */
