@@ -15,6 +15,12 @@ export interface Context {
   userId: string | null;
   /** Rate-limit counters; the throttle's store (Redis when configured) unless a test passes its own. */
   rateLimitStore?: ThrottleCounterStore;
+  /**
+   * The app URL the caller's page is on, when it is one of appOrigins() (in development, http://127.0.0.1:3000 as
+   * well as http://localhost:3000): Checkout and the portal return there, so the session cookie is still sent.
+   * Absent: APP_URL.
+   */
+  appUrl?: string;
 }
 
 const t = initTRPC.context<Context>().create({

@@ -2,7 +2,7 @@
 // the Billing Portal instead (checked against Stripe itself, which may be ahead of our webhooks). A new session
 // expires the customer's other open ones first, so two tabs cannot both be paid; should two still complete (both
 // paid before either webhook), the sync keeps the older subscription and refunds the newer (sync-subscription).
-// URLs come from APP_URL, never from input.
+// URLs come from APP_URL (or, in development, the loopback alias the page is on), never from input.
 import Stripe from "stripe";
 import { z } from "zod";
 import { env } from "@/lib/env";
@@ -52,8 +52,8 @@ export async function createCheckoutSession(
     // A trial still takes the card up front (Stripe's default skips it for a free first invoice).
     ...(trialDays > 0 ? { payment_method_collection: "always" as const } : {}),
     metadata: { userId, plan: plan.id, interval },
-    success_url: new URL("/account?checkout=success&session_id={CHECKOUT_SESSION_ID}", env.APP_URL).toString(),
-    cancel_url: new URL("/pricing?checkout=canceled", env.APP_URL).toString(),
+    success_url: new URL("/account?checkout=success&session_id={CHECKOUT_SESSION_ID}", deps.appUrl).toString(),
+    cancel_url: new URL("/pricing?checkout=canceled", deps.appUrl).toString(),
   });
   if (!session.url) throw new Error(`checkout session ${session.id} has no url`);
   return { url: session.url, kind: "checkout" };

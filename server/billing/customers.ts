@@ -7,16 +7,19 @@ import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
 import { linkStripeCustomer } from "@/db/queries/billing";
 import { findUserById } from "@/db/queries/users";
+import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
 import { getStripe } from "./stripe-client";
 
 export interface BillingDeps {
   db: Db;
   stripe: Stripe;
+  /** Where Checkout and the portal send the user back: APP_URL, or the caller's page origin (Context.appUrl). */
+  appUrl: string;
 }
 
 export async function resolveBillingDeps(deps: Partial<BillingDeps> = {}): Promise<BillingDeps> {
-  return { db: deps.db ?? (await getDb()), stripe: deps.stripe ?? getStripe() };
+  return { db: deps.db ?? (await getDb()), stripe: deps.stripe ?? getStripe(), appUrl: deps.appUrl ?? env.APP_URL };
 }
 
 export async function ensureStripeCustomer(userId: string, partial: Partial<BillingDeps> = {}): Promise<string> {

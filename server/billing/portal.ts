@@ -1,7 +1,6 @@
 // Billing Portal sessions for the caller's own customer only, returning to /account. The card-update flow opens the
 // portal on the card form alone (a failed payment's fix) and comes back to /account once the card is saved.
 import { z } from "zod";
-import { env } from "@/lib/env";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
 import { requirePortalConfigurationId } from "./stripe-catalog";
 
@@ -14,7 +13,7 @@ export type PortalInput = z.infer<typeof portalInput>;
 export async function createPortalSession(userId: string, input: PortalInput = {}, partial: Partial<BillingDeps> = {}): Promise<{ url: string }> {
   const deps = await resolveBillingDeps(partial);
   const customer = await ensureStripeCustomer(userId, deps);
-  const returnUrl = new URL("/account", env.APP_URL).toString();
+  const returnUrl = new URL("/account", deps.appUrl).toString();
   const session = await deps.stripe.billingPortal.sessions.create({
     customer,
     return_url: returnUrl,

@@ -52,6 +52,21 @@ export function appOrigins(current: Pick<Env, "APP_URL" | "NODE_ENV"> = env): st
 }
 
 /**
+ * The app origin a request's page is on: its Origin header (or, without one, http://<Host>) when that is one of
+ * appOrigins(), else null. Only ever one of the app's own origins, so it is safe to build return URLs from.
+ */
+export function requestAppOrigin(headers: Headers, current: Pick<Env, "APP_URL" | "NODE_ENV"> = env): string | null {
+  const origins = appOrigins(current);
+  const origin = headers.get("origin");
+  if (origin !== null) return origins.includes(origin) ? origin : null;
+  const host = headers.get("host");
+  if (!host) return null;
+  const scheme = new URL(current.APP_URL).protocol;
+  const candidate = `${scheme}//${host}`;
+  return origins.includes(candidate) ? candidate : null;
+}
+
+/**
  * Whether a request was made by this app's own pages. Browsers send `Origin` on every POST (fetch and forms);
  * it must be exactly one of appOrigins() (APP_URL's origin in production), so a sibling subdomain or another localhost port is refused too. Without
  * an Origin, `Sec-Fetch-Site: same-origin` is accepted. Neither (curl, a server) is refused: state changes come

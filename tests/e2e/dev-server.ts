@@ -129,11 +129,10 @@ async function journey(ctx: JourneyContext, ports: { app: number }): Promise<voi
   await page.getByRole("button", { name: "Subscribe to Starter" }).click();
   await expectUrlPrefix(page, `${stack.stripeSandboxUrl}/checkout/`, "Subscribe opens the hosted checkout", STEP_TIMEOUT_MS);
   await fillCheckout(ctx, GOOD_CARD);
-  // Checkout returns to APP_URL, which follows PORT on localhost: the same server under its other name.
-  await expectUrlPrefix(page, `http://localhost:${ports.app}/`, "Checkout returns to APP_URL (localhost on PORT)", STEP_TIMEOUT_MS);
-
-  ctx.step("the account page at 127.0.0.1, once the sandbox's webhook (to APP_URL) is in");
-  await page.goto(base + "/account");
+  // Checkout returns to the address the page was on (127.0.0.1, not APP_URL's localhost), where the session
+  // cookie lives: the user comes back signed in.
+  await expectUrlPrefix(page, `${base}/account?checkout=success`, "Checkout returns to 127.0.0.1, where the user signed in", STEP_TIMEOUT_MS);
+  await expectText(page.getByTestId("session-email"), ctx.email, "back from Checkout, still signed in", STEP_TIMEOUT_MS);
   await expectAfterReloads(page, "the subscription reaches the account page", async () => {
     await expectText(page.getByTestId("plan-name"), "Starter", "account plan name", 2_000);
   }, STEP_TIMEOUT_MS);
@@ -143,9 +142,10 @@ async function journey(ctx: JourneyContext, ports: { app: number }): Promise<voi
   await expectUrlPrefix(page, `${stack.stripeSandboxUrl}/portal/`, "Manage billing opens the hosted portal", STEP_TIMEOUT_MS);
   await expectText(page.getByRole("heading", { level: 2 }).first(), "Current plan", "the portal's first section");
   await expectText(page.getByText(ctx.email, { exact: true }), ctx.email, "the portal is for this customer");
+  await page.getByRole("link", { name: /^Return to / }).click();
+  await expectUrlPrefix(page, `${base}/account`, "the portal returns to 127.0.0.1 too", STEP_TIMEOUT_MS);
 
   ctx.step("sign out from the header");
-  await page.goto(base + "/account");
   await expectVisible(page.getByTestId("session-email"), "signed in on the account page");
   await nav.getByRole("button", { name: "Sign out" }).click();
   await expectVisible(nav.getByRole("link", { name: "Sign in" }), "signed out: the header offers Sign in", STEP_TIMEOUT_MS);

@@ -14,11 +14,11 @@ export const billingRouter = router({
   createCheckoutSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
     .input(checkoutInput)
     .use(requireVerifiedEmailMiddleware)
-    .mutation(({ ctx, input }) => createCheckoutSession(ctx.userId, input, { db: ctx.db })),
+    .mutation(({ ctx, input }) => createCheckoutSession(ctx.userId, input, { db: ctx.db, appUrl: ctx.appUrl })),
 
   createPortalSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
     .input(portalInput)
-    .mutation(({ ctx, input }) => createPortalSession(ctx.userId, input, { db: ctx.db })),
+    .mutation(({ ctx, input }) => createPortalSession(ctx.userId, input, { db: ctx.db, appUrl: ctx.appUrl })),
 
   deleteAccount: protectedProcedure.mutation(async ({ ctx }) => {
     await deleteAccount(ctx.userId, { db: ctx.db });

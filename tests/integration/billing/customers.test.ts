@@ -94,6 +94,19 @@ describe("ownership", () => {
     expect(page).not.toContain(bob.email);
     expect(aliceCustomer).not.toBe(bobCustomer);
   });
+
+  it("sends the user back to the app origin their page is on when the caller names one (a loopback alias in development)", async () => {
+    const carol = await signUp({ email: email(), password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    await ensureStripeCustomer(carol.id);
+    const appUrl = "http://127.0.0.1:3000";
+    const checkout = await createCheckoutSession(carol.id, { plan: "starter" }, { appUrl });
+    const session = await stripe.checkout.sessions.retrieve(new URL(checkout.url).pathname.split("/").pop() ?? "");
+    expect(session.success_url).toBe(`${appUrl}/account?checkout=success&session_id={CHECKOUT_SESSION_ID}`);
+    expect(session.cancel_url).toBe(`${appUrl}/pricing?checkout=canceled`);
+    const portal = await createPortalSession(carol.id, {}, { appUrl });
+    const page = await (await fetch(portal.url)).text();
+    expect(page).toContain(`href="${appUrl}/account"`);
+  });
 });
 
 describe("account deletion", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { appOrigins, BodyTooLargeError, guardRequest, isSameOrigin, readBodyWithLimit } from "@/server/http/request-guards";
+import { appOrigins, BodyTooLargeError, guardRequest, isSameOrigin, readBodyWithLimit, requestAppOrigin } from "@/server/http/request-guards";
 
 const app = "https://app.example.com";
 
@@ -40,6 +40,24 @@ describe("isSameOrigin", () => {
     [{}],
   ])("refuses %o", (headers) => {
     expect(isSameOrigin(new Headers(headers), app)).toBe(false);
+  });
+});
+
+describe("requestAppOrigin (where Checkout and the portal send the user back)", () => {
+  const dev = { APP_URL: "http://localhost:3100", NODE_ENV: "development" as const };
+  it("in development, the loopback name the page is on, from Origin or else Host", () => {
+    expect(requestAppOrigin(new Headers({ origin: "http://127.0.0.1:3100" }), dev)).toBe("http://127.0.0.1:3100");
+    expect(requestAppOrigin(new Headers({ host: "127.0.0.1:3100" }), dev)).toBe("http://127.0.0.1:3100");
+    expect(requestAppOrigin(new Headers({ host: "localhost:3100" }), dev)).toBe("http://localhost:3100");
+  });
+  it("never an origin that is not the app's: another port, another host, or anything but APP_URL outside development", () => {
+    expect(requestAppOrigin(new Headers({ origin: "http://127.0.0.1:3000" }), dev)).toBeNull();
+    expect(requestAppOrigin(new Headers({ origin: "https://evil.example" }), dev)).toBeNull();
+    expect(requestAppOrigin(new Headers({ host: "evil.example" }), dev)).toBeNull();
+    expect(requestAppOrigin(new Headers(), dev)).toBeNull();
+    const production = { APP_URL: "https://app.example.com", NODE_ENV: "production" as const };
+    expect(requestAppOrigin(new Headers({ origin: "http://localhost:3000" }), production)).toBeNull();
+    expect(requestAppOrigin(new Headers({ host: "app.example.com" }), production)).toBe("https://app.example.com");
   });
 });
 
