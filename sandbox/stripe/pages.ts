@@ -414,11 +414,15 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       const prices = options.map((priceId) => s().prices[priceId]).filter((price): price is Stripe.Price => Boolean(price?.active));
       if (prices.length > 0) {
         parts.push(`<h2>Change plan</h2>`);
+        // A product offered at more than one interval (or the current product at another) names the interval.
+        const productOf = (p: Stripe.Price) => String(typeof p.product === "string" ? p.product : p.product.id);
+        const intervalNote = (p: Stripe.Price) =>
+          prices.filter((other) => productOf(other) === productOf(p)).length > 1 || productOf(p) === productOf(item.price) ? ` (${perIntervalUnit(p)})` : "";
         for (const price of prices) {
           parts.push(`<div class="plan"><div><strong>${esc(engine.productName(price))}</strong><br><span class="muted">${esc(perInterval(price))}</span></div>
             <form method="post" action="/portal/${esc(session.id)}/switch" class="inline">
             <input type="hidden" name="price" value="${esc(price.id)}">
-            <button type="submit" class="secondary">Switch to ${esc(engine.productName(price))}</button></form></div>`);
+            <button type="submit" class="secondary">Switch to ${esc(engine.productName(price))}${esc(intervalNote(price))}</button></form></div>`);
         }
       }
     }

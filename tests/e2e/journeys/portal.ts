@@ -21,7 +21,7 @@ export const portalJourney: Journey = {
     await expectText(page.getByText(/^Renews on /), `Renews on ${await periodEndText(ctx)}`, "the portal's renewal date");
     await ctx.screenshot("portal");
     ctx.step("switch to Pro");
-    await page.getByRole("button", { name: "Switch to Hourglass Pro" }).click();
+    await page.getByRole("button", { name: "Switch to Hourglass Pro (per month)" }).click();
     // The portal first says what the switch costs today (the proration) and asks to confirm.
     await expectText(page.getByRole("heading", { level: 2 }), "Confirm your new plan", "the portal asks before switching");
     await expectText(page.getByTestId("proration-preview"), /Due today\s*\$\d+\.\d\d/, "the proration preview");
