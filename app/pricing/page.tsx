@@ -146,7 +146,7 @@ function IntervalSwitch({ interval }: { interval: BillingInterval }) {
         scroll={false}
         aria-current={current ? "true" : undefined}
         className={`rounded-full px-4 py-2 text-sm font-semibold focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-brand-600 ${
-          current ? "bg-brand-600 text-white" : "text-stone-700 hover:bg-stone-100"
+          current ? "bg-stone-900 text-white" : "text-stone-700 hover:bg-stone-100"
         }`}
         data-testid={`interval-${value}`}
       >
