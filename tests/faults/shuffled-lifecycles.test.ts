@@ -131,10 +131,10 @@ describe("every event three times, shuffled, across 50 full lifecycles", () => {
       for (const customer of customers) {
         const sub = await harness.currentSubscription(customer.customerId);
         const end = (sub?.items.data[0]?.current_period_end ?? 0) * 1000;
-        if (!customer.renewalDeclined) {
-          expect(end).toBeGreaterThan(customer.periods[0] ?? 0);
-          customer.periods.push(end);
-        }
+        // A declined renewal still moves the period on (past_due) and earns its budget once, for the grace
+        // (BILLING_GRACE_SECONDS from the invoice; these clocks run ahead of the wall clock, so all are within it).
+        expect(end).toBeGreaterThan(customer.periods[0] ?? 0);
+        customer.periods.push(end);
       }
       await inBatches(customers.filter((c) => !c.renewalDeclined), 10, (customer) => spend(customer.userId, 500));
 
@@ -163,15 +163,8 @@ describe("every event three times, shuffled, across 50 full lifecycles", () => {
       if (!truth) throw new Error(`no subscription for ${customer.customerId}`);
       const { planExpires, ...expected } = subscriptionState(truth, env.BILLING_GRACE_SECONDS);
       const row = await userRow(customer.userId);
-      const actual = {
-        stripeSubscriptionId: row.stripeSubscriptionId,
-        stripePriceId: row.stripePriceId,
-        stripeCurrentPeriodEnd: row.stripeCurrentPeriodEnd,
-        planActive: row.planActive,
-        planId: row.planId,
-        subscriptionStatus: row.subscriptionStatus,
-        cancelAt: row.cancelAt,
-      };
+      // Every field the sync writes from the subscription (a new column joins the comparison by itself).
+      const actual = Object.fromEntries(Object.keys(expected).map((field) => [field, row[field as keyof typeof row]]));
       try {
         expect(actual).toEqual(expected);
         expect(row.planExpires?.getTime()).toBe(planExpires?.getTime());
@@ -187,7 +180,7 @@ describe("every event three times, shuffled, across 50 full lifecycles", () => {
     }
     expect(mismatches).toEqual([]);
 
-    // One applied reset per paid period, and no other: the purchase period, and the renewal period when it was paid.
+    // One applied reset per period, and no other: the purchase period, and the renewal period (paid, or in its grace).
     for (const customer of customers) {
       const applied = [...resetsApplied].filter(([key]) => key.startsWith(`${customer.userId}|`));
       expect(applied.map(([key, times]) => [Number(key.split("|")[1]), times]).sort()).toEqual(
@@ -195,7 +188,7 @@ describe("every event three times, shuffled, across 50 full lifecycles", () => {
       );
       const budget = await store.read(customer.userId);
       if (customer.renewalDeclined) {
-        expect(budget === null || budget.tokensRemaining === plans[customer.index % 2 === 0 ? "starter" : "pro"].tokenBudget - 1_000).toBe(true);
+        expect(budget?.tokensRemaining).toBe(plans[customer.plan].tokenBudget);
       } else {
         expect(budget?.tokensRemaining).toBe(plans[customer.plan].tokenBudget - 500);
       }
