@@ -1,6 +1,6 @@
 // The whole database: the Auth.js tables, the user's billing columns (a copy of Stripe's truth written only by
 // syncSubscriptionFromStripe, plus the refill and read-stamp bookkeeping of that sync), the processed Stripe events,
-// the mail tables (single-use auth tokens, the email outbox), saved chats and their messages,
+// the mail tables (single-use auth tokens, the email outbox), saved chats and their messages, bought credit packs,
 // and the sequence that orders Stripe reads. Column names in SQL are snake_case; the Auth.js adapter reads the
 // TypeScript property names.
 import { bigint, boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
@@ -232,6 +232,32 @@ export const chatMessages = pgTable(
   (table) => [index("chat_messages_chat_idx").on(table.chatId, table.createdAt), index("chat_messages_user_idx").on(table.userId, table.createdAt)],
 );
 
+/**
+ * A bought credit pack, one row per paid one-time Checkout: keyed by its PaymentIntent, which is also the pack's id in
+ * the budget store, so a refund of that payment finds it. The row is written before the store grants the tokens
+ * (`grantedAt` then records that it did); `refundedAt` marks a refunded pack, whose unspent tokens were revoked.
+ */
+export const creditPacks = pgTable(
+  "credit_packs",
+  {
+    paymentIntentId: text("payment_intent_id").primaryKey(),
+    checkoutSessionId: text("checkout_session_id").notNull().unique(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The plans table's pack id (server/billing/plans creditPacks). */
+    packId: text("pack_id").notNull(),
+    tokens: integer("tokens").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency").notNull(),
+    purchasedAt: timestamptz("purchased_at").notNull(),
+    expiresAt: timestamptz("expires_at").notNull(),
+    grantedAt: timestamptz("granted_at"),
+    refundedAt: timestamptz("refunded_at"),
+  },
+  (table) => [index("credit_packs_user_idx").on(table.userId, table.purchasedAt)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
@@ -239,3 +265,4 @@ export type EmailOutboxRow = typeof emailOutbox.$inferSelect;
 export type DuplicateSubscriptionRow = typeof duplicateSubscriptions.$inferSelect;
 export type ChatRow = typeof chats.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
+export type CreditPackRow = typeof creditPacks.$inferSelect;

@@ -19,6 +19,9 @@ console.log(`Set up ${target}:`);
 for (const price of report.prices) {
   console.log(`  ${price.plan.padEnd(8)} ${price.lookupKey} -> ${price.priceId}${price.created ? " (created)" : ""}`);
 }
+for (const pack of report.packs) {
+  console.log(`  ${pack.pack.padEnd(8)} ${pack.lookupKey} -> ${pack.priceId}${pack.created ? " (created)" : ""}`);
+}
 console.log(`  portal   ${report.portalConfigurationId}`);
 if (demo) console.log(`  promo    ${DEMO_PROMOTION_CODE} (20% off the first invoice) -> ${demo.promotionCode}`);
 console.log("\nPrices are found by lookup key at run time; no price ids need copying. Make sure these are set:");

@@ -28,11 +28,13 @@ export interface BillingStatus {
   hasStripeCustomer: boolean;
   /** Null without a plan that includes chat; `tokensRemaining` is null while the budget store cannot be reached. */
   budget: { tokenBudget: number; tokensRemaining: number | null; resetsAt: Date | null } | null;
+  /** Tokens left in live credit packs, spent after the budget; null without a budget, or when the store cannot be read. */
+  packTokens: number | null;
 }
 
 export async function getBillingStatus(
   userId: string,
-  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date } = {},
+  deps: { db?: Db; budget?: Pick<BudgetStore, "read"> & Partial<Pick<BudgetStore, "readPacks">>; now?: Date } = {},
 ): Promise<BillingStatus> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
@@ -53,6 +55,7 @@ export async function getBillingStatus(
   const period = budgetPeriodAt(user, deps.now);
   const snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
   const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
+  const packTokens = active && plan.tokenBudget > 0 && snapshot !== "unavailable" ? await readPackTokens(store, userId) : null;
   return {
     planId: plan.id,
     planName: plan.name,
@@ -76,5 +79,18 @@ export async function getBillingStatus(
             resetsAt: budgetSnapshot?.resetsAt ?? period.endsAt,
           }
         : null,
+    packTokens,
   };
+}
+
+/** What is left in the user's live packs, or null when they cannot be read (the page says the budget is unreadable). */
+async function readPackTokens(store: Partial<Pick<BudgetStore, "readPacks">>, userId: string): Promise<number | null> {
+  if (!store.readPacks) return null;
+  try {
+    const packs = await store.readPacks(userId);
+    return packs.reduce((sum, pack) => sum + pack.tokensRemaining, 0);
+  } catch (error) {
+    console.error(`could not read the credit packs of user ${userId}`, error);
+    return null;
+  }
 }
