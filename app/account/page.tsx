@@ -99,10 +99,10 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
                 Your token budget can&apos;t be read right now, so chat is paused. Reload this page in a moment.
               </p>
             ) : (
-              <BudgetMeter {...billing.budget} tokensRemaining={billing.budget.tokensRemaining} />
+              <BudgetMeter {...billing.budget} tokensRemaining={billing.budget.tokensRemaining} packTokens={billing.packTokens} />
             )}
             <p className="mt-2 text-sm">
-              <Link href="/usage" className="font-medium text-stone-700 underline hover:text-stone-900">Usage history</Link>
+              <Link href="/usage" className="font-medium text-stone-700 underline hover:text-stone-900">Usage history and credit packs</Link>
             </p>
           </div>
         ) : null}

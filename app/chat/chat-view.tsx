@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DefaultChatTransport, type UIMessage } from "ai";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
+import { chatTokensExhausted } from "@/lib/budget-meter";
 import { formatTokens } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/api/root";
@@ -144,7 +145,7 @@ export function ChatView({
       ? "payment-required"
       : overdue
         ? "payment-overdue"
-      : (failure?.kind === "over-budget" && !conversationTooLong) || tokensRemaining === 0
+      : (failure?.kind === "over-budget" && !conversationTooLong) || chatTokensExhausted(tokensRemaining, billing?.packTokens)
         ? "budget-exhausted"
         : null;
   const resetsAt = failure?.kind === "over-budget" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
@@ -222,7 +223,7 @@ export function ChatView({
 
       {budget && tokensRemaining !== null ? (
         <section className="card py-4" aria-label="Token budget">
-          <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} />
+          <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} packTokens={billing?.packTokens} />
           {lastUsage ? (
             <p className="mt-2 text-xs text-stone-600">
               <span data-testid="last-usage">Last answer used {formatTokens(lastUsage.tokensUsed)} tokens (prompt + answer)</span>
@@ -278,7 +279,7 @@ export function ChatView({
       ) : block === "payment-overdue" ? (
         <PaymentOverduePanel invoiceUrl={overdue?.invoiceUrl ?? null} />
       ) : block === "budget-exhausted" ? (
-        <BudgetExhaustedPanel resetsAt={resetsAt} />
+        <BudgetExhaustedPanel resetsAt={resetsAt} packOffer={billing?.packOffer} />
       ) : (
         <>
           {failure?.kind === "unavailable" || failure?.kind === "unknown" ? (

@@ -7,7 +7,7 @@ import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
-import { getPlan } from "./plans";
+import { creditPacks, getPlan, type CreditPackId } from "./plans";
 
 export interface BillingStatus {
   planId: string;
@@ -30,6 +30,8 @@ export interface BillingStatus {
   budget: { tokenBudget: number; tokensRemaining: number | null; resetsAt: Date | null } | null;
   /** Tokens left in live credit packs, spent after the budget; null without a budget, or when the store cannot be read. */
   packTokens: number | null;
+  /** The credit pack chat offers once the budget is used up (the plans table's first); null without an active plan. */
+  packOffer: { id: CreditPackId; name: string; tokens: number; amountCents: number } | null;
 }
 
 export async function getBillingStatus(
@@ -80,7 +82,13 @@ export async function getBillingStatus(
           }
         : null,
     packTokens,
+    packOffer: active && plan.tokenBudget > 0 ? defaultPackOffer() : null,
   };
+}
+
+function defaultPackOffer(): BillingStatus["packOffer"] {
+  const pack = Object.values(creditPacks)[0];
+  return pack ? { id: pack.id, name: pack.name, tokens: pack.tokens, amountCents: pack.amountCents } : null;
 }
 
 /** What is left in the user's live packs, or null when they cannot be read (the page says the budget is unreadable). */

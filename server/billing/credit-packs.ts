@@ -9,13 +9,15 @@
 import type Stripe from "stripe";
 import { z } from "zod";
 import { findUserByStripeCustomer } from "@/db/queries/billing";
-import { markCreditPackGranted, markCreditPackRefunded, recordCreditPack } from "@/db/queries/credit-packs";
+import { listCreditPacks, markCreditPackGranted, markCreditPackRefunded, recordCreditPack } from "@/db/queries/credit-packs";
 import { findUserById } from "@/db/queries/users";
 import type { CreditPackRow } from "@/db/schema";
 import { AppError } from "@/server/errors";
 import { log } from "@/server/ops/log";
 import { tracedBudgetStore } from "@/server/ops/budget-spans";
-import { getBudgetStore, type BudgetStore } from "@/server/usage";
+import { getBudgetStore, type BudgetStore, type PackSnapshot } from "@/server/usage";
+import type { Db } from "@/db/client";
+import { getDb } from "@/db/index";
 import { currentPlan, hasActivePlan } from "./entitlement";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
 import { creditPackExpiry, creditPackIds, creditPacks, findCreditPack } from "./plans";
@@ -150,6 +152,48 @@ async function paymentRefunded(stripe: Stripe, paymentIntentId: string): Promise
   const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ["latest_charge"] });
   const charge = intent.latest_charge;
   return typeof charge === "object" && charge !== null && charge.amount_refunded > 0;
+}
+
+/** A bought pack as the account and /usage list it: what it was, and what is left of it now. */
+export interface CreditPackPurchase {
+  paymentIntentId: string;
+  name: string;
+  tokens: number;
+  amountCents: number;
+  purchasedAt: Date;
+  expiresAt: Date;
+  /** Null when the budget store cannot be read just now. */
+  tokensLeft: number | null;
+  status: "active" | "used" | "expired" | "refunded";
+}
+
+/** The user's purchases (Postgres), newest first, each with what the budget store has left of it. */
+export async function listCreditPackPurchases(
+  userId: string,
+  deps: { db?: Db; budget?: Pick<BudgetStore, "readPacks">; now?: Date } = {},
+): Promise<CreditPackPurchase[]> {
+  const db = deps.db ?? (await getDb());
+  const rows = await listCreditPacks(db, userId);
+  if (rows.length === 0) return [];
+  const live = await (deps.budget ?? getBudgetStore()).readPacks(userId).catch((error: unknown): PackSnapshot[] | null => {
+    console.error(`could not read the credit packs of user ${userId}`, error);
+    return null;
+  });
+  const now = deps.now ?? new Date();
+  return rows.map((row) => {
+    const left = live?.find((pack) => pack.packId === row.paymentIntentId)?.tokensRemaining ?? 0;
+    const status = row.refundedAt ? "refunded" : row.expiresAt <= now ? "expired" : left > 0 || !live ? "active" : "used";
+    return {
+      paymentIntentId: row.paymentIntentId,
+      name: findCreditPack(row.packId)?.name ?? `${row.tokens.toLocaleString("en-US")} tokens`,
+      tokens: row.tokens,
+      amountCents: row.amountCents,
+      purchasedAt: row.purchasedAt,
+      expiresAt: row.expiresAt,
+      tokensLeft: live ? (status === "active" ? left : 0) : null,
+      status,
+    };
+  });
 }
 
 const idOf = (value: string | { id: string } | null | undefined): string | null => (typeof value === "string" ? value : (value?.id ?? null));

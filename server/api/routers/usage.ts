@@ -1,4 +1,5 @@
 import { getBillingStatus } from "@/server/billing/billing-status";
+import { listCreditPackPurchases } from "@/server/billing/credit-packs";
 import { getUsageHistory } from "@/server/chat/usage-history";
 import { protectedProcedure, router } from "../trpc";
 
@@ -7,4 +8,6 @@ export const usageRouter = router({
   budget: protectedProcedure.query(async ({ ctx }) => (await getBillingStatus(ctx.userId, { db: ctx.db })).budget),
   /** Tokens charged and answers per day and model, this period and the previous one, summed from the saved answers. */
   history: protectedProcedure.query(({ ctx }) => getUsageHistory(ctx.userId, { db: ctx.db })),
+  /** The credit packs the caller bought, newest first, with what is left of each and when it expires. */
+  creditPacks: protectedProcedure.query(({ ctx }) => listCreditPackPurchases(ctx.userId, { db: ctx.db })),
 });

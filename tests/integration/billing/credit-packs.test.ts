@@ -4,14 +4,14 @@
 // a user without a plan cannot buy one.
 import type Stripe from "stripe";
 import { eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { creditPacks as creditPacksTable } from "@/db/schema";
 import { loadApp } from "../../support/load-app";
 import { DAY_MS, startStripeHarness } from "../../support/stripe-harness";
 
 const harness = await startStripeHarness();
 const { getDb, signUp, ensureStripeCustomer, createCheckoutSession, getBudgetStore, createCaller, env } = await loadApp();
-const { buyCredits, syncCreditPackAfterCheckout } = await import("@/server/billing/credit-packs");
+const { buyCredits, listCreditPackPurchases, syncCreditPackAfterCheckout } = await import("@/server/billing/credit-packs");
 const { creditPacks } = await import("@/server/billing/plans");
 const { stripe } = harness;
 const PACK = creditPacks.tokens_1m;
@@ -128,6 +128,15 @@ describe("buying a credit pack", () => {
     await harness.idle();
     expect(await packTokens(user.id)).toBe(2 * PACK.tokens);
     expect(await rows(user.id)).toEqual(bought);
+    // Both listed; the budget store down leaves what is left unknown, not zero.
+    expect(await listCreditPackPurchases(user.id)).toMatchObject([{ status: "active", tokensLeft: PACK.tokens }, { status: "active", tokensLeft: PACK.tokens }]);
+    const down = { readPacks: () => Promise.reject(new Error("store unreachable")) };
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      expect(await listCreditPackPurchases(user.id, { budget: down })).toMatchObject([{ status: "active", tokensLeft: null }, { status: "active", tokensLeft: null }]);
+    } finally {
+      logged.mockRestore();
+    }
   });
 
   for (const first of ["success page", "webhook"] as const) {
@@ -180,6 +189,7 @@ describe("spending and refunding a pack", () => {
     expect(budget).toBeGreaterThan(0);
     expect(await spend(user.id, budget + 400_000)).toBe(true);
     expect(await packTokens(user.id)).toBe(PACK.tokens - 400_000);
+    expect(await listCreditPackPurchases(user.id)).toMatchObject([{ status: "active", tokens: PACK.tokens, tokensLeft: PACK.tokens - 400_000, amountCents: 500 }]);
 
     const session = await stripe.checkout.sessions.retrieve(sessionIdOf(url));
     await stripe.refunds.create({ payment_intent: String(session.payment_intent) });
@@ -189,6 +199,7 @@ describe("spending and refunding a pack", () => {
     expect(row?.refundedAt).toBeInstanceOf(Date);
     expect(row?.paymentIntentId).toBe(session.payment_intent);
     expect(await spend(user.id, 1)).toBe(false);
+    expect(await listCreditPackPurchases(user.id)).toMatchObject([{ status: "refunded", tokensLeft: 0 }]);
     // A second success page after the refund grants nothing back.
     expect(await syncCreditPackAfterCheckout(user.id, session.id)).toMatchObject({ outcome: "pack-refunded" });
     expect(await packTokens(user.id)).toBe(0);
@@ -226,6 +237,7 @@ describe("spending and refunding a pack", () => {
     }
     await harness.idle();
     expect(await getBudgetStore().readPacks(user.id)).toEqual([]);
+    expect(await listCreditPackPurchases(user.id)).toMatchObject([{ status: "expired", tokensLeft: 0 }]);
     const budget = (await getBudgetStore().read(user.id))?.tokensRemaining ?? 0;
     expect(await spend(user.id, budget)).toBe(true);
     expect(await spend(user.id, 1)).toBe(false);
