@@ -10,6 +10,7 @@ import { chromium, type Browser } from "playwright-core";
 import { startAppStack, type AppStack } from "../../scripts/app-stack";
 import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
+import { creditPackJourney } from "./journeys/credit-pack";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
 import { failedRenewalJourney } from "./journeys/failed-renewal";
@@ -31,6 +32,7 @@ const journeys: Journey[] = [
   failedRenewalJourney,
   twoCheckoutsJourney,
   savedChatsJourney,
+  creditPackJourney,
   keyboardJourney,
   pageAuditJourney,
 ];

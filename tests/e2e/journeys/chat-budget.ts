@@ -11,21 +11,21 @@ import {
 } from "../harness";
 import { advancePastPeriodEnd, newSubscriber, periodEndText } from "../flows";
 
-const QUESTIONS = [
+export const QUESTIONS = [
   "How does the token budget work?",
   "Tell me about billing and plans.",
   "hello",
   "What is a good name for a cat?",
 ];
 
-async function tokensLeft(page: Page): Promise<number> {
+export async function tokensLeft(page: Page): Promise<number> {
   return parseTokens(await expectText(page.getByTestId("tokens-remaining"), /\d/, "tokens remaining on the meter"));
 }
 
-type AfterSend = "answered" | "exhausted" | "too-long";
+export type AfterSend = "answered" | "exhausted" | "too-long";
 
 /** Types a question, presses Send and waits for the answer (or the refusal) to settle. */
-async function ask(ctx: JourneyContext, question: string): Promise<AfterSend> {
+export async function ask(ctx: JourneyContext, question: string): Promise<AfterSend> {
   const { page } = ctx;
   const assistantMessages = page.getByTestId("message-assistant");
   const answersBefore = await assistantMessages.count();
