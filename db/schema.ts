@@ -234,8 +234,9 @@ export const chatMessages = pgTable(
 
 /**
  * A bought credit pack, one row per paid one-time Checkout: keyed by its PaymentIntent, which is also the pack's id in
- * the budget store, so a refund of that payment finds it. The row is written before the store grants the tokens
- * (`grantedAt` then records that it did); `refundedAt` marks a refunded pack, whose unspent tokens were revoked.
+ * the budget store, so a refund of that payment finds it. The row is written before the store is asked to grant the
+ * tokens (`grantedAt` records when it was; the store's grant is once per pack, and none after a revoke); `refundedAt`
+ * marks a refunded pack, whose unspent tokens were revoked.
  */
 export const creditPacks = pgTable(
   "credit_packs",
