@@ -46,7 +46,7 @@ export function BudgetExhaustedPanel({
 }: {
   resetsAt: Date | string | null;
   /** A credit pack to buy now (billing status); without one, only the plan upgrade is offered. */
-  packOffer?: { id: CreditPackId; tokens: number; amountCents: number } | null;
+  packOffer?: { id: CreditPackId; tokens: number; amountCents: number; expiryDays: number } | null;
 }) {
   return (
     <section className="card text-center" aria-labelledby="chat-budget-exhausted-heading" data-testid="chat-budget-exhausted">
@@ -54,7 +54,7 @@ export function BudgetExhaustedPanel({
       <p className="mx-auto mt-2 max-w-md text-sm text-stone-600" data-testid="budget-resets-on">
         {resetsAt ? <>Your budget resets on {formatDate(resetsAt)}.</> : "Your budget is refilled when your plan renews."}{" "}
         {packOffer
-          ? "For more tokens now, buy a credit pack (paid once, kept for a year) or upgrade your plan in the billing portal."
+          ? `For more tokens now, buy a credit pack (paid once, usable for ${packOffer.expiryDays} days) or upgrade your plan in the billing portal.`
           : "For more tokens now, upgrade your plan in the billing portal."}
       </p>
       <div className="mt-4 flex flex-col items-center gap-2 sm:flex-row sm:justify-center">

@@ -4,6 +4,7 @@
 import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
+import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
@@ -31,7 +32,7 @@ export interface BillingStatus {
   /** Tokens left in live credit packs, spent after the budget; null without a budget, or when the store cannot be read. */
   packTokens: number | null;
   /** The credit pack chat offers once the budget is used up (the plans table's first); null without an active plan. */
-  packOffer: { id: CreditPackId; name: string; tokens: number; amountCents: number } | null;
+  packOffer: { id: CreditPackId; name: string; tokens: number; amountCents: number; expiryDays: number } | null;
 }
 
 export async function getBillingStatus(
@@ -88,7 +89,7 @@ export async function getBillingStatus(
 
 function defaultPackOffer(): BillingStatus["packOffer"] {
   const pack = Object.values(creditPacks)[0];
-  return pack ? { id: pack.id, name: pack.name, tokens: pack.tokens, amountCents: pack.amountCents } : null;
+  return pack ? { id: pack.id, name: pack.name, tokens: pack.tokens, amountCents: pack.amountCents, expiryDays: env.CREDIT_PACK_EXPIRY_DAYS } : null;
 }
 
 /** What is left in the user's live packs, or null when they cannot be read (the page says the budget is unreadable). */
