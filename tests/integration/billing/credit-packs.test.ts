@@ -1,14 +1,22 @@
 // Credit packs through the real Checkout (payment mode) of the sandbox, the real webhook route and the real budget
 // store: a paid pack is granted exactly once whichever reports it (webhook, success page) in any order and however
 // often; two packs bought in two tabs are two grants; a refund takes back what is left; an expired pack is not spent;
-// a user without a plan cannot buy one.
+// a user without a plan cannot buy one. The store is the app's own: in-process, or Upstash through the bridge in front
+// of a real Redis when REDIS_URL is set.
 import type Stripe from "stripe";
 import { eq } from "drizzle-orm";
-import { describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { creditPacks as creditPacksTable } from "@/db/schema";
-import { loadApp } from "../../support/load-app";
-import { DAY_MS, startStripeHarness } from "../../support/stripe-harness";
+import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
+// The app's store is picked from the environment when it loads: point it at the bridge first.
+const fixture: BridgeFixture | null = redisUrl ? await startBridgeFixture([]) : null;
+if (fixture) {
+  process.env.UPSTASH_REDIS_REST_URL = fixture.bridge.url;
+  process.env.UPSTASH_REDIS_REST_TOKEN = fixture.token;
+}
+const { startStripeHarness, DAY_MS } = await import("../../support/stripe-harness");
+const { loadApp } = await import("../../support/load-app");
 const harness = await startStripeHarness();
 const { getDb, signUp, ensureStripeCustomer, createCheckoutSession, getBudgetStore, createCaller, env } = await loadApp();
 const { buyCredits, listCreditPackPurchases, syncCreditPackAfterCheckout } = await import("@/server/billing/credit-packs");
@@ -16,10 +24,18 @@ const { creditPacks } = await import("@/server/billing/plans");
 const { stripe } = harness;
 const PACK = creditPacks.tokens_1m;
 
+const users: string[] = [];
+afterAll(async () => {
+  for (const userId of users) await getBudgetStore().forget(userId);
+  await fixture?.close();
+});
+
 let counter = 0;
 
 async function newUser() {
-  return signUp({ email: `packs${++counter}-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+  const user = await signUp({ email: `packs${++counter}-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+  users.push(user.id);
+  return user;
 }
 
 async function subscriber() {
@@ -80,7 +96,7 @@ async function replayCustomerEvents(customerId: string, rounds: number, between:
   }
 }
 
-describe("buying a credit pack", () => {
+describe(`buying a credit pack (${fixture ? "Upstash store through the bridge" : "in-process store"})`, () => {
   it("refuses a user without a plan, and an unknown pack, with clear errors", async () => {
     const user = await newUser();
     await expect(buyCredits(user.id, { pack: "tokens_1m" })).rejects.toMatchObject({ code: "FORBIDDEN", message: expect.stringMatching(/subscribe to a plan first/) });
