@@ -52,7 +52,11 @@ export async function getBillingStatus(
   // The trial's budget while trialing; a paid yearly plan's current monthly window (started by the next chat if not yet).
   const period = budgetPeriodAt(user, deps.now);
   const snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
-  const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
+  // A yearly plan's budget of an earlier monthly window (its key outlives the window only while a test clock runs
+  // ahead of the wall clock) reads as the new window: full, until the next chat starts it.
+  const earlierWindow = (budget: BudgetSnapshot | null) =>
+    period.refillsMonthly && budget?.resetsAt && period.endsAt && budget.resetsAt.getTime() < period.endsAt.getTime();
+  const budgetSnapshot = snapshot === "unavailable" || earlierWindow(snapshot) ? null : snapshot;
   return {
     planId: plan.id,
     planName: plan.name,

@@ -45,3 +45,11 @@ export function monthlyWindowAt(anchor: Date, periodEnd: Date, now: Date): Budge
   const end = addMonthsClamped(anchor, k + 1);
   return { startsAt, endsAt: end.getTime() < periodEnd.getTime() ? end : periodEnd };
 }
+
+/**
+ * The moment a monthly window is found at: `now`, or the customer's Stripe test clock time when it is ahead (test
+ * mode: advancing a clock a month starts the next window, as the month passing would). Null clock: `now`.
+ */
+export function windowMoment(now: Date, testClockTime: Date | null): Date {
+  return testClockTime !== null && testClockTime.getTime() > now.getTime() ? testClockTime : now;
+}

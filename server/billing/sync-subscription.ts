@@ -30,7 +30,7 @@ import { tracedBudgetStore } from "@/server/ops/budget-spans";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
-import { monthlyWindowAt } from "./budget-window";
+import { monthlyWindowAt, windowMoment } from "./budget-window";
 import { activeSubscriptionStatuses, budgetFor, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
@@ -169,7 +169,7 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps, due);
   // A yearly plan's budget lives in monthly windows: both the refill and an upgrade's raise name the current one.
-  const budgetEndsAt = budgetPeriodEnd(current, deps.now());
+  const budgetEndsAt = budgetPeriodEnd(current, windowMoment(deps.now(), stored.stripeTestClockTime));
   let budgetReset = false;
   if (refill) {
     budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, budgetEndsAt ?? refill.periodEnd)).applied;

@@ -3,13 +3,16 @@
 // new row here.
 import type Stripe from "stripe";
 import type { SyncResult } from "../sync-subscription";
+import type { TestClockFollowed } from "../test-clocks";
 
 export interface HandlerContext {
   /** Re-syncs one customer from Stripe, recording the event in the transaction that writes. */
   sync(customerId: string): Promise<SyncResult>;
+  /** Test mode: moves the clock's customers to its time (see server/billing/test-clocks). */
+  followTestClock(clock: Stripe.TestHelpers.TestClock): Promise<TestClockFollowed>;
 }
 
-export type HandlerOutcome = SyncResult | { outcome: "no-customer" };
+export type HandlerOutcome = SyncResult | TestClockFollowed | { outcome: "no-customer" };
 
 type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
 type Handler<T extends Stripe.Event.Type> = (event: EventOf<T>, ctx: HandlerContext) => Promise<HandlerOutcome>;
@@ -45,6 +48,8 @@ export const webhookHandlers = {
   "invoice.payment_succeeded": fromInvoice,
   "invoice.paid": fromInvoice,
   "invoice.payment_failed": fromInvoice,
+  // Test mode only: a yearly plan's monthly refill follows the customer's test clock.
+  "test_helpers.test_clock.ready": (event, ctx) => ctx.followTestClock(event.data.object),
 } satisfies { [T in Stripe.Event.Type]?: Handler<T> };
 
 export type HandledEventType = keyof typeof webhookHandlers;
@@ -59,6 +64,7 @@ export const handledEventObjects = {
   "invoice.payment_succeeded": "invoice",
   "invoice.paid": "invoice",
   "invoice.payment_failed": "invoice",
+  "test_helpers.test_clock.ready": "test_helpers.test_clock",
 } as const satisfies Record<HandledEventType, string>;
 
 export type HandledEvent = EventOf<HandledEventType>;

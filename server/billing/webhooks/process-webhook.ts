@@ -10,6 +10,7 @@ import { log } from "@/server/ops/log";
 import { getWebhookSecrets, stripeKeyIsLive } from "../stripe-client";
 import { billingWork } from "../work-limit";
 import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
+import { followTestClock } from "../test-clocks";
 import { dispatchEvent, handledEventObjects, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
@@ -62,9 +63,12 @@ export async function processStripeWebhook(
   const claim = { id: event.id, type: event.type, customerId: customerIdOf(event) };
   const result = await dispatchEvent(event, {
     sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
+    followTestClock: (clock) => followTestClock(clock, deps),
   });
   if (result.outcome === "duplicate-event") return { status: "duplicate", eventId: event.id };
-  if (result.outcome === "no-customer" && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
+  // Events that change no subscription are recorded on their own (a clock's time write is idempotent by itself).
+  const recordedAlone = result.outcome === "no-customer" || result.outcome === "test-clock";
+  if (recordedAlone && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
   if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
     log.warn({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe webhook: nothing to update");
   }

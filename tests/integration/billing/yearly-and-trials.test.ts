@@ -199,6 +199,52 @@ describe("a yearly plan", () => {
     expect(status.budget?.resetsAt).toEqual(new Date("2027-04-30T12:00:00Z"));
   });
 
+  it("follows the customer's test clock: a month on, the account reads the new month full and the next chat starts it", async () => {
+    const { userId, customerId } = await newUser();
+    await buy(userId, "pro", "year");
+    const anchor = (await userRow(userId)).billingAnchor!;
+    await spend(userId, 2_000_000);
+    // The wall clock stays in the first month; the customer's test clock moves a month and a day on.
+    const clockTime = new Date(addMonth(anchor).getTime() + DAY);
+    await harness.advanceClock(customerId, clockTime);
+    await harness.idle();
+    expect((await userRow(userId)).stripeTestClockTime).toEqual(clockTime);
+    const status = await getBillingStatus(userId);
+    expect(status.budget).toMatchObject({ tokenBudget: plans.pro.tokenBudget, tokensRemaining: plans.pro.tokenBudget, resetsAt: addMonth(anchor, 2) });
+    expect(await getChatEntitlement(userId)).toMatchObject({ periodEndsAt: addMonth(anchor, 2), refillsMonthly: true });
+
+    expect(await chatAt(userId, new Date())).toBe(200);
+    const afterRefill = (await getBudgetStore().read(userId))!;
+    expect(afterRefill.tokensRemaining).toBeGreaterThan(plans.pro.tokenBudget - 1_000);
+    expect(afterRefill.tokensRemaining).toBeLessThan(plans.pro.tokenBudget);
+    await expectBudgetExpiresAt(userId, addMonth(anchor, 2));
+    const invoices = await stripe.invoices.list({ customer: customerId });
+    expect(invoices.data.map((invoice) => invoice.billing_reason)).toEqual(["subscription_create"]);
+  });
+
+  it("keeps the latest clock time whatever order its ready events come in, replayed x3", async () => {
+    const { userId, customerId } = await newUser();
+    await buy(userId, "pro", "year");
+    const anchor = (await userRow(userId)).billingAnchor!;
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const times = [1, 2, 3].map((months) => new Date(addMonth(anchor, months).getTime() + DAY));
+    for (const time of times) await harness.advanceClock(customerId, time);
+    await harness.idle();
+    const customer = await stripe.customers.retrieve(customerId);
+    if (customer.deleted) throw new Error("customer deleted");
+    const ready: Stripe.Event[] = [];
+    for await (const event of stripe.events.list({ limit: 100, type: "test_helpers.test_clock.ready", created: { gte: since } })) {
+      if ((event.data.object as Stripe.TestHelpers.TestClock).id === customer.test_clock) ready.push(event);
+    }
+    expect(ready).toHaveLength(3);
+    // Newest first (as listed), three rounds: each ends with the oldest. Each copy has a new event id, so each is
+    // processed; none may move the time back.
+    const deliveries = [...ready, ...ready, ...ready];
+    for (const [copy, event] of deliveries.entries()) await deliver(event, `copy${copy}`);
+    expect((await userRow(userId)).stripeTestClockTime).toEqual(times[2]);
+    expect(await getChatEntitlement(userId)).toMatchObject({ periodEndsAt: addMonth(anchor, 4) });
+  });
+
   it("gives a monthly plan no monthly window: its budget is the period's, from the invoice", async () => {
     const { userId } = await newUser();
     await buy(userId, "pro", "month");
