@@ -7,13 +7,19 @@ import { findUserById } from "@/db/queries/users";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
-import { getPlan } from "./plans";
+import { billingIntervals, getPlan, type BillingInterval } from "./plans";
+
+/** The synced column as an interval the page can name; anything else (no subscription) is null. */
+const billingIntervalOf = (value: string | null): BillingInterval | null =>
+  billingIntervals.find((interval) => interval === value) ?? null;
 
 export interface BillingStatus {
   planId: string;
   planName: string;
   active: boolean;
   subscriptionStatus: string | null;
+  /** How often Stripe bills the plan (`month`, `year`); null without a paid plan. */
+  billingInterval: BillingInterval | null;
   /** When the current period ends and the plan renews (null without a subscription or when it is set to end). */
   renewsAt: Date | null;
   /** When a scheduled cancellation ends the plan. */
@@ -62,6 +68,7 @@ export async function getBillingStatus(
     planName: plan.name,
     active,
     subscriptionStatus: user.subscriptionStatus,
+    billingInterval: active ? billingIntervalOf(user.billingInterval) : null,
     renewsAt: active && !user.cancelAt ? user.stripeCurrentPeriodEnd : null,
     cancelsAt: active ? user.cancelAt : null,
     scheduledChange:

@@ -20,6 +20,7 @@ import { purchaseJourney } from "./journeys/purchase";
 import { savedChatsJourney } from "./journeys/saved-chats";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
 import { twoCheckoutsJourney } from "./journeys/two-checkouts";
+import { yearlyRefillJourney } from "./journeys/yearly-refill";
 
 const journeys: Journey[] = [
   purchaseJourney,
@@ -30,6 +31,7 @@ const journeys: Journey[] = [
   emailAndResetJourney,
   failedRenewalJourney,
   twoCheckoutsJourney,
+  yearlyRefillJourney,
   savedChatsJourney,
   keyboardJourney,
   pageAuditJourney,

@@ -18,14 +18,14 @@ const QUESTIONS = [
   "What is a good name for a cat?",
 ];
 
-async function tokensLeft(page: Page): Promise<number> {
+export async function tokensLeft(page: Page): Promise<number> {
   return parseTokens(await expectText(page.getByTestId("tokens-remaining"), /\d/, "tokens remaining on the meter"));
 }
 
 type AfterSend = "answered" | "exhausted" | "too-long";
 
 /** Types a question, presses Send and waits for the answer (or the refusal) to settle. */
-async function ask(ctx: JourneyContext, question: string): Promise<AfterSend> {
+export async function ask(ctx: JourneyContext, question: string): Promise<AfterSend> {
   const { page } = ctx;
   const assistantMessages = page.getByTestId("message-assistant");
   const answersBefore = await assistantMessages.count();
