@@ -4,7 +4,7 @@ import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
-import { monthlyWindowAt, windowMoment } from "./budget-window";
+import { monthlyWindowAt, windowMoment, type BudgetWindow } from "./budget-window";
 import { budgetFor, getPlan, type Plan } from "./plans";
 
 export interface ChatEntitlement {
@@ -82,6 +82,14 @@ type PeriodColumns = Pick<
 export function budgetPeriodAt(user: PeriodColumns, now: Date = new Date()): BudgetPeriod {
   const plan = currentPlan(user, now);
   const tokenBudget = budgetFor(plan, user.subscriptionStatus);
+  const window = yearlyBudgetWindowAt(user, now);
+  return window
+    ? { tokenBudget, endsAt: window.endsAt, refillsMonthly: true }
+    : { tokenBudget, endsAt: user.stripeCurrentPeriodEnd, refillsMonthly: false };
+}
+
+/** The monthly window a paid yearly plan is in at `now` (see budgetPeriodAt); null for any other plan. */
+export function yearlyBudgetWindowAt(user: Omit<PeriodColumns, "planId" | "planExpires">, now: Date = new Date()): BudgetWindow | null {
   const periodEnd = user.stripeCurrentPeriodEnd;
   const yearPaid =
     user.billingInterval === "year" &&
@@ -89,9 +97,8 @@ export function budgetPeriodAt(user: PeriodColumns, now: Date = new Date()): Bud
     periodEnd !== null &&
     user.budgetRefilledFor !== null &&
     user.budgetRefilledFor.getTime() === periodEnd.getTime();
-  const at = windowMoment(now, user.stripeTestClockTime);
-  const window = yearPaid && user.billingAnchor ? monthlyWindowAt(user.billingAnchor, periodEnd, at) : null;
-  return window ? { tokenBudget, endsAt: window.endsAt, refillsMonthly: true } : { tokenBudget, endsAt: periodEnd, refillsMonthly: false };
+  if (!yearPaid || !user.billingAnchor) return null;
+  return monthlyWindowAt(user.billingAnchor, periodEnd, windowMoment(now, user.stripeTestClockTime));
 }
 
 export async function getChatEntitlement(

@@ -4,7 +4,8 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chatMessages, chats, users } from "@/db/schema";
-import { monthsBefore, usageCsv, usagePeriods } from "@/server/chat/usage-history";
+import { addMonthsClamped } from "@/server/billing/budget-window";
+import { monthsBefore, usageCsv, usagePeriods, windowPeriods } from "@/server/chat/usage-history";
 import { loadApp } from "../../support/load-app";
 
 let app: Awaited<ReturnType<typeof loadApp>>;
@@ -82,6 +83,41 @@ describe("usage.history", () => {
     expect(csvTotal).toBe(1_157);
   });
 
+  it("groups a paid yearly plan by its monthly budget windows, not by the year", async () => {
+    const db = await app.getDb();
+    const user = await newUser();
+    // Forty days into a paid year: the second monthly window.
+    const anchor = new Date(Date.now() - 40 * 86_400_000);
+    const yearEnd = addMonthsClamped(anchor, 12);
+    await db
+      .update(users)
+      .set({ planActive: true, planId: "starter", subscriptionStatus: "active", billingInterval: "year", billingAnchor: anchor, stripeCurrentPeriodEnd: yearEnd, budgetRefilledFor: yearEnd })
+      .where(eq(users.id, user.id));
+    const chatId = `u-${randomUUID()}`;
+    await db.insert(chats).values({ id: chatId, userId: user.id, title: "t" });
+    const answer = (createdAt: Date, charge: number) => ({
+      chatId,
+      userId: user.id,
+      role: "assistant" as const,
+      text: "a",
+      model: "small",
+      inputTokens: 1,
+      outputTokens: 1,
+      cachedInputTokens: 0,
+      charge,
+      createdAt,
+    });
+    const secondMonth = addMonthsClamped(anchor, 1);
+    await db.insert(chatMessages).values([
+      answer(new Date(secondMonth.getTime() + 60_000), 30),
+      answer(new Date(anchor.getTime() + 60_000), 20),
+      answer(new Date(anchor.getTime() - 60_000), 10),
+    ]);
+    const history = await app.createCaller({ db, userId: user.id }).usage.history();
+    expect(history.current).toMatchObject({ start: secondMonth, end: addMonthsClamped(anchor, 2), tokens: 30, answers: 1 });
+    expect(history.previous).toMatchObject({ start: anchor, end: secondMonth, tokens: 20, answers: 1 });
+  });
+
   it("answers zeros for a user with no answers, and refuses anonymous callers", async () => {
     const db = await app.getDb();
     const user = await newUser();
@@ -92,6 +128,14 @@ describe("usage.history", () => {
 });
 
 describe("usage periods", () => {
+  it("takes a yearly plan's window before the current one from the anchor, clamped (anchored on the 31st)", () => {
+    const anchor = new Date("2027-01-31T12:00:00Z");
+    const april = { startsAt: new Date("2027-04-30T12:00:00Z"), endsAt: new Date("2027-05-31T12:00:00Z") };
+    expect(windowPeriods(anchor, april)).toEqual({ previousStart: new Date("2027-03-31T12:00:00Z"), currentStart: april.startsAt, end: april.endsAt });
+    const first = { startsAt: anchor, endsAt: new Date("2027-02-28T12:00:00Z") };
+    expect(windowPeriods(anchor, first).previousStart).toEqual(new Date("2026-12-31T12:00:00Z"));
+  });
+
   it("steps back calendar months with the day clamped, as Stripe's monthly periods do", () => {
     expect(monthsBefore(new Date("2026-03-31T10:00:00Z"), 1).toISOString()).toBe("2026-02-28T10:00:00.000Z");
     expect(monthsBefore(new Date("2026-01-15T00:00:00Z"), 2).toISOString()).toBe("2025-11-15T00:00:00.000Z");
