@@ -13,6 +13,20 @@ beforeAll(async () => {
   app = await loadApp();
 });
 
+/** A stored assistant message charging `charge` tokens. */
+const answer = (userId: string, chat: string, createdAt: Date, model: string, charge: number) => ({
+  chatId: chat,
+  userId,
+  role: "assistant" as const,
+  text: "a",
+  model,
+  inputTokens: 1,
+  outputTokens: 1,
+  cachedInputTokens: 0,
+  charge,
+  createdAt,
+});
+
 const newUser = () => app.signUp({ email: `usage-${randomUUID()}@example.com`, password: "correct horse battery" }, { schedule: () => {}, tasks: [] });
 
 describe("usage.history", () => {
@@ -32,18 +46,6 @@ describe("usage.history", () => {
       { id: chatId, userId: user.id, title: "t" },
       { id: otherChat, userId: other.id, title: "t" },
     ]);
-    const answer = (userId: string, chat: string, createdAt: Date, model: string, charge: number) => ({
-      chatId: chat,
-      userId,
-      role: "assistant" as const,
-      text: "a",
-      model,
-      inputTokens: 1,
-      outputTokens: 1,
-      cachedInputTokens: 0,
-      charge,
-      createdAt,
-    });
     const day1 = at(currentStart, 1);
     await db.insert(chatMessages).values([
       answer(user.id, chatId, day1, "small", 100),
@@ -95,23 +97,11 @@ describe("usage.history", () => {
       .where(eq(users.id, user.id));
     const chatId = `u-${randomUUID()}`;
     await db.insert(chats).values({ id: chatId, userId: user.id, title: "t" });
-    const answer = (createdAt: Date, charge: number) => ({
-      chatId,
-      userId: user.id,
-      role: "assistant" as const,
-      text: "a",
-      model: "small",
-      inputTokens: 1,
-      outputTokens: 1,
-      cachedInputTokens: 0,
-      charge,
-      createdAt,
-    });
     const secondMonth = addMonthsClamped(anchor, 1);
     await db.insert(chatMessages).values([
-      answer(new Date(secondMonth.getTime() + 60_000), 30),
-      answer(new Date(anchor.getTime() + 60_000), 20),
-      answer(new Date(anchor.getTime() - 60_000), 10),
+      answer(user.id, chatId, new Date(secondMonth.getTime() + 60_000), "small", 30),
+      answer(user.id, chatId, new Date(anchor.getTime() + 60_000), "small", 20),
+      answer(user.id, chatId, new Date(anchor.getTime() - 60_000), "small", 10),
     ]);
     const history = await app.createCaller({ db, userId: user.id }).usage.history();
     expect(history.current).toMatchObject({ start: secondMonth, end: addMonthsClamped(anchor, 2), tokens: 30, answers: 1 });
