@@ -21,7 +21,12 @@ export interface PeriodUsage {
   models: Array<{ model: string; tokens: number; answers: number }>;
 }
 
+export const usagePeriodNames = ["current", "previous"] as const;
+export type UsagePeriodName = (typeof usagePeriodNames)[number];
+
 export interface UsageHistory {
+  /** The period asked for (`current` unless the caller named another), also under its own name below. */
+  period: PeriodUsage & { name: UsagePeriodName };
   current: PeriodUsage;
   previous: PeriodUsage;
 }
@@ -75,17 +80,20 @@ function summarize(rows: Awaited<ReturnType<typeof usageByDay>>, start: Date, en
   };
 }
 
-export async function getUsageHistory(userId: string, deps: { db?: Db; now?: Date } = {}): Promise<UsageHistory> {
+export async function getUsageHistory(
+  userId: string,
+  deps: { db?: Db; now?: Date; period?: UsagePeriodName } = {},
+): Promise<UsageHistory> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
   if (!user) throw new AppError("UNAUTHORIZED", "Your account no longer exists. Sign in again.");
   const window = yearlyBudgetWindowAt(user, deps.now);
   const range = window && user.billingAnchor ? windowPeriods(user.billingAnchor, window) : usagePeriods(user.stripeCurrentPeriodEnd, deps.now);
   const rows = await usageByDay(db, userId, range);
-  return {
-    current: summarize(rows.filter((row) => row.period === "current"), range.currentStart, range.end),
-    previous: summarize(rows.filter((row) => row.period === "previous"), range.previousStart, range.currentStart),
-  };
+  const current = summarize(rows.filter((row) => row.period === "current"), range.currentStart, range.end);
+  const previous = summarize(rows.filter((row) => row.period === "previous"), range.previousStart, range.currentStart);
+  const name = deps.period ?? "current";
+  return { period: { name, ...(name === "current" ? current : previous) }, current, previous };
 }
 
 const csvField = (value: string | number) => (typeof value === "number" ? String(value) : `"${value.replaceAll('"', '""')}"`);

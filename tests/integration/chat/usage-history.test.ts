@@ -77,6 +77,9 @@ describe("usage.history", () => {
       { model: "small", tokens: 150, answers: 2 },
     ]);
     expect(history.previous).toMatchObject({ start: previousStart, end: currentStart, tokens: 7, answers: 1 });
+    expect(history.period).toEqual({ name: "current", ...history.current });
+    const previous = await app.createCaller({ db, userId: user.id }).usage.history({ period: "previous" });
+    expect(previous.period).toEqual({ name: "previous", ...history.previous });
 
     const csv = usageCsv(history).trim().split("\r\n");
     expect(csv[0]).toBe("period,day,model,tokens_charged,answers");
@@ -114,6 +117,9 @@ describe("usage.history", () => {
     const history = await app.createCaller({ db, userId: user.id }).usage.history();
     expect(history.current).toMatchObject({ tokens: 0, answers: 0, days: [], models: [] });
     await expect(app.createCaller({ db, userId: null }).usage.history()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    const caller = app.createCaller({ db, userId: user.id });
+    await expect(caller.usage.history({ period: "last-year" } as never)).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("Choose a period: current or previous.") });
+    await expect(caller.usage.history({ period: "current", extra: 1 } as never)).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 });
 
