@@ -53,6 +53,13 @@ export const users = pgTable("users", {
   /** When the subscription's trial ends (or ended); null for a subscription that never had one. */
   trialEndsAt: timestamptz("trial_ends_at"),
   /**
+   * Test mode only: the frozen time of the Stripe test clock the customer lives on, as its last
+   * `test_helpers.test_clock.ready` event said (it only moves forward). A yearly plan's monthly window is found at
+   * this time when it is ahead of the wall clock, so advancing a test clock a month refills the budget as the month
+   * passing would. Always null in live mode (live customers have no test clock).
+   */
+  stripeTestClockTime: timestamptz("stripe_test_clock_time"),
+  /**
    * A failed payment (the subscription is past_due or unpaid with an open invoice): when the invoice was finalized,
    * which starts the BILLING_GRACE_SECONDS chat keeps working through, and the invoice's hosted page, where it can
    * be paid. Both null while nothing is owed.

@@ -58,6 +58,11 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
                 "You are on the free tier."
               )}
             </p>
+            {billing?.billingInterval ? (
+              <p className="text-sm text-stone-600" data-testid="billing-interval">
+                Billed {billing.billingInterval === "year" ? "yearly (chat tokens refill monthly)" : "monthly"}
+              </p>
+            ) : null}
             {billing?.trialEndsAt ? (
               <p className="text-sm font-medium text-stone-700" data-testid="trial-ends-on">Trial ends on {formatDate(billing.trialEndsAt)}</p>
             ) : billing?.renewsAt ? (

@@ -71,8 +71,11 @@ export function ChatView({
   toolbar?: ReactNode;
   /** Called as a question is sent, before the answer. */
   onSend: (chatId: string, text: string) => void;
-  /** Called when an answer ended (finished, stopped or failed): the saved chat changed. */
-  onAnswered: () => void;
+  /**
+   * Called when an answer ended (finished, stopped or failed): the saved chat changed. `chatSaved`: the chat exists on
+   * the server (an answer was ever saved in it); false after a refused first question, which saved nothing.
+   */
+  onAnswered: (chatId: string, chatSaved: boolean) => void;
   /** Starts a new chat, with `draft` in its message box. */
   onNewChat: (draft?: string) => void;
 }) {
@@ -90,6 +93,9 @@ export function ChatView({
   const logRef = useRef<HTMLDivElement>(null);
 
   const refreshBilling = () => void queryClient.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+  // Whether the server has saved this chat: a reopened one has, a new one once an answer of it finished. A ref, not
+  // the messages, because the callbacks below may hold an older render's messages.
+  const chatSaved = useRef(initialMessages.some((message) => message.role === "assistant"));
 
   // The transport sends `id` with every request: the chat route saves each turn of this chat under it.
   const { messages, sendMessage, regenerate, stop, status, error, setMessages } = useChat<ChatPageMessage>({
@@ -97,12 +103,14 @@ export function ChatView({
     messages: initialMessages,
     transport,
     messageMetadataSchema: chatMessageMetadataSchema,
-    onFinish({ message }) {
+    onFinish({ message, isError }) {
       const metadata = chatMessageMetadataSchema.safeParse(message.metadata);
       if (metadata.success) setReported({ tokensRemaining: metadata.data.tokensRemaining, billingUpdatedAt: billingQuery.dataUpdatedAt });
-      // Also after a stopped or failed answer: the server charged what it streamed.
+      // Also after a stopped or failed answer: the server charged what it streamed (and saved the turn).
       refreshBilling();
-      onAnswered();
+      // A request refused before answering (429, 402, 503...) streamed nothing: no assistant message, nothing saved.
+      if (!isError || (message.role === "assistant" && message.parts.length > 0)) chatSaved.current = true;
+      onAnswered(chatId, chatSaved.current);
     },
     onError(failed) {
       const failure = describeChatFailure(failed);
@@ -122,7 +130,7 @@ export function ChatView({
         if (refused) setInput(textOf(refused));
       }
       if (failure.kind === "payment-required" || failure.kind === "payment-overdue" || failure.kind === "over-budget") refreshBilling();
-      onAnswered();
+      onAnswered(chatId, chatSaved.current);
     },
   });
 

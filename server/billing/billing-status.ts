@@ -8,13 +8,19 @@ import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
-import { creditPacks, getPlan, type CreditPackId } from "./plans";
+import { billingIntervals, creditPacks, getPlan, type BillingInterval, type CreditPackId } from "./plans";
+
+/** The synced column as an interval the page can name; anything else (no subscription) is null. */
+const billingIntervalOf = (value: string | null): BillingInterval | null =>
+  billingIntervals.find((interval) => interval === value) ?? null;
 
 export interface BillingStatus {
   planId: string;
   planName: string;
   active: boolean;
   subscriptionStatus: string | null;
+  /** How often Stripe bills the plan (`month`, `year`); null without a paid plan. */
+  billingInterval: BillingInterval | null;
   /** When the current period ends and the plan renews (null without a subscription or when it is set to end). */
   renewsAt: Date | null;
   /** When a scheduled cancellation ends the plan. */
@@ -57,13 +63,18 @@ export async function getBillingStatus(
   // The trial's budget while trialing; a paid yearly plan's current monthly window (started by the next chat if not yet).
   const period = budgetPeriodAt(user, deps.now);
   const snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
-  const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
+  // A yearly plan's budget of an earlier monthly window (its key outlives the window only while a test clock runs
+  // ahead of the wall clock) reads as the new window: full, until the next chat starts it.
+  const earlierWindow = (budget: BudgetSnapshot | null) =>
+    period.refillsMonthly && budget?.resetsAt && period.endsAt && budget.resetsAt.getTime() < period.endsAt.getTime();
+  const budgetSnapshot = snapshot === "unavailable" || earlierWindow(snapshot) ? null : snapshot;
   const packTokens = active && plan.tokenBudget > 0 && snapshot !== "unavailable" ? await readPackTokens(store, userId) : null;
   return {
     planId: plan.id,
     planName: plan.name,
     active,
     subscriptionStatus: user.subscriptionStatus,
+    billingInterval: active ? billingIntervalOf(user.billingInterval) : null,
     renewsAt: active && !user.cancelAt ? user.stripeCurrentPeriodEnd : null,
     cancelsAt: active ? user.cancelAt : null,
     scheduledChange:

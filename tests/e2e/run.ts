@@ -21,6 +21,7 @@ import { purchaseJourney } from "./journeys/purchase";
 import { savedChatsJourney } from "./journeys/saved-chats";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
 import { twoCheckoutsJourney } from "./journeys/two-checkouts";
+import { yearlyRefillJourney } from "./journeys/yearly-refill";
 
 const journeys: Journey[] = [
   purchaseJourney,
@@ -31,6 +32,7 @@ const journeys: Journey[] = [
   emailAndResetJourney,
   failedRenewalJourney,
   twoCheckoutsJourney,
+  yearlyRefillJourney,
   savedChatsJourney,
   creditPackJourney,
   keyboardJourney,

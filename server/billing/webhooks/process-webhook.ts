@@ -12,6 +12,7 @@ import { getWebhookSecrets, stripeKeyIsLive } from "../stripe-client";
 import { billingWork } from "../work-limit";
 import { syncCreditPackPayment, syncCreditPackSession } from "../credit-packs";
 import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
+import { followTestClock } from "../test-clocks";
 import { dispatchEvent, handledEventObjects, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
@@ -66,12 +67,13 @@ export async function processStripeWebhook(
   const packDeps = { db: deps.db, stripe: deps.stripe, appUrl: deps.appUrl, now: deps.now, ...(hasPackApi(partial.budget) ? { budget: partial.budget } : {}) };
   const result = await dispatchEvent(event, {
     sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
+    followTestClock: (clock) => followTestClock(clock, deps),
     creditPackSession: (sessionId) => syncCreditPackSession(sessionId, packDeps),
     creditPackPayment: (paymentIntentId) => syncCreditPackPayment(paymentIntentId, packDeps),
   });
   if (result.outcome === "duplicate-event") return { status: "duplicate", eventId: event.id };
-  // Nothing was written under a claim (no customer, or a credit pack: its grant is once per payment on its own):
-  // the event is recorded after the work, so a failure leaves it unrecorded and Stripe retries it.
+  // Events that change no subscription are recorded on their own, after their work (a clock's time write is
+  // idempotent by itself, a credit pack's grant is once per payment): a failure leaves them unrecorded, Stripe retries.
   if (!claimedBySync.has(result.outcome) && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
   if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
     log.warn({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe webhook: nothing to update");
