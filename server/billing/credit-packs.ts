@@ -23,9 +23,11 @@ import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./cu
 import { creditPackExpiry, creditPackIds, creditPacks, findCreditPack } from "./plans";
 import { requirePriceId } from "./stripe-catalog";
 
+/** `{ pack }`, both optional: the plans table's first pack unless another is named. */
 export const buyCreditsInput = z
-  .object({ pack: z.enum(creditPackIds, { error: `Choose one of the credit packs: ${creditPackIds.join(", ")}.` }) })
-  .strict();
+  .object({ pack: z.enum(creditPackIds, { error: `Choose one of the credit packs: ${creditPackIds.join(", ")}.` }).default(creditPackIds[0]) })
+  .strict()
+  .default({ pack: creditPackIds[0] });
 
 export interface CreditPackDeps extends BillingDeps {
   budget: Pick<BudgetStore, "grantPack" | "revokePack">;
@@ -47,7 +49,7 @@ export async function resolveCreditPackDeps(partial: Partial<CreditPackDeps> = {
  */
 export async function buyCredits(userId: string, input: z.input<typeof buyCreditsInput>, partial: Partial<BillingDeps> = {}): Promise<{ url: string }> {
   const deps = await resolveBillingDeps(partial);
-  const pack = creditPacks[input.pack];
+  const pack = creditPacks[buyCreditsInput.parse(input).pack];
   const user = await findUserById(deps.db, userId);
   if (!user) throw new AppError("NOT_FOUND", "That account no longer exists.");
   if (!hasActivePlan(user) || currentPlan(user).tokenBudget === 0) {

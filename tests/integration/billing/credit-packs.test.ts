@@ -6,7 +6,7 @@
 import type Stripe from "stripe";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import { creditPacks as creditPacksTable } from "@/db/schema";
+import { creditPacks as creditPacksTable, users as usersTable } from "@/db/schema";
 import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
 // The app's store is picked from the environment when it loads: point it at the bridge first.
@@ -123,6 +123,18 @@ describe(`buying a credit pack (${fixture ? "Upstash store through the bridge" :
     expect(session.line_items?.data[0]?.price).toMatchObject({ lookup_key: PACK.lookupKey, type: "one_time", unit_amount: 500 });
     expect(session.success_url).toBe("http://127.0.0.1:3999/chat?credits=success&session_id={CHECKOUT_SESSION_ID}");
     expect(session.cancel_url).toBe("http://127.0.0.1:3999/chat?credits=canceled");
+  });
+
+  it("buys the plans table's first pack when none is named (no input, or an empty one)", async () => {
+    const { user } = await subscriber();
+    // Through tRPC, as the browser asks: buying needs a confirmed address.
+    await (await getDb()).update(usersTable).set({ emailVerified: new Date() }).where(eq(usersTable.id, user.id));
+    const caller = createCaller({ db: await getDb(), userId: user.id });
+    for (const { url } of [await caller.billing.buyCredits(), await caller.billing.buyCredits({})]) {
+      const session = await stripe.checkout.sessions.retrieve(sessionIdOf(url), { expand: ["line_items"] });
+      expect(session.metadata).toMatchObject({ packId: "tokens_1m" });
+      expect(session.line_items?.data[0]?.price?.lookup_key).toBe(PACK.lookupKey);
+    }
   });
 
   it("grants a pack bought in two tabs twice, and nothing more under replays x3 and success pages in between", async () => {
