@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { defineConfig } from "vitest/config";
 
@@ -12,6 +13,9 @@ export default defineConfig({
     ],
   },
   test: {
+    // Vitest runs one file at a time on a 2-core machine (cores - 1). Most files wait on the sandbox, Postgres or Redis
+    // rather than compute, and each integration file has its own database: three at once halve the suite there.
+    maxWorkers: Math.max(3, os.availableParallelism() - 1),
     projects: [
       {
         extends: true,
