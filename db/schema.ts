@@ -67,6 +67,11 @@ export const users = pgTable("users", {
   /** The user wants the budget 80% / 100% emails (set in /account); every other email is transactional. */
   budgetEmails: boolean("budget_emails").notNull().default(true),
   /**
+   * Metered overage (BILLING_OVERAGE=1): the most the user lets a month's overage cost, in cents, set in /account.
+   * 0: no overage, chat stops at the budget (the default).
+   */
+  overageCapCents: integer("overage_cap_cents").notNull().default(0),
+  /**
    * The stamp (from stripe_read_stamps, taken before the request went out) of the Stripe read the billing columns
    * were written from; a sync writes only when its own read's stamp is higher, so an older read never overwrites a
    * newer one. Null until the first sync.
@@ -189,6 +194,35 @@ export const emailOutbox = pgTable(
   (table) => [index("email_outbox_due_idx").on(table.nextAttemptAt)],
 );
 
+/**
+ * Overage meter events waiting for Stripe: one row per answer that used tokens past the budget, written when the
+ * answer settles and sent by the meter deliverer until Stripe accepts it. The id is the chat request id, which is also
+ * the event's `identifier`, so a resend after a lost answer is counted once by Stripe.
+ */
+export const meterEventOutbox = pgTable(
+  "meter_event_outbox",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    stripeCustomerId: text("stripe_customer_id").notNull(),
+    eventName: text("event_name").notNull(),
+    /** Overage tokens the answer used: the event's value. */
+    tokens: integer("tokens").notNull(),
+    /** When the answer was given: the event's timestamp, so it lands in the period it was used in. */
+    occurredAt: timestamptz("occurred_at").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    nextAttemptAt: timestamptz("next_attempt_at").notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    sentAt: timestamptz("sent_at"),
+    /** Stripe refused it for good (an unknown customer, a timestamp past Stripe's 35 days); kept for support. */
+    failedAt: timestamptz("failed_at"),
+  },
+  (table) => [index("meter_event_outbox_due_idx").on(table.nextAttemptAt)],
+);
+
 /** A saved conversation; its id is the chat page's (useChat's) id, owned by one user. */
 export const chats = pgTable(
   "chats",
@@ -236,6 +270,7 @@ export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type EmailOutboxRow = typeof emailOutbox.$inferSelect;
+export type MeterEventOutboxRow = typeof meterEventOutbox.$inferSelect;
 export type DuplicateSubscriptionRow = typeof duplicateSubscriptions.$inferSelect;
 export type ChatRow = typeof chats.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;

@@ -4,7 +4,8 @@
 // the invoice's overage line never exceeds the cap.
 import type Stripe from "stripe";
 import { env } from "@/lib/env";
-import type { Plan, PlanOverage } from "./plans";
+import type { User } from "@/db/schema";
+import { getPlan, type Plan, type PlanOverage } from "./plans";
 
 /** The meter's event name: one event per answer that used overage tokens, its value the tokens used. */
 export const OVERAGE_METER_EVENT = "hourglass_overage_tokens";
@@ -16,6 +17,14 @@ export const MAX_OVERAGE_CAP_CENTS = 100_000;
 /** The plan's overage terms when overage is on (BILLING_OVERAGE=1), else null. */
 export function overageFor(plan: Plan, enabled: boolean = env.BILLING_OVERAGE): PlanOverage | null {
   return enabled ? (plan.overage ?? null) : null;
+}
+
+/**
+ * The overage terms of a user's subscription: a paid plan with overage, billed monthly (Stripe bills a metered price on
+ * the subscription's own interval, and the overage price is monthly), while overage is on.
+ */
+export function userOverage(user: Pick<User, "planId" | "billingInterval">, enabled: boolean = env.BILLING_OVERAGE): PlanOverage | null {
+  return user.billingInterval === "month" ? overageFor(getPlan(user.planId), enabled) : null;
 }
 
 /** Tokens a cap in cents buys at the plan's price: whole 1,000-token blocks, so their bill stays within the cap. */
