@@ -300,8 +300,9 @@ export async function startChat(
     throw budgetExhausted(
       settled?.result.tokensRemaining ?? reservation.tokensRemaining,
       periodEndsAt,
-      `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
-        "Start a new chat with a shorter history, or wait for the budget to reset.",
+      overage?.capReachedMessage ??
+        `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
+          "Start a new chat with a shorter history, or wait for the budget to reset.",
     );
   }
 

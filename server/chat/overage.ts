@@ -26,6 +26,8 @@ export interface ChatOverage {
 export interface OverageFunding {
   granted: number;
   capTokens: number;
+  /** The refusal when what is left under the cap is too little for this conversation. */
+  capReachedMessage: string;
   /** Settles the hold; `tokensRemaining` is the budget's (0: it was spent). */
   settler: { settle(userId: string, requestId: string, tokens: number): Promise<SettleResult> };
   /** Overage tokens this answer was billed for, once settled. */
@@ -73,19 +75,17 @@ export async function holdOverage(
   const terms = await overage.termsFor(userId);
   if (!terms) return { ok: false, message: null };
   const held = await overage.store.reserve(userId, requestId, upperBound, terms.capTokens, periodEndsAt);
-  if (!held.ok) {
-    const cap = `$${(terms.capCents / 100).toFixed(2)}`;
-    return {
-      ok: false,
-      message: `You have used this period's tokens and reached your overage cap of ${cap}. Raise the cap on your account page, or wait for the budget to reset on ${periodEndsAt.toISOString().slice(0, 10)}.`,
-    };
-  }
+  const capReachedMessage =
+    `You have used this period's tokens and reached your overage cap of $${(terms.capCents / 100).toFixed(2)}. ` +
+    `Raise the cap on your account page, or wait for the budget to reset on ${periodEndsAt.toISOString().slice(0, 10)}.`;
+  if (!held.ok) return { ok: false, message: capReachedMessage };
   let charged = 0;
   return {
     ok: true,
     funding: {
       granted: held.granted,
       capTokens: terms.capTokens,
+      capReachedMessage,
       charged: () => charged,
       used: () => overage.store.read(userId, periodEndsAt),
       settler: {
