@@ -7,7 +7,8 @@ import { setOverageCap } from "@/db/queries/overage";
 import { findUserById } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
-import { MAX_OVERAGE_CAP_CENTS, userOverage } from "./overage";
+import { getOverageStore, type OverageStore } from "@/server/usage";
+import { capTokensFor, MAX_OVERAGE_CAP_CENTS, userOverage } from "./overage";
 
 export const overageCapInput = z.object({
   capCents: z
@@ -17,17 +18,21 @@ export const overageCapInput = z.object({
     .max(MAX_OVERAGE_CAP_CENTS, { error: `The cap can be at most $${MAX_OVERAGE_CAP_CENTS / 100}.` }),
 });
 
-/** What /account shows: whether the user's plan offers overage, at what price, and their cap. */
+/** What /account and the chat show: the user's cap and price, and the tokens it covers and has used this period. */
 export interface OverageSettings {
   capCents: number;
   centsPer1000Tokens: number;
+  capTokens: number;
+  usedTokens: number;
 }
 
-export async function getOverageSettings(db: Executor, userId: string): Promise<OverageSettings | null> {
+/** Null when the user's plan offers no overage (or overage is off). Reads the overage store, never writes. */
+export async function getOverageSettings(db: Executor, userId: string, store: OverageStore = getOverageStore()): Promise<OverageSettings | null> {
   const user = await findUserById(db, userId);
   const overage = user ? userOverage(user) : null;
   if (!user || !overage) return null;
-  return { capCents: user.overageCapCents, centsPer1000Tokens: overage.centsPer1000Tokens };
+  const usedTokens = user.stripeCurrentPeriodEnd ? await store.read(userId, user.stripeCurrentPeriodEnd) : 0;
+  return { capCents: user.overageCapCents, centsPer1000Tokens: overage.centsPer1000Tokens, capTokens: capTokensFor(overage, user.overageCapCents), usedTokens };
 }
 
 export async function updateOverageCap(db: Executor, userId: string, input: z.infer<typeof overageCapInput>): Promise<OverageSettings> {
@@ -36,5 +41,5 @@ export async function updateOverageCap(db: Executor, userId: string, input: z.in
   // A cap of 0 is always allowed: it only turns overage off.
   if (!settings && input.capCents > 0) throw new AppError("FORBIDDEN", "Your plan does not include overage. Choose a monthly paid plan first.");
   await setOverageCap(db, userId, input.capCents);
-  return { capCents: input.capCents, centsPer1000Tokens: settings?.centsPer1000Tokens ?? 0 };
+  return (await getOverageSettings(db, userId)) ?? { capCents: 0, centsPer1000Tokens: 0, capTokens: 0, usedTokens: 0 };
 }

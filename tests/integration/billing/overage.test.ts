@@ -148,9 +148,10 @@ describe("the spending cap", () => {
 
   it("is set through account.setOverageCap and read back by account.overage", async () => {
     const { caller } = await subscriber();
-    expect(await caller.account.overage()).toEqual({ capCents: 0, centsPer1000Tokens: plans.starter.overage.centsPer1000Tokens });
-    await caller.account.setOverageCap({ capCents: 250 });
-    expect(await caller.account.overage()).toEqual({ capCents: 250, centsPer1000Tokens: plans.starter.overage.centsPer1000Tokens });
+    const price = plans.starter.overage.centsPer1000Tokens;
+    expect(await caller.account.overage()).toEqual({ capCents: 0, centsPer1000Tokens: price, capTokens: 0, usedTokens: 0 });
+    expect(await caller.account.setOverageCap({ capCents: 250 })).toEqual({ capCents: 250, centsPer1000Tokens: price, capTokens: 125_000, usedTokens: 0 });
+    expect(await caller.account.overage()).toEqual({ capCents: 250, centsPer1000Tokens: price, capTokens: 125_000, usedTokens: 0 });
     await expect(caller.account.setOverageCap({ capCents: -5 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 });
@@ -194,6 +195,7 @@ describe("chat past the budget", () => {
     const end = await periodEnd(userId);
     const used = await getOverageStore().read(userId, end);
     expect(used).toBeLessThanOrEqual(capTokens);
+    expect(await caller.account.overage()).toMatchObject({ capTokens, usedTokens: used });
     const events = await listMeterEvents(await getDb(), userId);
     expect(events).toHaveLength(served.length);
     const overageTokens = events.reduce((sum, event) => sum + event.tokens, 0);

@@ -1,0 +1,54 @@
+import type Stripe from "stripe";
+import { describe, expect, it } from "vitest";
+import { readBudgetAlert } from "@/lib/budget-alert";
+import { capTokensFor, licensedItem, overageCents, overageFor, userOverage } from "@/server/billing/overage";
+import { plans } from "@/server/billing/plans";
+
+describe("overage arithmetic", () => {
+  const overage = plans.starter.overage;
+
+  it("turns a cap in cents into whole 1,000-token blocks whose bill stays within the cap", () => {
+    expect(overage.centsPer1000Tokens).toBe(2);
+    expect(capTokensFor(overage, 0)).toBe(0);
+    expect(capTokensFor(overage, 1)).toBe(0);
+    expect(capTokensFor(overage, 5)).toBe(2_000);
+    for (const cap of [1, 2, 3, 99, 100, 12_345]) expect(overageCents(overage, capTokensFor(overage, cap))).toBeLessThanOrEqual(cap);
+  });
+
+  it("bills per started 1,000 tokens, as the metered price's transform_quantity rounds", () => {
+    expect(overageCents(overage, 0)).toBe(0);
+    expect(overageCents(overage, 1)).toBe(2);
+    expect(overageCents(overage, 1_000)).toBe(2);
+    expect(overageCents(overage, 1_001)).toBe(4);
+  });
+
+  it("offers overage only while it is on, on a paid monthly plan", () => {
+    expect(overageFor(plans.pro, false)).toBeNull();
+    expect(overageFor(plans.pro, true)).toEqual(plans.pro.overage);
+    expect(overageFor(plans.free, true)).toBeNull();
+    expect(userOverage({ planId: "pro", billingInterval: "month" }, true)).toEqual(plans.pro.overage);
+    expect(userOverage({ planId: "pro", billingInterval: "year" }, true)).toBeNull();
+    expect(userOverage({ planId: null, billingInterval: null }, true)).toBeNull();
+  });
+
+  it("finds the licensed item whatever the order of the subscription's items", () => {
+    const item = (id: string, usageType: "licensed" | "metered") => ({ id, price: { recurring: { usage_type: usageType } } }) as Stripe.SubscriptionItem;
+    const sub = (items: Stripe.SubscriptionItem[]) => ({ items: { data: items } }) as Stripe.Subscription;
+    expect(licensedItem(sub([item("metered", "metered"), item("plan", "licensed")]))?.id).toBe("plan");
+    expect(licensedItem(sub([item("plan", "licensed"), item("metered", "metered")]))?.id).toBe("plan");
+    expect(licensedItem(sub([]))).toBeUndefined();
+  });
+});
+
+describe("budget alerts", () => {
+  it("says nothing above 20% left, warns at 80% used, then at 100%, then at the cap", () => {
+    expect(readBudgetAlert(500, 1_000, null)).toBeNull();
+    expect(readBudgetAlert(200, 1_000, null)).toEqual({ level: "budget-80", percentUsed: 80 });
+    expect(readBudgetAlert(50, 1_000, null)).toEqual({ level: "budget-80", percentUsed: 95 });
+    expect(readBudgetAlert(0, 1_000, null)).toEqual({ level: "budget-100", overage: null });
+    expect(readBudgetAlert(0, 1_000, { usedTokens: 0, capTokens: 0 })).toEqual({ level: "budget-100", overage: null });
+    expect(readBudgetAlert(0, 1_000, { usedTokens: 300, capTokens: 2_000 })).toEqual({ level: "budget-100", overage: { usedTokens: 300, capTokens: 2_000 } });
+    expect(readBudgetAlert(0, 1_000, { usedTokens: 2_000, capTokens: 2_000 })).toEqual({ level: "overage-cap", overage: { usedTokens: 2_000, capTokens: 2_000 } });
+    expect(readBudgetAlert(0, 0, null)).toBeNull();
+  });
+});
