@@ -278,17 +278,25 @@ export async function startChat(
   } catch (cause) {
     throw storeUnavailable(cause);
   }
-  // Past the budget and packs, overage (when on and the user set a cap) funds the answer instead.
+  // Past the budget and packs, overage (when on and the user set a cap) funds the answer instead: when nothing is left,
+  // and when what is left cannot carry this prompt (those last tokens go back to the budget, unused).
   let overage: OverageFunding | null = null;
+  const hold = () =>
+    deps.overage && periodEndsAt
+      ? holdOverage(deps.overage, { userId, requestId, upperBound, periodEndsAt }).catch((cause: unknown) => {
+          throw storeUnavailable(cause);
+        })
+      : null;
   if (!reservation.ok) {
-    const held =
-      deps.overage && periodEndsAt
-        ? await holdOverage(deps.overage, { userId, requestId, upperBound, periodEndsAt }).catch((cause: unknown) => {
-            throw storeUnavailable(cause);
-          })
-        : null;
+    const held = await hold();
     if (!held?.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt, held?.message ?? undefined);
     overage = held.funding;
+  } else if (deps.overage && outputTokensWithin(weights, reservation.granted, promptTokens) < 1) {
+    const held = await hold();
+    if (held?.ok) {
+      await store.settle(userId, requestId, 0).catch((error: unknown) => log.error({ chatRequestId: requestId, err: error }, "chat: could not give back the budget's last tokens"));
+      overage = held.funding;
+    }
   }
 
   const granted = overage ? overage.granted : reservation.ok ? reservation.granted : 0;

@@ -4,6 +4,7 @@
 // Stripe's meter error reports use, so a test sees them.
 import type Stripe from "stripe";
 import { StripeApiError, invalidParameter, missingParameter } from "../errors";
+import { meteredUsage } from "../metered";
 import { meterEventObject, meterObject } from "../objects";
 import { allowOnly, int, obj, requireStr, str } from "../params";
 import { checkEach, object, oneOf, string } from "../schema";
@@ -60,6 +61,29 @@ export function billingMeterRoutes({ engine, route }: RouteContext): void {
     checkEach(params, { status: METER_PARAMS.status });
     const status = str(params, "status");
     return listOf(Object.values(meters()).filter((m) => !status || m.status === status), params, "/v1/billing/meters");
+  });
+
+  // The meter's aggregate for one customer over [start_time, end_time), as one summary (no value_grouping_window).
+  route("GET", "/v1/billing/meters/:id/event_summaries", ({ params }, id) => {
+    allowOnly(params, [...LIST_PARAMS, "customer", "start_time", "end_time", "value_grouping_window"]);
+    const meter = meters()[id] ?? throwMissing("billing.meter", id);
+    const customer = requireStr(params, "customer");
+    const start = int(params, "start_time");
+    const end = int(params, "end_time");
+    if (start === undefined) throw missingParameter("start_time");
+    if (end === undefined) throw missingParameter("end_time");
+    if (end <= start) throw invalidParameter("end_time", "end_time must be after start_time.");
+    if (params.value_grouping_window !== undefined) throw invalidParameter("value_grouping_window", "The Stripe sandbox sums over the whole range (no value_grouping_window).");
+    const summary: Stripe.Billing.MeterEventSummary = {
+      id: newId("mtrusg_test", 24),
+      object: "billing.meter_event_summary",
+      aggregated_value: meteredUsage(engine.state, meter.id, customer, start, end),
+      end_time: end,
+      livemode: false,
+      meter: meter.id,
+      start_time: start,
+    };
+    return { object: "list", data: [summary], has_more: false, url: `/v1/billing/meters/${meter.id}/event_summaries` };
   });
 
   route("POST", "/v1/billing/meter_events", ({ params }) => {

@@ -170,6 +170,7 @@ beforeAll(async () => {
   const meteredCustomer = await call("POST", "/v1/customers", { email: "metered@example.com", payment_method: "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa" });
   const meteredSub = await call("POST", "/v1/subscriptions", { customer: id(meteredCustomer.id), "items[0][price]": catalog.basic.id, "items[1][price]": id(metered.id) });
   await call("POST", "/v1/billing/meter_events", { event_name: "contract_tokens", "payload[stripe_customer_id]": id(meteredCustomer.id), "payload[value]": "2500", identifier: "contract_1" });
+  await call("GET", `/v1/billing/meters/${id(meter.id)}/event_summaries`, { customer: id(meteredCustomer.id), start_time: "0", end_time: "4102444800" });
   const meteredClock = id((meteredCustomer as { test_clock: unknown }).test_clock);
   await call("POST", `/v1/test_helpers/test_clocks/${meteredClock}/advance`, { frozen_time: String(Number((meteredSub.items as { data: Array<{ current_period_end: number }> }).data[0]?.current_period_end) + 60) });
   await call("GET", `/v1/subscriptions/${id(meteredSub.id)}`, { "expand[]": "latest_invoice" });

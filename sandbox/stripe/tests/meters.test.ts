@@ -145,6 +145,9 @@ describe("metered items on a subscription", () => {
       const retried = await report(customer.id, 30_500, "req_b").catch((error: Stripe.errors.StripeError) => error);
       if (attempt > 0) expect(retried).toMatchObject({ code: "resource_already_exists" });
     }
+    const start = sub.items.data[0]?.current_period_start ?? 0;
+    const summaries = await h.stripe.billing.meters.listEventSummaries(meter.id, { customer: customer.id, start_time: start, end_time: periodEnd });
+    expect(summaries.data).toEqual([expect.objectContaining({ object: "billing.meter_event_summary", aggregated_value: 150_500, meter: meter.id, start_time: start, end_time: periodEnd })]);
     await h.sandbox.idle();
     await h.stripe.testHelpers.testClocks.advance(String(customer.test_clock), { frozen_time: periodEnd + 60 });
 

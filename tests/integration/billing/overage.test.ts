@@ -50,14 +50,14 @@ async function subscriber(plan: "starter" | "pro" = "starter", interval: "month"
   return { userId: user.id, customerId, caller: createCaller({ db: await getDb(), userId: user.id }) };
 }
 
-/** Spends what is left of the period's budget through the store, as earlier answers would have. */
-async function exhaustBudget(userId: string) {
+/** Spends the period's budget through the store down to `leave` tokens, as earlier answers would have. */
+async function exhaustBudget(userId: string, leave = 0) {
   const store = getBudgetStore();
   const left = (await store.read(userId))?.tokensRemaining ?? 0;
   const requestId = `spend-${Math.random()}`;
-  await store.reserve(userId, requestId, left);
-  await store.settle(userId, requestId, left);
-  expect((await store.read(userId))?.tokensRemaining).toBe(0);
+  await store.reserve(userId, requestId, left - leave);
+  await store.settle(userId, requestId, left - leave);
+  expect((await store.read(userId))?.tokensRemaining).toBe(leave);
 }
 
 interface Answer {
@@ -219,6 +219,20 @@ describe("chat past the budget", () => {
     expect(renewal?.total).toBe(plans.starter.amountCents + expectedOverage);
     const overageLine = renewal?.lines.data.find((line) => line.quantity === overageTokens && line.amount === expectedOverage);
     expect(overageLine).toBeDefined();
+  });
+
+  it("funds from overage an answer whose prompt the budget's last tokens cannot carry, and gives those back", async () => {
+    const { userId, caller } = await subscriber();
+    await caller.account.setOverageCap({ capCents: 100 });
+    await exhaustBudget(userId, 5);
+    const without = await chat(userId, { overage: null });
+    expect(without.status).toBe(429);
+    expect(without.body).toContain("more than your budget has left");
+    const answer = await chat(userId);
+    expect(answer.status).toBe(200);
+    expect(answer.metadata?.overageTokens).toBe(answer.metadata?.tokensUsed);
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(5);
+    expect((await listMeterEvents(await getDb(), userId)).map((event) => event.tokens)).toEqual([answer.metadata?.tokensUsed]);
   });
 
   it("never lets parallel answers past the cap", async () => {
