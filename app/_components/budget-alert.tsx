@@ -2,7 +2,7 @@ import Link from "next/link";
 import type { BudgetAlert } from "@/lib/budget-alert";
 import { formatTokens } from "@/lib/format";
 
-/** The chat meter's alert: 80% of the tokens used, all of them (and overage, when on), the overage cap reached. */
+/** The chat meter's alert: 80% of the tokens used, all of them, answers counted as overage, the overage cap reached. */
 export function BudgetAlertNotice({ alert }: { alert: BudgetAlert | null }) {
   if (!alert) return null;
   const tone = alert.level === "budget-80" ? "border-amber-300 bg-amber-50 text-amber-900" : "border-red-200 bg-red-50 text-red-900";
@@ -10,11 +10,10 @@ export function BudgetAlertNotice({ alert }: { alert: BudgetAlert | null }) {
     <p role="status" data-testid="budget-alert" data-level={alert.level} className={`mt-3 rounded-lg border px-3 py-2 text-sm ${tone}`}>
       {alert.level === "budget-80" ? (
         <>You have used {alert.percentUsed}% of this period&apos;s tokens.</>
-      ) : alert.level === "budget-100" && alert.overage ? (
+      ) : alert.level === "overage" ? (
         <>
-          You have used all of this period&apos;s tokens. Answers now count as overage, billed on your next invoice:{" "}
-          {formatTokens(alert.overage.usedTokens)} of {formatTokens(alert.overage.capTokens)} tokens under{" "}
-          <Link href="/account#overage" className="font-medium underline">your cap</Link>.
+          Answers now count as overage, billed on your next invoice: {formatTokens(alert.overage.usedTokens)} of{" "}
+          {formatTokens(alert.overage.capTokens)} tokens used under <Link href="/account#overage" className="font-medium underline">your cap</Link>.
         </>
       ) : alert.level === "budget-100" ? (
         <>You have used all of this period&apos;s tokens.</>

@@ -1,12 +1,16 @@
 "use client";
 import { useMutation } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useState, useSyncExternalStore, type FormEvent } from "react";
 import { formatTokens } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
+
+const noSubscription = () => () => {};
 
 /** The monthly overage spending cap (BILLING_OVERAGE=1): typed in dollars, sent in cents; 0 turns overage off. */
 export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTokens }: { capCents: number; centsPer1000Tokens: number; capTokens: number; usedTokens: number }) {
   const trpc = useTRPC();
+  // Disabled until hydrated: a press before that would submit the form natively, reloading the page with nothing saved.
+  const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
   const [dollars, setDollars] = useState((capCents / 100).toFixed(2));
   const [saved, setSaved] = useState({ capCents, capTokens });
   const save = useMutation(trpc.account.setOverageCap.mutationOptions({ onSuccess: (next) => setSaved({ capCents: next.capCents, capTokens: next.capTokens }) }));
@@ -41,7 +45,7 @@ export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTo
             data-testid="overage-cap-input"
           />
         </div>
-        <button type="submit" className="btn-secondary" disabled={save.isPending} data-testid="overage-cap-save">
+        <button type="submit" className="btn-secondary" disabled={!hydrated || save.isPending} data-testid="overage-cap-save">
           {save.isPending ? "Saving…" : "Save cap"}
         </button>
       </form>

@@ -243,7 +243,7 @@ export function ChatView({
       {budget && tokensRemaining !== null ? (
         <section className="card py-4" aria-label="Token budget">
           <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} />
-          <BudgetAlertNotice alert={readBudgetAlert(tokensRemaining, budget.tokenBudget, overage)} />
+          <BudgetAlertNotice alert={readBudgetAlert(tokensRemaining, budget.tokenBudget, overage, failure?.kind === "over-budget" && !conversationTooLong)} />
           {lastUsage ? (
             <p className="mt-2 text-xs text-stone-600">
               <span data-testid="last-usage">Last answer used {formatTokens(lastUsage.tokensUsed)} tokens (prompt + answer)</span>

@@ -281,18 +281,18 @@ export async function startChat(
   // Past the budget and packs, overage (when on and the user set a cap) funds the answer instead: when nothing is left,
   // and when what is left cannot carry this prompt (those last tokens go back to the budget, unused).
   let overage: OverageFunding | null = null;
-  const hold = () =>
+  const hold = (budgetRemaining: number) =>
     deps.overage && periodEndsAt
-      ? holdOverage(deps.overage, { userId, requestId, upperBound, periodEndsAt }).catch((cause: unknown) => {
+      ? holdOverage(deps.overage, { userId, requestId, upperBound, periodEndsAt, budgetRemaining }).catch((cause: unknown) => {
           throw storeUnavailable(cause);
         })
       : null;
   if (!reservation.ok) {
-    const held = await hold();
+    const held = await hold(0);
     if (!held?.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt, held?.message ?? undefined);
     overage = held.funding;
   } else if (deps.overage && outputTokensWithin(weights, reservation.granted, promptTokens) < 1) {
-    const held = await hold();
+    const held = await hold(reservation.tokensRemaining + reservation.granted);
     if (held?.ok) {
       await store.settle(userId, requestId, 0).catch((error: unknown) => log.error({ chatRequestId: requestId, err: error }, "chat: could not give back the budget's last tokens"));
       overage = held.funding;

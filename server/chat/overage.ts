@@ -28,7 +28,7 @@ export interface OverageFunding {
   capTokens: number;
   /** The refusal when what is left under the cap is too little for this conversation. */
   capReachedMessage: string;
-  /** Settles the hold; `tokensRemaining` is the budget's (0: it was spent). */
+  /** Settles the hold; `tokensRemaining` is the budget's, untouched by an overage answer. */
   settler: { settle(userId: string, requestId: string, tokens: number): Promise<SettleResult> };
   /** Overage tokens this answer was billed for, once settled. */
   charged(): number;
@@ -69,9 +69,9 @@ export function databaseChatOverage(): ChatOverage {
  */
 export async function holdOverage(
   overage: ChatOverage,
-  request: { userId: string; requestId: string; upperBound: number; periodEndsAt: Date },
+  request: { userId: string; requestId: string; upperBound: number; periodEndsAt: Date; budgetRemaining: number },
 ): Promise<OverageHold> {
-  const { userId, requestId, upperBound, periodEndsAt } = request;
+  const { userId, requestId, upperBound, periodEndsAt, budgetRemaining } = request;
   const terms = await overage.termsFor(userId);
   if (!terms) return { ok: false, message: null };
   const held = await overage.store.reserve(userId, requestId, upperBound, terms.capTokens, periodEndsAt);
@@ -97,7 +97,7 @@ export async function holdOverage(
           if (charged > 0) {
             await overage.report({ requestId, userId, stripeCustomerId: terms.stripeCustomerId, tokens: charged, occurredAt: new Date() });
           }
-          return { applied: result.applied, tokensRemaining: 0 };
+          return { applied: result.applied, tokensRemaining: budgetRemaining };
         },
       },
     },

@@ -230,7 +230,7 @@ describe("chat past the budget", () => {
     expect(without.body).toContain("more than your budget has left");
     const answer = await chat(userId);
     expect(answer.status).toBe(200);
-    expect(answer.metadata?.overageTokens).toBe(answer.metadata?.tokensUsed);
+    expect(answer.metadata).toMatchObject({ overageTokens: answer.metadata?.tokensUsed, tokensRemaining: 5 });
     expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(5);
     expect((await listMeterEvents(await getDb(), userId)).map((event) => event.tokens)).toEqual([answer.metadata?.tokensUsed]);
   });
@@ -256,7 +256,7 @@ describe("chat past the budget", () => {
     const overage = databaseChatOverage();
     const end = await periodEnd(userId);
     const { holdOverage } = await import("@/server/chat/overage");
-    const held = await holdOverage(overage, { userId, requestId: "req-twice", upperBound: 300, periodEndsAt: end });
+    const held = await holdOverage(overage, { userId, requestId: "req-twice", upperBound: 300, periodEndsAt: end, budgetRemaining: 0 });
     if (!held.ok) throw new Error("no overage hold");
     await held.funding.settler.settle(userId, "req-twice", 120);
     await held.funding.settler.settle(userId, "req-twice", 120);

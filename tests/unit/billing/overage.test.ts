@@ -41,14 +41,23 @@ describe("overage arithmetic", () => {
 });
 
 describe("budget alerts", () => {
-  it("says nothing above 20% left, warns at 80% used, then at 100%, then at the cap", () => {
+  it("says nothing above 20% left, warns at 80% used, then at 100%", () => {
     expect(readBudgetAlert(500, 1_000, null)).toBeNull();
     expect(readBudgetAlert(200, 1_000, null)).toEqual({ level: "budget-80", percentUsed: 80 });
     expect(readBudgetAlert(50, 1_000, null)).toEqual({ level: "budget-80", percentUsed: 95 });
-    expect(readBudgetAlert(0, 1_000, null)).toEqual({ level: "budget-100", overage: null });
-    expect(readBudgetAlert(0, 1_000, { usedTokens: 0, capTokens: 0 })).toEqual({ level: "budget-100", overage: null });
-    expect(readBudgetAlert(0, 1_000, { usedTokens: 300, capTokens: 2_000 })).toEqual({ level: "budget-100", overage: { usedTokens: 300, capTokens: 2_000 } });
-    expect(readBudgetAlert(0, 1_000, { usedTokens: 2_000, capTokens: 2_000 })).toEqual({ level: "overage-cap", overage: { usedTokens: 2_000, capTokens: 2_000 } });
+    expect(readBudgetAlert(0, 1_000, null)).toEqual({ level: "budget-100" });
+    expect(readBudgetAlert(0, 1_000, { usedTokens: 0, capTokens: 0 })).toEqual({ level: "budget-100" });
     expect(readBudgetAlert(0, 0, null)).toBeNull();
+  });
+
+  it("with a cap: answers count as overage once the budget is spent (or too short for the prompt), until the cap", () => {
+    const overage = (usedTokens: number) => ({ usedTokens, capTokens: 2_000 });
+    expect(readBudgetAlert(500, 1_000, overage(0))).toBeNull();
+    expect(readBudgetAlert(0, 1_000, overage(0))).toEqual({ level: "overage", overage: overage(0) });
+    expect(readBudgetAlert(166, 1_000, overage(300))).toEqual({ level: "overage", overage: overage(300) });
+    expect(readBudgetAlert(0, 1_000, overage(2_000))).toEqual({ level: "overage-cap", overage: overage(2_000) });
+    // A 429 with a cap set is the cap: what is left under it is too little for this conversation.
+    expect(readBudgetAlert(0, 1_000, overage(1_950), true)).toEqual({ level: "overage-cap", overage: overage(1_950) });
+    expect(readBudgetAlert(0, 1_000, null, true)).toEqual({ level: "budget-100" });
   });
 });
