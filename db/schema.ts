@@ -53,6 +53,11 @@ export const users = pgTable("users", {
   /** When the subscription's trial ends (or ended); null for a subscription that never had one. */
   trialEndsAt: timestamptz("trial_ends_at"),
   /**
+   * The lookup key of the subscription's metered overage price (BILLING_OVERAGE=1), null without a metered item: what
+   * overage is billed at. A subscription started before overage was on has none, so it gets no overage.
+   */
+  stripeOverageLookupKey: text("stripe_overage_lookup_key"),
+  /**
    * A failed payment (the subscription is past_due or unpaid with an open invoice): when the invoice was finalized,
    * which starts the BILLING_GRACE_SECONDS chat keeps working through, and the invoice's hosted page, where it can
    * be paid. Both null while nothing is owed.

@@ -13,6 +13,7 @@ CREATE TABLE "meter_event_outbox" (
 	"failed_at" timestamp with time zone
 );
 --> statement-breakpoint
+ALTER TABLE "users" ADD COLUMN "stripe_overage_lookup_key" text;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "overage_cap_cents" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "meter_event_outbox" ADD CONSTRAINT "meter_event_outbox_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "meter_event_outbox_due_idx" ON "meter_event_outbox" USING btree ("next_attempt_at");

@@ -5,7 +5,7 @@
 import type Stripe from "stripe";
 import { env } from "@/lib/env";
 import type { User } from "@/db/schema";
-import { getPlan, type Plan, type PlanOverage } from "./plans";
+import { paidPlans, type Plan, type PlanOverage } from "./plans";
 
 /** The meter's event name: one event per answer that used overage tokens, its value the tokens used. */
 export const OVERAGE_METER_EVENT = "hourglass_overage_tokens";
@@ -20,11 +20,14 @@ export function overageFor(plan: Plan, enabled: boolean = env.BILLING_OVERAGE): 
 }
 
 /**
- * The overage terms of a user's subscription: a paid plan with overage, billed monthly (Stripe bills a metered price on
- * the subscription's own interval, and the overage price is monthly), while overage is on.
+ * The overage terms a user's subscription is billed at, while overage is on: those of the metered price on it (the
+ * sync records its lookup key). None without one: a yearly plan (Stripe bills a metered price on the subscription's
+ * own interval, and the overage price is monthly), or a subscription started before overage was turned on. After a
+ * plan switch the metered item keeps its price, so the cap converts at what Stripe will bill.
  */
-export function userOverage(user: Pick<User, "planId" | "billingInterval">, enabled: boolean = env.BILLING_OVERAGE): PlanOverage | null {
-  return user.billingInterval === "month" ? overageFor(getPlan(user.planId), enabled) : null;
+export function userOverage(user: Pick<User, "stripeOverageLookupKey">, enabled: boolean = env.BILLING_OVERAGE): PlanOverage | null {
+  if (!enabled || !user.stripeOverageLookupKey) return null;
+  return paidPlans.find((plan) => plan.overage.lookupKey === user.stripeOverageLookupKey)?.overage ?? null;
 }
 
 /** Tokens a cap in cents buys at the plan's price: whole 1,000-token blocks, so their bill stays within the cap. */
@@ -45,4 +48,9 @@ export function overageCents(overage: PlanOverage, tokens: number): number {
 export function licensedItem(sub: Stripe.Subscription): Stripe.SubscriptionItem | undefined {
   const items = sub.items.data;
   return items.find((item) => item.price.recurring?.usage_type !== "metered") ?? items[0];
+}
+
+/** The subscription's metered overage item, if it has one. */
+export function meteredItem(sub: Stripe.Subscription): Stripe.SubscriptionItem | undefined {
+  return sub.items.data.find((item) => item.price.recurring?.usage_type === "metered");
 }

@@ -31,7 +31,7 @@ import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
 import { monthlyWindowAt } from "./budget-window";
-import { licensedItem } from "./overage";
+import { licensedItem, meteredItem } from "./overage";
 import { activeSubscriptionStatuses, budgetFor, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
@@ -270,6 +270,7 @@ const freeState: SubscriptionState = {
   billingInterval: null,
   billingAnchor: null,
   trialEndsAt: null,
+  stripeOverageLookupKey: null,
 };
 
 /**
@@ -312,6 +313,7 @@ export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number
     billingInterval: item?.price.recurring?.interval ?? null,
     billingAnchor: fromUnix(sub.billing_cycle_anchor),
     trialEndsAt: sub.trial_end === null ? null : fromUnix(sub.trial_end),
+    stripeOverageLookupKey: meteredItem(sub)?.price.lookup_key ?? null,
   };
 }
 

@@ -117,18 +117,37 @@ describe("checkout and sync", () => {
     const sub = await harness.currentSubscription(customerId);
     expect(sub?.items.data.map((item) => item.price.lookup_key)).toEqual([plans.starter.lookupKey, plans.starter.overage.lookupKey]);
     const row = await findUserById(await getDb(), userId);
-    expect(row).toMatchObject({ planId: "starter", stripePriceId: sub?.items.data[0]?.price.id, overageCapCents: 0 });
+    expect(row).toMatchObject({ planId: "starter", stripePriceId: sub?.items.data[0]?.price.id, stripeOverageLookupKey: plans.starter.overage.lookupKey, overageCapCents: 0 });
     if (!sub) throw new Error("no subscription");
     const reversed = { ...sub, items: { ...sub.items, data: [...sub.items.data].reverse() } };
     expect(subscriptionState(reversed, 0)).toMatchObject({ planId: "starter", stripePriceId: sub.items.data[0]?.price.id, billingInterval: "month" });
   });
 
   it("leaves overage off a yearly plan (one interval per subscription) and refuses it a cap", async () => {
-    const { customerId, caller } = await subscriber("starter", "year");
+    const { userId, customerId, caller } = await subscriber("starter", "year");
     const sub = await harness.currentSubscription(customerId);
     expect(sub?.items.data).toHaveLength(1);
+    expect((await findUserById(await getDb(), userId))?.stripeOverageLookupKey).toBeNull();
     expect(await caller.account.overage()).toBeNull();
     await expect(caller.account.setOverageCap({ capCents: 500 })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+});
+
+describe("a subscription started before overage was on", () => {
+  it("has no metered item, so it gets no overage: no cap, and 429 at the budget", async () => {
+    const user = await signUp({ email: `overage-before-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    users.push(user.id);
+    const customer = await ensureStripeCustomer(user.id);
+    const [price] = (await stripe.prices.list({ lookup_keys: [plans.starter.lookupKey] })).data;
+    await stripe.subscriptions.create({ customer, items: [{ price: price?.id ?? "" }], default_payment_method: "pm_card_visa", metadata: { userId: user.id } });
+    await harness.idle();
+    const row = await findUserById(await getDb(), user.id);
+    expect(row).toMatchObject({ planId: "starter", planActive: true, stripeOverageLookupKey: null });
+    const caller = createCaller({ db: await getDb(), userId: user.id });
+    expect(await caller.account.overage()).toBeNull();
+    await expect(caller.account.setOverageCap({ capCents: 500 })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await exhaustBudget(user.id);
+    expect((await chat(user.id)).status).toBe(429);
   });
 });
 

@@ -22,13 +22,16 @@ describe("overage arithmetic", () => {
     expect(overageCents(overage, 1_001)).toBe(4);
   });
 
-  it("offers overage only while it is on, on a paid monthly plan", () => {
+  it("offers overage only while it is on, at the price of the metered item the subscription carries", () => {
     expect(overageFor(plans.pro, false)).toBeNull();
     expect(overageFor(plans.pro, true)).toEqual(plans.pro.overage);
     expect(overageFor(plans.free, true)).toBeNull();
-    expect(userOverage({ planId: "pro", billingInterval: "month" }, true)).toEqual(plans.pro.overage);
-    expect(userOverage({ planId: "pro", billingInterval: "year" }, true)).toBeNull();
-    expect(userOverage({ planId: null, billingInterval: null }, true)).toBeNull();
+    expect(userOverage({ stripeOverageLookupKey: "hourglass_pro_overage" }, true)).toEqual(plans.pro.overage);
+    // Switched to Pro in the portal: the metered item keeps Starter's price, and so does the cap's conversion.
+    expect(userOverage({ stripeOverageLookupKey: "hourglass_starter_overage" }, true)).toEqual(plans.starter.overage);
+    expect(userOverage({ stripeOverageLookupKey: "hourglass_pro_overage" }, false)).toBeNull();
+    expect(userOverage({ stripeOverageLookupKey: null }, true)).toBeNull();
+    expect(userOverage({ stripeOverageLookupKey: "someone_elses_price" }, true)).toBeNull();
   });
 
   it("finds the licensed item whatever the order of the subscription's items", () => {
