@@ -1,6 +1,6 @@
 // The whole database: the Auth.js tables, the user's billing columns (a copy of Stripe's truth written only by
 // syncSubscriptionFromStripe, plus the refill and read-stamp bookkeeping of that sync), the processed Stripe events,
-// the mail tables (single-use auth tokens, the email outbox), saved chats and their messages,
+// the mail tables (single-use auth tokens, the email outbox), saved chats and their messages, bought credit packs,
 // and the sequence that orders Stripe reads. Column names in SQL are snake_case; the Auth.js adapter reads the
 // TypeScript property names.
 import { bigint, boolean, index, integer, jsonb, pgSequence, pgTable, primaryKey, text, timestamp } from "drizzle-orm/pg-core";
@@ -52,6 +52,13 @@ export const users = pgTable("users", {
   billingAnchor: timestamptz("billing_anchor"),
   /** When the subscription's trial ends (or ended); null for a subscription that never had one. */
   trialEndsAt: timestamptz("trial_ends_at"),
+  /**
+   * Test mode only: the frozen time of the Stripe test clock the customer lives on, as its last
+   * `test_helpers.test_clock.ready` event said (it only moves forward). A yearly plan's monthly window is found at
+   * this time when it is ahead of the wall clock, so advancing a test clock a month refills the budget as the month
+   * passing would. Always null in live mode (live customers have no test clock).
+   */
+  stripeTestClockTime: timestamptz("stripe_test_clock_time"),
   /**
    * The lookup key of the subscription's metered overage price (BILLING_OVERAGE=1), null without a metered item: what
    * overage is billed at. A subscription started before overage was on has none, so it gets no overage.
@@ -271,6 +278,33 @@ export const chatMessages = pgTable(
   (table) => [index("chat_messages_chat_idx").on(table.chatId, table.createdAt), index("chat_messages_user_idx").on(table.userId, table.createdAt)],
 );
 
+/**
+ * A bought credit pack, one row per paid one-time Checkout: keyed by its PaymentIntent, which is also the pack's id in
+ * the budget store, so a refund of that payment finds it. The row is written before the store is asked to grant the
+ * tokens (`grantedAt` records when it was; the store's grant is once per pack, and none after a revoke); `refundedAt`
+ * marks a refunded pack, whose unspent tokens were revoked.
+ */
+export const creditPacks = pgTable(
+  "credit_packs",
+  {
+    paymentIntentId: text("payment_intent_id").primaryKey(),
+    checkoutSessionId: text("checkout_session_id").notNull().unique(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The plans table's pack id (server/billing/plans creditPacks). */
+    packId: text("pack_id").notNull(),
+    tokens: integer("tokens").notNull(),
+    amountCents: integer("amount_cents").notNull(),
+    currency: text("currency").notNull(),
+    purchasedAt: timestamptz("purchased_at").notNull(),
+    expiresAt: timestamptz("expires_at").notNull(),
+    grantedAt: timestamptz("granted_at"),
+    refundedAt: timestamptz("refunded_at"),
+  },
+  (table) => [index("credit_packs_user_idx").on(table.userId, table.purchasedAt)],
+);
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
@@ -279,3 +313,4 @@ export type MeterEventOutboxRow = typeof meterEventOutbox.$inferSelect;
 export type DuplicateSubscriptionRow = typeof duplicateSubscriptions.$inferSelect;
 export type ChatRow = typeof chats.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;
+export type CreditPackRow = typeof creditPacks.$inferSelect;

@@ -15,15 +15,21 @@ export type BudgetAlert =
   | { level: "overage-cap"; overage: OverageReading };
 
 /**
- * `refused`: the server's last answer was a 429. With a cap set, overage funds every answer the budget cannot, so a
- * 429 means the cap (what is left under it is too little for this conversation), even a few tokens short of it.
+ * `refused`: the server's last answer was a 429. With a cap set, overage funds every answer the budget and packs
+ * cannot, so a 429 means the cap (what is left under it is too little for this conversation), even a few tokens short
+ * of it. `packTokens`: credit packs left, spent before overage.
  */
-export function readBudgetAlert(tokensRemaining: number, tokenBudget: number, overage: OverageReading | null, refused = false): BudgetAlert | null {
+export function readBudgetAlert(
+  tokensRemaining: number,
+  tokenBudget: number,
+  overage: OverageReading | null,
+  { refused = false, packTokens = 0 }: { refused?: boolean; packTokens?: number } = {},
+): BudgetAlert | null {
   if (tokenBudget <= 0) return null;
   if (overage && overage.capTokens > 0) {
     if (overage.usedTokens >= overage.capTokens || refused) return { level: "overage-cap", overage };
     // The budget's last tokens may be too few for a long conversation: answers then count as overage already.
-    if (overage.usedTokens > 0 || tokensRemaining <= 0) return { level: "overage", overage };
+    if (overage.usedTokens > 0 || (tokensRemaining <= 0 && packTokens <= 0)) return { level: "overage", overage };
   }
   if (tokensRemaining <= 0) return { level: "budget-100" };
   const shareLeft = tokensRemaining / tokenBudget;

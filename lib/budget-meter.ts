@@ -18,3 +18,12 @@ export function readBudgetMeter(tokensRemaining: number, tokenBudget: number): B
   const share = tokenBudget > 0 ? Math.min(1, Math.max(0, tokensRemaining / tokenBudget)) : 0;
   return { percentLeft: share * 100, tone: share > LOW_BUDGET_SHARE ? "ok" : "low" };
 }
+
+/**
+ * Whether chat has nothing left to spend: the period's budget is used up and no credit pack has tokens left (packs
+ * are spent after the budget). An unknown pack count (null: not read yet, or unreadable) counts as none, as the
+ * server's next refusal would say anyway.
+ */
+export function chatTokensExhausted(tokensRemaining: number | null, packTokens: number | null | undefined): boolean {
+  return tokensRemaining === 0 && !(packTokens && packTokens > 0);
+}

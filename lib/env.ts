@@ -84,6 +84,8 @@ export const envSchema = z
     BILLING_GRACE_SECONDS: nonNegativeInt(60 * 60 * 24),
     /** Tokens per billing period for the default paid plan; other plans scale from it. */
     CHAT_TOKEN_BUDGET: positiveInt(1_000_000),
+    /** Days a bought credit pack's tokens stay spendable (a year by default). */
+    CREDIT_PACK_EXPIRY_DAYS: positiveInt(365),
 
     UPSTASH_REDIS_REST_URL: optionalUrl,
     UPSTASH_REDIS_REST_TOKEN: optionalString,

@@ -20,6 +20,9 @@ console.log(`Set up ${target}:`);
 for (const price of report.prices) {
   console.log(`  ${price.plan.padEnd(8)} ${price.lookupKey} -> ${price.priceId}${price.created ? " (created)" : ""}`);
 }
+for (const pack of report.packs) {
+  console.log(`  ${pack.pack.padEnd(8)} ${pack.lookupKey} -> ${pack.priceId}${pack.created ? " (created)" : ""}`);
+}
 console.log(`  portal   ${report.portalConfigurationId}`);
 if (report.overage) {
   console.log(`  meter    ${report.overage.meterId} (metered overage, BILLING_OVERAGE=1)`);

@@ -1,15 +1,20 @@
 import { readBudgetMeter } from "@/lib/budget-meter";
 import { formatDate, formatTokens } from "@/lib/format";
 
-/** Remaining tokens of the period as a bar of the current plan's cap, with the reset date. */
+/**
+ * Remaining tokens of the period as a bar of the current plan's cap, with the reset date, and beside it what is left
+ * in credit packs (spent once the period's budget is used up; they do not reset).
+ */
 export function BudgetMeter({
   tokenBudget,
   tokensRemaining,
   resetsAt,
+  packTokens,
 }: {
   tokenBudget: number;
   tokensRemaining: number;
   resetsAt: Date | string | null;
+  packTokens?: number | null;
 }) {
   const { percentLeft, tone } = readBudgetMeter(tokensRemaining, tokenBudget);
   return (
@@ -34,6 +39,11 @@ export function BudgetMeter({
           style={{ width: `${percentLeft}%` }}
         />
       </div>
+      {packTokens ? (
+        <p className="mt-2 text-sm text-stone-700" data-testid="pack-tokens-line">
+          + <span data-testid="pack-tokens">{formatTokens(packTokens)}</span> tokens in credit packs, used after this period&apos;s budget
+        </p>
+      ) : null}
     </div>
   );
 }

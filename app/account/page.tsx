@@ -59,6 +59,11 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
                 "You are on the free tier."
               )}
             </p>
+            {billing?.billingInterval ? (
+              <p className="text-sm text-stone-600" data-testid="billing-interval">
+                Billed {billing.billingInterval === "year" ? "yearly (chat tokens refill monthly)" : "monthly"}
+              </p>
+            ) : null}
             {billing?.trialEndsAt ? (
               <p className="text-sm font-medium text-stone-700" data-testid="trial-ends-on">Trial ends on {formatDate(billing.trialEndsAt)}</p>
             ) : billing?.renewsAt ? (
@@ -100,10 +105,10 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
                 Your token budget can&apos;t be read right now, so chat is paused. Reload this page in a moment.
               </p>
             ) : (
-              <BudgetMeter {...billing.budget} tokensRemaining={billing.budget.tokensRemaining} />
+              <BudgetMeter {...billing.budget} tokensRemaining={billing.budget.tokensRemaining} packTokens={billing.packTokens} />
             )}
             <p className="mt-2 text-sm">
-              <Link href="/usage" className="font-medium text-stone-700 underline hover:text-stone-900">Usage history</Link>
+              <Link href="/usage" className="font-medium text-stone-700 underline hover:text-stone-900">Usage history and credit packs</Link>
             </p>
           </div>
         ) : null}

@@ -3,6 +3,8 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { signInUrl } from "@/lib/auth-redirect";
 import { formatDate } from "@/lib/format";
+import type { CreditPackId } from "@/server/billing/plans";
+import { BuyCreditsButton } from "../_components/buy-credits-button";
 import { ManageBillingButton } from "../_components/manage-billing-button";
 
 // What /chat shows instead of (or above) the input when the server refuses or cannot answer; each names the way forward.
@@ -38,16 +40,26 @@ export function PaymentOverduePanel({ invoiceUrl }: { invoiceUrl: string | null 
   );
 }
 
-export function BudgetExhaustedPanel({ resetsAt }: { resetsAt: Date | string | null }) {
+export function BudgetExhaustedPanel({
+  resetsAt,
+  packOffer,
+}: {
+  resetsAt: Date | string | null;
+  /** A credit pack to buy now (billing status); without one, only the plan upgrade is offered. */
+  packOffer?: { id: CreditPackId; tokens: number; amountCents: number; expiryDays: number } | null;
+}) {
   return (
     <section className="card text-center" aria-labelledby="chat-budget-exhausted-heading" data-testid="chat-budget-exhausted">
       <h2 id="chat-budget-exhausted-heading" className="text-lg font-semibold">You&apos;ve used this period&apos;s tokens</h2>
       <p className="mx-auto mt-2 max-w-md text-sm text-stone-600" data-testid="budget-resets-on">
         {resetsAt ? <>Your budget resets on {formatDate(resetsAt)}.</> : "Your budget is refilled when your plan renews."}{" "}
-        For more tokens now, upgrade your plan in the billing portal.
+        {packOffer
+          ? `For more tokens now, buy a credit pack (paid once, usable for ${packOffer.expiryDays} days) or upgrade your plan in the billing portal.`
+          : "For more tokens now, upgrade your plan in the billing portal."}
       </p>
-      <div className="mt-4 flex justify-center">
-        <ManageBillingButton />
+      <div className="mt-4 flex flex-col items-center gap-2 sm:flex-row sm:justify-center">
+        {packOffer ? <BuyCreditsButton pack={packOffer} /> : null}
+        <ManageBillingButton className={packOffer ? "btn-secondary" : "btn-primary"} />
       </div>
     </section>
   );

@@ -54,11 +54,14 @@ export function ChatScreen({
 
   // The new chat /chat shows: its id is chosen here and becomes the URL's with its first question.
   const [fresh, setFresh] = useState(() => ({ id: generateId(), draft: "" }));
+  // A new chat whose first question was refused: nothing was saved, so the URL went back to /chat (a reload must not
+  // look for a chat that does not exist); the conversation on screen stays, with the refusal's notice.
+  const [unsavedFreshId, setUnsavedFreshId] = useState<string | null>(null);
   // Leaving a new chat that was started (its id in the URL) for another one: the next new chat gets a new id.
   const [previousUrlChatId, setPreviousUrlChatId] = useState(urlChatId);
   if (previousUrlChatId !== urlChatId) {
     setPreviousUrlChatId(urlChatId);
-    if (previousUrlChatId === fresh.id) setFresh({ id: generateId(), draft: "" });
+    if (previousUrlChatId === fresh.id && unsavedFreshId !== fresh.id) setFresh({ id: generateId(), draft: "" });
   }
 
   const savedId = urlChatId !== null && urlChatId !== fresh.id ? urlChatId : null;
@@ -95,6 +98,14 @@ export function ChatScreen({
   function onDeleted(id: string) {
     queryClient.removeQueries({ queryKey: trpc.chats.get.queryKey({ id }) });
     if (id === urlChatId) newChat();
+  }
+
+  function onAnswered(chatId: string, chatSaved: boolean) {
+    refreshList();
+    if (chatId !== fresh.id) return;
+    const url = chatSaved ? `/chat?c=${encodeURIComponent(chatId)}` : "/chat";
+    setUnsavedFreshId(chatSaved ? null : chatId);
+    if (window.location.pathname + window.location.search !== url) window.history.replaceState(null, "", url);
   }
 
   // The new chat's first question saves it under its id: from now on the URL names it, and the list shows it at
@@ -153,7 +164,7 @@ export function ChatScreen({
         initialBilling={initialBilling}
         toolbar={toolbar}
         onSend={onSend}
-        onAnswered={refreshList}
+        onAnswered={onAnswered}
         onNewChat={newChat}
       />
     );
@@ -170,7 +181,7 @@ export function ChatScreen({
         initialBilling={initialBilling}
         toolbar={toolbar}
         onSend={onSend}
-        onAnswered={refreshList}
+        onAnswered={onAnswered}
         onNewChat={newChat}
       />
     );

@@ -4,6 +4,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { inferRouterOutputs } from "@trpc/server";
 import { DefaultChatTransport, type UIMessage } from "ai";
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
+import { chatTokensExhausted } from "@/lib/budget-meter";
 import { formatTokens } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/api/root";
@@ -84,8 +85,11 @@ export function ChatView({
   toolbar?: ReactNode;
   /** Called as a question is sent, before the answer. */
   onSend: (chatId: string, text: string) => void;
-  /** Called when an answer ended (finished, stopped or failed): the saved chat changed. */
-  onAnswered: () => void;
+  /**
+   * Called when an answer ended (finished, stopped or failed): the saved chat changed. `chatSaved`: the chat exists on
+   * the server (an answer was ever saved in it); false after a refused first question, which saved nothing.
+   */
+  onAnswered: (chatId: string, chatSaved: boolean) => void;
   /** Starts a new chat, with `draft` in its message box. */
   onNewChat: (draft?: string) => void;
 }) {
@@ -108,6 +112,9 @@ export function ChatView({
     void queryClient.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
     void queryClient.invalidateQueries({ queryKey: trpc.account.overage.queryKey() });
   };
+  // Whether the server has saved this chat: a reopened one has, a new one once an answer of it finished. A ref, not
+  // the messages, because the callbacks below may hold an older render's messages.
+  const chatSaved = useRef(initialMessages.some((message) => message.role === "assistant"));
 
   // The transport sends `id` with every request: the chat route saves each turn of this chat under it.
   const { messages, sendMessage, regenerate, stop, status, error, setMessages } = useChat<ChatPageMessage>({
@@ -115,12 +122,14 @@ export function ChatView({
     messages: initialMessages,
     transport,
     messageMetadataSchema: chatMessageMetadataSchema,
-    onFinish({ message }) {
+    onFinish({ message, isError }) {
       const metadata = chatMessageMetadataSchema.safeParse(message.metadata);
       if (metadata.success) setReported({ tokensRemaining: metadata.data.tokensRemaining, billingUpdatedAt: billingQuery.dataUpdatedAt });
-      // Also after a stopped or failed answer: the server charged what it streamed.
+      // Also after a stopped or failed answer: the server charged what it streamed (and saved the turn).
       refreshBilling();
-      onAnswered();
+      // A request refused before answering (429, 402, 503...) streamed nothing: no assistant message, nothing saved.
+      if (!isError || (message.role === "assistant" && message.parts.length > 0)) chatSaved.current = true;
+      onAnswered(chatId, chatSaved.current);
     },
     onError(failed) {
       const failure = describeChatFailure(failed);
@@ -140,7 +149,7 @@ export function ChatView({
         if (refused) setInput(textOf(refused));
       }
       if (failure.kind === "payment-required" || failure.kind === "payment-overdue" || failure.kind === "over-budget") refreshBilling();
-      onAnswered();
+      onAnswered(chatId, chatSaved.current);
     },
   });
 
@@ -165,7 +174,7 @@ export function ChatView({
       ? "payment-required"
       : overdue
         ? "payment-overdue"
-      : (failure?.kind === "over-budget" && !conversationTooLong) || (tokensRemaining === 0 && !overageLeft(overage))
+      : (failure?.kind === "over-budget" && !conversationTooLong) || (chatTokensExhausted(tokensRemaining, billing?.packTokens) && !overageLeft(overage))
         ? "budget-exhausted"
         : null;
   const resetsAt = failure?.kind === "over-budget" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
@@ -242,8 +251,8 @@ export function ChatView({
 
       {budget && tokensRemaining !== null ? (
         <section className="card py-4" aria-label="Token budget">
-          <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} />
-          <BudgetAlertNotice alert={readBudgetAlert(tokensRemaining, budget.tokenBudget, overage, failure?.kind === "over-budget" && !conversationTooLong)} />
+          <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} packTokens={billing?.packTokens} />
+          <BudgetAlertNotice alert={readBudgetAlert(tokensRemaining, budget.tokenBudget, overage, { refused: failure?.kind === "over-budget" && !conversationTooLong, packTokens: billing?.packTokens ?? 0 })} />
           {lastUsage ? (
             <p className="mt-2 text-xs text-stone-600">
               <span data-testid="last-usage">Last answer used {formatTokens(lastUsage.tokensUsed)} tokens (prompt + answer)</span>
@@ -299,7 +308,7 @@ export function ChatView({
       ) : block === "payment-overdue" ? (
         <PaymentOverduePanel invoiceUrl={overdue?.invoiceUrl ?? null} />
       ) : block === "budget-exhausted" ? (
-        <BudgetExhaustedPanel resetsAt={resetsAt} />
+        <BudgetExhaustedPanel resetsAt={resetsAt} packOffer={billing?.packOffer} />
       ) : (
         <>
           {failure?.kind === "unavailable" || failure?.kind === "unknown" ? (

@@ -4,6 +4,7 @@ import { signInUrl } from "@/lib/auth-redirect";
 import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
 import { chatModels } from "@/lib/chat-models";
+import { syncCreditPackAfterCheckout, type CreditPackOutcome } from "@/server/billing/credit-packs";
 import { getPlan } from "@/server/billing/plans";
 import { describeChatModel } from "@/server/chat/models";
 import { VerifyEmailNotice } from "../_components/email-forms";
@@ -12,10 +13,20 @@ import { ChatScreen } from "./chat-screen";
 
 export const metadata: Metadata = { title: "Chat" };
 
-export default async function ChatPage({ searchParams }: { searchParams: Promise<{ c?: string | string[] }> }) {
+type SearchParams = Promise<{ c?: string | string[]; credits?: string | string[]; session_id?: string | string[] }>;
+
+export default async function ChatPage({ searchParams }: { searchParams: SearchParams }) {
   const userId = await getSessionUserId();
-  const { c } = await searchParams;
+  const { c, credits, session_id: sessionId } = await searchParams;
   if (!userId) redirect(signInUrl(typeof c === "string" && SAVED_CHAT_ID.test(c) ? `/chat?c=${c}` : "/chat"));
+  // Back from buying a credit pack: grant it now rather than wait for the webhook (either grants it once).
+  const bought: CreditPackOutcome | null =
+    credits === "success" && typeof sessionId === "string"
+      ? await syncCreditPackAfterCheckout(userId, sessionId).catch((error: unknown) => {
+          console.error("credit pack return sync failed; the webhook will grant it", error);
+          return null;
+        })
+      : null;
   // Read the plan and budget here so the first paint already shows the right state (meter, or the 402/429 panel).
   // If the budget store is unreachable the page still renders and the browser asks again.
   const caller = await getServerCaller();
@@ -50,9 +61,21 @@ export default async function ChatPage({ searchParams }: { searchParams: Promise
       missingChatId={requestedId && !openChat ? requestedId : null}
     />
   );
-  return !me || me.emailVerified ? chat : (
+  const notice =
+    bought?.outcome === "pack-granted" ? (
+      <p role="status" className="rounded-lg border border-green-200 bg-green-50 px-4 py-3 text-sm text-green-900" data-testid="credits-added">
+        Thank you! Your credit pack was added: its tokens are used once this period&apos;s budget runs out.
+      </p>
+    ) : credits === "success" && (!bought || bought.outcome === "pack-unpaid") ? (
+      <p role="status" className="rounded-lg border border-stone-200 bg-stone-50 px-4 py-3 text-sm text-stone-700" data-testid="credits-pending">
+        Thank you! Your credit pack is added as soon as Stripe confirms the payment.
+      </p>
+    ) : null;
+  const unverified = me && !me.emailVerified;
+  return !notice && !unverified ? chat : (
     <div className="space-y-4">
-      <VerifyEmailNotice email={me.email} />
+      {unverified ? <VerifyEmailNotice email={me.email} /> : null}
+      {notice}
       {chat}
     </div>
   );

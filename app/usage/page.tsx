@@ -7,6 +7,7 @@ import { formatDate, formatTokens } from "@/lib/format";
 import { getServerCaller } from "@/server/api/context";
 import { getSessionUserId } from "@/server/auth";
 import type { PeriodUsage } from "@/server/chat/usage-history";
+import { CreditPacksSection } from "./credit-packs-section";
 
 export const metadata: Metadata = { title: "Usage" };
 
@@ -106,7 +107,8 @@ function PeriodSection({ usage, title, id }: { usage: PeriodUsage; title: string
 export default async function UsagePage() {
   const userId = await getSessionUserId();
   if (!userId) redirect(signInUrl("/usage"));
-  const history = await (await getServerCaller()).usage.history();
+  const caller = await getServerCaller();
+  const [history, creditPacks] = await Promise.all([caller.usage.history(), caller.usage.creditPacks()]);
   return (
     <div className="space-y-6">
       <div className="flex flex-wrap items-center justify-between gap-3">
@@ -127,6 +129,7 @@ export default async function UsagePage() {
       </p>
       <PeriodSection usage={history.current} title="This period" id="current" />
       <PeriodSection usage={history.previous} title="Previous period" id="previous" />
+      <CreditPacksSection packs={creditPacks} />
     </div>
   );
 }

@@ -1,6 +1,6 @@
 // The billing side of the users table and the processed-event log. Callers pass the executor, so the event
 // record and the state it causes are written in one transaction.
-import { and, eq, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Executor } from "../client";
 import { duplicateSubscriptions, stripeEvents, users, type DuplicateSubscriptionRow, type User } from "../schema";
 
@@ -81,6 +81,25 @@ export async function recordBudgetRefill(tx: Executor, userId: string, periodEnd
     .update(users)
     .set({ budgetRefilledFor: periodEnd })
     .where(and(eq(users.id, userId), or(isNull(users.budgetRefilledFor), lt(users.budgetRefilledFor, periodEnd))));
+}
+
+/**
+ * Moves the test clock time of these customers' users forward to `frozenTime`, never back (clock events may arrive in
+ * any order). Returns how many users it moved.
+ */
+export async function advanceTestClockTime(db: Executor, customerIds: readonly string[], frozenTime: Date): Promise<number> {
+  if (customerIds.length === 0) return 0;
+  const moved = await db
+    .update(users)
+    .set({ stripeTestClockTime: frozenTime })
+    .where(
+      and(
+        inArray(users.stripeCustomerId, [...customerIds]),
+        or(isNull(users.stripeTestClockTime), lt(users.stripeTestClockTime, frozenTime)),
+      ),
+    )
+    .returning({ id: users.id });
+  return moved.length;
 }
 
 export async function listUsersWithStripeCustomer(db: Executor): Promise<Array<{ id: string; stripeCustomerId: string }>> {

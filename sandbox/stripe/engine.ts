@@ -13,6 +13,7 @@ import {
   invoicePaymentObject,
   refundObject,
   invoiceObject,
+  paymentIntentObject,
   paymentMethodObject,
   subscriptionItemObject,
   subscriptionObject,
@@ -1069,6 +1070,30 @@ export class Engine {
 
   // ---- checkout --------------------------------------------------------------------------------------------
 
+  /** A payment-mode session's PaymentIntent, paid at once by its card charge (the card was checked already). */
+  private payOnce(session: Stripe.Checkout.Session, customer: Stripe.Customer, pm: Stripe.PaymentMethod, ctx: RequestContext): Stripe.PaymentIntent {
+    const at = this.nowForCustomer(customer.id);
+    const data = this.state.checkoutSetup[session.id]?.paymentIntentData;
+    const amount = session.amount_total ?? 0;
+    const currency = session.currency ?? "usd";
+    const intent = paymentIntentObject({
+      amount,
+      currency,
+      customer: customer.id,
+      paymentMethod: pm.id,
+      description: data?.description ?? null,
+      metadata: data?.metadata ?? {},
+      now: at,
+    });
+    const charge = chargeObject({ amount, currency, customer: customer.id, paymentMethod: pm, description: intent.description, now: at, paymentIntent: intent.id });
+    intent.latest_charge = charge.id;
+    this.state.paymentIntents[intent.id] = intent;
+    this.state.charges[charge.id] = charge;
+    this.emit("charge.succeeded", charge, ctx, at);
+    this.emit("payment_intent.succeeded", intent, ctx, at);
+    return intent;
+  }
+
   createCheckoutSession(
     input: Omit<Parameters<typeof checkoutSessionObject>[0], "id" | "url" | "now">,
     setup: CheckoutSetup,
@@ -1105,7 +1130,9 @@ export class Engine {
 
   /**
    * Pays a Checkout Session: a declined card throws 402 before anything is created. Then, in Stripe's order:
-   * customer.created or customer.updated (address), customer.subscription.created, invoice.* , checkout.session.completed.
+   * customer.created or customer.updated (address), then in subscription mode customer.subscription.created and
+   * invoice.*, in payment mode the PaymentIntent's charge.succeeded and payment_intent.succeeded; last
+   * checkout.session.completed.
    */
   completeCheckout(session: Stripe.Checkout.Session, input: CheckoutCompletion, ctx: RequestContext): Stripe.Checkout.Session {
     const card = readCard(input.card, input.expiry);
@@ -1146,32 +1173,37 @@ export class Engine {
       );
     }
     const pm = this.createCardPaymentMethod(card, customer, { email, name, address });
-    const sub = this.createSubscription(
-      {
-        customer,
-        price,
-        quantity: line.quantity,
-        paymentMethod: pm.id,
-        metadata: { ...(setup?.subscriptionMetadata ?? {}) },
-        description: setup?.subscriptionDescription ?? null,
-        paymentBehavior: "error_if_incomplete",
-        cancelAt: null,
-        cancelAtPeriodEnd: false,
-        redemption,
-        automaticTax: session.automatic_tax.enabled,
-        checkoutSession: session.id,
-        trialPeriodDays: setup?.trialPeriodDays ?? null,
-        meteredPrices: prices.filter(isMetered),
-      },
-      ctx,
-    );
+    if (session.mode === "payment") {
+      const intent = this.payOnce(session, customer, pm, ctx);
+      session.payment_intent = intent.id;
+    } else {
+      const sub = this.createSubscription(
+        {
+          customer,
+          price,
+          quantity: line.quantity,
+          paymentMethod: pm.id,
+          metadata: { ...(setup?.subscriptionMetadata ?? {}) },
+          description: setup?.subscriptionDescription ?? null,
+          paymentBehavior: "error_if_incomplete",
+          cancelAt: null,
+          cancelAtPeriodEnd: false,
+          redemption,
+          automaticTax: session.automatic_tax.enabled,
+          checkoutSession: session.id,
+          trialPeriodDays: setup?.trialPeriodDays ?? null,
+          meteredPrices: prices.filter(isMetered),
+        },
+        ctx,
+      );
+      settleCheckoutTotals(session, this.state.invoices[idOf(sub.latest_invoice) ?? ""], redemption);
+      session.subscription = sub.id;
+      session.invoice = idOf(sub.latest_invoice);
+    }
     const at = this.nowForCustomer(customer.id);
-    settleCheckoutTotals(session, this.state.invoices[idOf(sub.latest_invoice) ?? ""], redemption);
     session.status = "complete";
     session.payment_status = "paid";
     session.customer = customer.id;
-    session.subscription = sub.id;
-    session.invoice = idOf(sub.latest_invoice);
     session.customer_details = {
       address,
       business_name: null,

@@ -21,6 +21,7 @@ function lookupAny(engine: Engine, id: string): object | undefined {
     s.portalConfigurations[id] ??
     s.charges[id] ??
     s.refunds[id] ??
+    s.paymentIntents[id] ??
     s.coupons[id] ??
     s.promotionCodes[id] ??
     s.discounts[id] ??

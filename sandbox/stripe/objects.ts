@@ -662,8 +662,10 @@ export function checkoutSessionObject(input: {
   successUrl: string | null;
   cancelUrl: string | null;
   locale: Stripe.Checkout.Session.Locale | null;
+  mode: "payment" | "subscription";
   now: number;
 }): Stripe.Checkout.Session {
+  const payment = input.mode === "payment";
   return {
     id: input.id,
     object: "checkout.session",
@@ -688,7 +690,7 @@ export function checkoutSessionObject(input: {
     custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
     customer: input.customer,
     customer_account: null,
-    customer_creation: input.customer ? null : "always",
+    customer_creation: input.customer ? null : payment ? "if_required" : "always",
     customer_details: input.customerEmail
       ? { address: null, business_name: null, email: input.customerEmail, individual_name: null, name: null, phone: null, tax_exempt: "none", tax_ids: null }
       : null,
@@ -697,16 +699,22 @@ export function checkoutSessionObject(input: {
     expires_at: input.now + 24 * 3600,
     integration_identifier: null,
     invoice: null,
-    invoice_creation: null,
+    // Payment mode can create an invoice after payment (off unless asked); subscription mode always invoices.
+    invoice_creation: payment
+      ? {
+          enabled: false,
+          invoice_data: { account_tax_ids: null, custom_fields: null, description: null, footer: null, issuer: null, metadata: {}, rendering_options: null },
+        }
+      : null,
     livemode: false,
     locale: input.locale,
     managed_payments: null,
     metadata: input.metadata,
-    mode: "subscription",
+    mode: input.mode,
     origin_context: null,
     payment_intent: null,
     payment_link: null,
-    payment_method_collection: "always",
+    payment_method_collection: payment ? null : "always",
     payment_method_configuration_details: null,
     payment_method_options: { card: { request_three_d_secure: "automatic" } },
     payment_method_types: ["card"],
@@ -730,7 +738,10 @@ export function checkoutSessionObject(input: {
   } satisfies Stripe.Checkout.Session;
 }
 
-/** The charge a paid invoice made on the customer's card (the sandbox charges cards directly, without a payment intent). */
+/**
+ * A card charge: of a paid invoice (made directly, without a payment intent) or of a payment-mode Checkout's
+ * PaymentIntent (`paymentIntent`, whose metadata the charge does not copy, as on Stripe).
+ */
 export function chargeObject(input: {
   amount: number;
   currency: string;
@@ -738,6 +749,7 @@ export function chargeObject(input: {
   paymentMethod: Stripe.PaymentMethod | null;
   description: string | null;
   now: number;
+  paymentIntent?: string | null;
 }): Stripe.Charge {
   const pm = input.paymentMethod;
   const id = newId("ch", 24);
@@ -777,7 +789,7 @@ export function chargeObject(input: {
       type: "authorized",
     },
     paid: true,
-    payment_intent: null,
+    payment_intent: input.paymentIntent ?? null,
     payment_method: pm?.id ?? null,
     payment_method_details: null,
     receipt_email: null,
@@ -833,7 +845,7 @@ export function refundObject(input: {
     customer_account: null,
     destination_details: { card: { reference_status: "pending", reference_type: "acquirer_reference_number", type: "refund" }, type: "card" },
     metadata: input.metadata,
-    payment_intent: null,
+    payment_intent: input.charge.payment_intent,
     payment_method: input.charge.payment_method,
     reason: input.reason,
     receipt_number: null,
@@ -841,4 +853,63 @@ export function refundObject(input: {
     status: "succeeded",
     transfer_reversal: null,
   } satisfies Stripe.Refund;
+}
+
+/** The PaymentIntent a payment-mode Checkout Session pays: created succeeded, its charge made at once (card only). */
+export function paymentIntentObject(input: {
+  amount: number;
+  currency: string;
+  customer: string;
+  paymentMethod: string;
+  description: string | null;
+  metadata: Record<string, string>;
+  now: number;
+}): Stripe.PaymentIntent {
+  const id = newId("pi", 24);
+  return {
+    id,
+    object: "payment_intent",
+    allowed_payment_method_types: null,
+    amount: input.amount,
+    amount_capturable: 0,
+    amount_details: { tip: {} },
+    amount_received: input.amount,
+    application: null,
+    application_fee_amount: null,
+    automatic_payment_methods: null,
+    canceled_at: null,
+    cancellation_reason: null,
+    capture_method: "automatic",
+    client_secret: `${id}_secret_${randomToken(24)}`,
+    confirmation_method: "automatic",
+    created: input.now,
+    currency: input.currency,
+    customer: input.customer,
+    customer_account: null,
+    description: input.description,
+    excluded_payment_method_types: null,
+    last_payment_error: null,
+    latest_charge: null,
+    livemode: false,
+    managed_payments: null,
+    metadata: input.metadata,
+    next_action: null,
+    on_behalf_of: null,
+    payment_method: input.paymentMethod,
+    payment_method_configuration_details: null,
+    payment_method_options: { card: { installments: null, mandate_options: null, network: null, request_three_d_secure: "automatic" } },
+    payment_method_types: ["card"],
+    payment_record: null,
+    processing: null,
+    receipt_email: null,
+    review: null,
+    setup_future_usage: null,
+    shipping: null,
+    source: null,
+    statement_descriptor: null,
+    statement_descriptor_suffix: null,
+    status: "succeeded",
+    transfer_data: null,
+    transfer_group: null,
+  } satisfies Stripe.PaymentIntent;
 }

@@ -212,6 +212,9 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       return layout("Checkout", `${merchant(MERCHANT)}<h1>This checkout has ${session.status === "complete" ? "been completed" : "expired"}</h1>${back}`);
     }
     const productName = price ? engine.productName(price) : "Subscription";
+    // A payment-mode session buys once: "Pay", not "Subscribe".
+    const verb = session.mode === "payment" ? "Pay" : "Subscribe";
+    const heading = session.mode === "payment" ? `Pay ${MERCHANT}` : `Subscribe to ${productName}`;
     const payer = customer?.email ?? session.customer_email;
     const amount = price ? formatAmount(price.unit_amount ?? 0, price.currency) : "";
     const currency = price?.currency ?? session.currency ?? "usd";
@@ -237,11 +240,11 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
             <div class="actions" style="margin-top:0;flex-wrap:nowrap"><input id="promotion_code" name="code" autocomplete="off" value="${esc(str(values, "code") ?? "")}">
             <button type="submit" class="secondary" style="flex:none">Apply</button></div></form>`;
     return layout(
-      `Subscribe to ${productName}`,
+      heading,
       `<section class="summary" aria-label="Order summary">
         ${back}
         ${merchant(MERCHANT)}
-        <h1 class="lead">Subscribe to ${esc(productName)}</h1>
+        <h1 class="lead">${esc(heading)}</h1>
         ${price ? `<p class="price">${esc(amount)} <small>${esc(perIntervalUnit(price))}</small></p>` : ""}
         ${price ? `<dl class="sum">
           <dt>${esc(productName)}<br><span class="small">Billed ${esc(billedEvery(price))}</span></dt><dd>${esc(amount)}</dd>
@@ -276,7 +279,7 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
         </div>
         </fieldset>
         <p class="hint">Test cards: 4242 4242 4242 4242 pays; 4000 0000 0000 0002 is declined. Any future expiry, any CVC.</p>
-        <button type="submit">Subscribe</button>
+        <button type="submit">${verb}</button>
       </form>
       ${footer}
       </section>`,
@@ -290,7 +293,8 @@ export function createPages(engine: Engine, deps: { deliveries: Deliveries }) {
       if (!completion.email) throw invalidRequest("Enter your email address.", "email");
       const completed = engine.completeCheckout(engine.requireOpenSession(session.id), completion, ctx);
       if (!completed.success_url) {
-        return { html: layout("Thank you", `${merchant(MERCHANT)}<h1>Thank you</h1><p role="status">Your subscription is active.</p>`) };
+        const done = completed.mode === "payment" ? "Your payment was received." : "Your subscription is active.";
+        return { html: layout("Thank you", `${merchant(MERCHANT)}<h1>Thank you</h1><p role="status">${done}</p>`) };
       }
       return { redirect: completed.success_url.replaceAll("{CHECKOUT_SESSION_ID}", completed.id) };
     } catch (error) {

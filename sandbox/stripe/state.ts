@@ -38,6 +38,8 @@ export interface CheckoutSetup {
   customerUpdate: { name: string | null; address: string | null };
   /** A coupon or promotion code from `discounts[0]` at create, or the promotion code typed on the hosted page */
   redemption?: Redemption | null;
+  /** `payment_intent_data` of a payment-mode session, given to the PaymentIntent paying it */
+  paymentIntentData?: { metadata: Record<string, string>; description: string | null };
 }
 
 /** A coupon to redeem into a discount, by way of a promotion code or not. */
@@ -60,10 +62,12 @@ export interface SandboxState {
   /** Schedules of subscription changes (the portal's downgrades at the period end) */
   subscriptionSchedules: Record<string, Stripe.SubscriptionSchedule>;
   invoices: Record<string, Stripe.Invoice>;
-  /** Card charges of paid invoices, their invoice payments and refunds */
+  /** Card charges (of paid invoices and of PaymentIntents), invoice payments and refunds */
   charges: Record<string, Stripe.Charge>;
   invoicePayments: Record<string, Stripe.InvoicePayment>;
   refunds: Record<string, Stripe.Refund>;
+  /** PaymentIntents of payment-mode Checkout Sessions (each with its one charge) */
+  paymentIntents: Record<string, Stripe.PaymentIntent>;
   /** Coupons by id, promotion codes by id, and the discounts redeemed from them (on subscriptions) */
   coupons: Record<string, Stripe.Coupon>;
   promotionCodes: Record<string, Stripe.PromotionCode>;
@@ -112,6 +116,7 @@ export function emptyState(): SandboxState {
     charges: {},
     invoicePayments: {},
     refunds: {},
+    paymentIntents: {},
     coupons: {},
     promotionCodes: {},
     discounts: {},

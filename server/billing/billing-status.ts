@@ -4,16 +4,23 @@
 import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
+import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
 import { getBudgetStore, type BudgetSnapshot, type BudgetStore } from "@/server/usage";
 import { budgetPeriodAt, currentPlan, hasActivePlan, paymentDueNotice, type PaymentDueNotice } from "./entitlement";
-import { getPlan } from "./plans";
+import { billingIntervals, creditPacks, getPlan, type BillingInterval, type CreditPackId } from "./plans";
+
+/** The synced column as an interval the page can name; anything else (no subscription) is null. */
+const billingIntervalOf = (value: string | null): BillingInterval | null =>
+  billingIntervals.find((interval) => interval === value) ?? null;
 
 export interface BillingStatus {
   planId: string;
   planName: string;
   active: boolean;
   subscriptionStatus: string | null;
+  /** How often Stripe bills the plan (`month`, `year`); null without a paid plan. */
+  billingInterval: BillingInterval | null;
   /** When the current period ends and the plan renews (null without a subscription or when it is set to end). */
   renewsAt: Date | null;
   /** When a scheduled cancellation ends the plan. */
@@ -28,11 +35,15 @@ export interface BillingStatus {
   hasStripeCustomer: boolean;
   /** Null without a plan that includes chat; `tokensRemaining` is null while the budget store cannot be reached. */
   budget: { tokenBudget: number; tokensRemaining: number | null; resetsAt: Date | null } | null;
+  /** Tokens left in live credit packs, spent after the budget; null without a budget, or when the store cannot be read. */
+  packTokens: number | null;
+  /** The credit pack chat offers once the budget is used up (the plans table's first); null without an active plan. */
+  packOffer: { id: CreditPackId; name: string; tokens: number; amountCents: number; expiryDays: number } | null;
 }
 
 export async function getBillingStatus(
   userId: string,
-  deps: { db?: Db; budget?: Pick<BudgetStore, "read">; now?: Date } = {},
+  deps: { db?: Db; budget?: Pick<BudgetStore, "read"> & Partial<Pick<BudgetStore, "readPacks">>; now?: Date } = {},
 ): Promise<BillingStatus> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
@@ -52,12 +63,18 @@ export async function getBillingStatus(
   // The trial's budget while trialing; a paid yearly plan's current monthly window (started by the next chat if not yet).
   const period = budgetPeriodAt(user, deps.now);
   const snapshot = active && plan.tokenBudget > 0 ? await readBudget() : null;
-  const budgetSnapshot = snapshot === "unavailable" ? null : snapshot;
+  // A yearly plan's budget of an earlier monthly window (its key outlives the window only while a test clock runs
+  // ahead of the wall clock) reads as the new window: full, until the next chat starts it.
+  const earlierWindow = (budget: BudgetSnapshot | null) =>
+    period.refillsMonthly && budget?.resetsAt && period.endsAt && budget.resetsAt.getTime() < period.endsAt.getTime();
+  const budgetSnapshot = snapshot === "unavailable" || earlierWindow(snapshot) ? null : snapshot;
+  const packTokens = active && plan.tokenBudget > 0 && snapshot !== "unavailable" ? await readPackTokens(store, userId) : null;
   return {
     planId: plan.id,
     planName: plan.name,
     active,
     subscriptionStatus: user.subscriptionStatus,
+    billingInterval: active ? billingIntervalOf(user.billingInterval) : null,
     renewsAt: active && !user.cancelAt ? user.stripeCurrentPeriodEnd : null,
     cancelsAt: active ? user.cancelAt : null,
     scheduledChange:
@@ -76,5 +93,24 @@ export async function getBillingStatus(
             resetsAt: budgetSnapshot?.resetsAt ?? period.endsAt,
           }
         : null,
+    packTokens,
+    packOffer: active && plan.tokenBudget > 0 ? defaultPackOffer() : null,
   };
+}
+
+function defaultPackOffer(): BillingStatus["packOffer"] {
+  const pack = Object.values(creditPacks)[0];
+  return pack ? { id: pack.id, name: pack.name, tokens: pack.tokens, amountCents: pack.amountCents, expiryDays: env.CREDIT_PACK_EXPIRY_DAYS } : null;
+}
+
+/** What is left in the user's live packs, or null when they cannot be read (the page says the budget is unreadable). */
+async function readPackTokens(store: Partial<Pick<BudgetStore, "readPacks">>, userId: string): Promise<number | null> {
+  if (!store.readPacks) return null;
+  try {
+    const packs = await store.readPacks(userId);
+    return packs.reduce((sum, pack) => sum + pack.tokensRemaining, 0);
+  } catch (error) {
+    console.error(`could not read the credit packs of user ${userId}`, error);
+    return null;
+  }
 }

@@ -29,6 +29,15 @@ export function addMonthsClamped(anchor: Date, months: number): Date {
   );
 }
 
+/** How many whole months (anchor steps, clamped) lie between the anchor and `at` (at or after the anchor). */
+export function monthsSinceAnchor(anchor: Date, at: Date): number {
+  // A first guess from the calendar, corrected by at most a step either way (clamping and times of day).
+  let k = (at.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + (at.getUTCMonth() - anchor.getUTCMonth());
+  while (k > 0 && addMonthsClamped(anchor, k).getTime() > at.getTime()) k -= 1;
+  while (addMonthsClamped(anchor, k + 1).getTime() <= at.getTime()) k += 1;
+  return k;
+}
+
 /**
  * The monthly window holding `now`: [anchor + k months, anchor + k+1 months). The end never passes `periodEnd` (the
  * paid year's end), so the last window of a year stops where the next invoice takes over. Null before the anchor or
@@ -37,11 +46,16 @@ export function addMonthsClamped(anchor: Date, months: number): Date {
 export function monthlyWindowAt(anchor: Date, periodEnd: Date, now: Date): BudgetWindow | null {
   const at = now.getTime();
   if (at < anchor.getTime() || at >= periodEnd.getTime()) return null;
-  // A first guess from the calendar, corrected by at most a step either way (clamping and times of day).
-  let k = (now.getUTCFullYear() - anchor.getUTCFullYear()) * 12 + (now.getUTCMonth() - anchor.getUTCMonth());
-  while (k > 0 && addMonthsClamped(anchor, k).getTime() > at) k -= 1;
-  while (addMonthsClamped(anchor, k + 1).getTime() <= at) k += 1;
+  const k = monthsSinceAnchor(anchor, now);
   const startsAt = addMonthsClamped(anchor, k);
   const end = addMonthsClamped(anchor, k + 1);
   return { startsAt, endsAt: end.getTime() < periodEnd.getTime() ? end : periodEnd };
+}
+
+/**
+ * The moment a monthly window is found at: `now`, or the customer's Stripe test clock time when it is ahead (test
+ * mode: advancing a clock a month starts the next window, as the month passing would). Null clock: `now`.
+ */
+export function windowMoment(now: Date, testClockTime: Date | null): Date {
+  return testClockTime !== null && testClockTime.getTime() > now.getTime() ? testClockTime : now;
 }

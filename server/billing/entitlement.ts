@@ -4,7 +4,7 @@ import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
-import { monthlyWindowAt } from "./budget-window";
+import { monthlyWindowAt, windowMoment, type BudgetWindow } from "./budget-window";
 import { budgetFor, getPlan, type Plan } from "./plans";
 
 export interface ChatEntitlement {
@@ -63,16 +63,33 @@ export interface BudgetPeriod {
 
 type PeriodColumns = Pick<
   User,
-  "planActive" | "planExpires" | "planId" | "subscriptionStatus" | "stripeCurrentPeriodEnd" | "billingInterval" | "billingAnchor" | "budgetRefilledFor"
+  | "planActive"
+  | "planExpires"
+  | "planId"
+  | "subscriptionStatus"
+  | "stripeCurrentPeriodEnd"
+  | "billingInterval"
+  | "billingAnchor"
+  | "budgetRefilledFor"
+  | "stripeTestClockTime"
 >;
 
 /**
  * The budget period a user is in at `now`. A yearly plan whose year is paid (its refill is recorded for the current
- * period) is in the monthly window of its billing anchor; anything else is in its billing period. Reads only the row.
+ * period) is in the monthly window of its billing anchor (at the customer's test clock when it is ahead, in test
+ * mode); anything else is in its billing period. Reads only the row.
  */
 export function budgetPeriodAt(user: PeriodColumns, now: Date = new Date()): BudgetPeriod {
   const plan = currentPlan(user, now);
   const tokenBudget = budgetFor(plan, user.subscriptionStatus);
+  const window = yearlyBudgetWindowAt(user, now);
+  return window
+    ? { tokenBudget, endsAt: window.endsAt, refillsMonthly: true }
+    : { tokenBudget, endsAt: user.stripeCurrentPeriodEnd, refillsMonthly: false };
+}
+
+/** The monthly window a paid yearly plan is in at `now` (see budgetPeriodAt); null for any other plan. */
+export function yearlyBudgetWindowAt(user: Omit<PeriodColumns, "planId" | "planExpires">, now: Date = new Date()): BudgetWindow | null {
   const periodEnd = user.stripeCurrentPeriodEnd;
   const yearPaid =
     user.billingInterval === "year" &&
@@ -80,8 +97,8 @@ export function budgetPeriodAt(user: PeriodColumns, now: Date = new Date()): Bud
     periodEnd !== null &&
     user.budgetRefilledFor !== null &&
     user.budgetRefilledFor.getTime() === periodEnd.getTime();
-  const window = yearPaid && user.billingAnchor ? monthlyWindowAt(user.billingAnchor, periodEnd, now) : null;
-  return window ? { tokenBudget, endsAt: window.endsAt, refillsMonthly: true } : { tokenBudget, endsAt: periodEnd, refillsMonthly: false };
+  if (!yearPaid || !user.billingAnchor) return null;
+  return monthlyWindowAt(user.billingAnchor, periodEnd, windowMoment(now, user.stripeTestClockTime));
 }
 
 export async function getChatEntitlement(

@@ -97,6 +97,37 @@ export type PaidPlan = (typeof plans)[Exclude<PlanId, "free">];
 export const paidPlans: PaidPlan[] = [plans.starter, plans.pro];
 export const paidPlanIds = ["starter", "pro"] as const satisfies readonly PaidPlan["id"][];
 
+/**
+ * A credit pack: extra chat tokens bought once (a one-time Stripe price), spent after the period's budget, oldest
+ * pack first, and only while a plan is active. Adding a pack is a new row here plus `npm run stripe:setup`.
+ */
+export interface CreditPack {
+  id: string;
+  name: string;
+  tokens: number;
+  /** Price in cents, charged once. */
+  amountCents: number;
+  /** The one-time Stripe price's lookup_key. */
+  lookupKey: string;
+}
+
+export const creditPacks = {
+  tokens_1m: { id: "tokens_1m", name: "1,000,000 tokens", tokens: 1_000_000, amountCents: 500, lookupKey: "hourglass_pack_1m" },
+} as const satisfies Record<string, CreditPack>;
+
+export type CreditPackId = keyof typeof creditPacks;
+export const creditPackIds = Object.keys(creditPacks) as [CreditPackId, ...CreditPackId[]];
+
+/** The pack a purchase names (Checkout metadata), or null for an id no longer (or never) in the table. */
+export function findCreditPack(id: string | null | undefined): CreditPack | null {
+  return id && Object.hasOwn(creditPacks, id) ? creditPacks[id as CreditPackId] : null;
+}
+
+/** When a pack bought at `grantedAt` stops being spendable (CREDIT_PACK_EXPIRY_DAYS later). */
+export function creditPackExpiry(grantedAt: Date): Date {
+  return new Date(grantedAt.getTime() + env.CREDIT_PACK_EXPIRY_DAYS * 24 * 60 * 60 * 1000);
+}
+
 /** Subscription statuses that grant a plan's features. `incomplete` covers the first payment being retried. */
 export const activeSubscriptionStatuses: ReadonlySet<Stripe.Subscription.Status> = new Set([
   "active",

@@ -1,14 +1,16 @@
 // Creates, idempotently, what Hourglass needs in a Stripe account (test mode or the sandbox): one product and
-// a monthly and a yearly price per paid plan, found again by lookup key, and the Billing Portal configuration that lets
+// a monthly and a yearly price per paid plan, a product and one-time price per credit pack, found again by lookup
+// key, and the Billing Portal configuration that lets
 // customers switch between those prices (downgrades at the period end), cancel, update their card and see invoices.
 import type Stripe from "stripe";
 import { env } from "@/lib/env";
 import { OVERAGE_METER_EVENT, OVERAGE_TOKENS_PER_UNIT } from "./overage";
-import { billingIntervals, paidPlans, planPrice, type BillingInterval, type PaidPlan } from "./plans";
+import { billingIntervals, creditPacks, paidPlans, planPrice, type BillingInterval, type PaidPlan } from "./plans";
 import { clearCatalogCache, findPortalConfigurationId, PORTAL_CONFIGURATION_TAG } from "./stripe-catalog";
 
 export interface SetupReport {
   prices: Array<{ plan: string; interval: BillingInterval; lookupKey: string; priceId: string; created: boolean }>;
+  packs: Array<{ pack: string; lookupKey: string; priceId: string; created: boolean }>;
   portalConfigurationId: string;
   /** With overage on: the meter and each plan's metered overage price. */
   overage: { meterId: string; prices: Array<{ plan: string; lookupKey: string; priceId: string; created: boolean }> } | null;
@@ -26,40 +28,48 @@ export async function setupStripe(stripe: Stripe, options: SetupOptions = {}): P
     let product: string | null = null;
     for (const interval of billingIntervals) {
       const { lookupKey, amountCents } = planPrice(plan, interval);
-      const found = await stripe.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 });
-      const existing = found.data[0];
-      if (existing) {
-        product ??= typeof existing.product === "string" ? existing.product : existing.product.id;
-        prices.push({ plan: plan.id, interval, lookupKey, priceId: existing.id, created: false });
-        continue;
-      }
       // Both prices of a plan hang on one product (the portal lists a product's prices together).
-      product ??= (
-        await stripe.products.create(
-          { name: `Hourglass ${plan.name}`, description: plan.description, metadata: { hourglassPlan: plan.id } },
-          { idempotencyKey: `hourglass-product:${plan.id}:${plan.amountCents}` },
-        )
-      ).id;
-      const price = await stripe.prices.create(
-        {
-          product,
-          currency: "usd",
-          unit_amount: amountCents,
-          recurring: { interval },
-          lookup_key: lookupKey,
-          transfer_lookup_key: true,
-          metadata: { hourglassPlan: plan.id },
-        },
-        { idempotencyKey: `hourglass-price:${lookupKey}:${amountCents}` },
-      );
-      prices.push({ plan: plan.id, interval, lookupKey, priceId: price.id, created: true });
+      const price = await ensurePrice(stripe, {
+        lookupKey,
+        amountCents,
+        recurring: { interval },
+        metadata: { hourglassPlan: plan.id },
+        product: async () =>
+          (product ??= (
+            await stripe.products.create(
+              { name: `Hourglass ${plan.name}`, description: plan.description, metadata: { hourglassPlan: plan.id } },
+              { idempotencyKey: `hourglass-product:${plan.id}:${plan.amountCents}` },
+            )
+          ).id),
+      });
+      product ??= price.product;
+      prices.push({ plan: plan.id, interval, lookupKey, priceId: price.priceId, created: price.created });
     }
     if (product) productOf.set(plan.id, product);
+  }
+  const packs: SetupReport["packs"] = [];
+  for (const pack of Object.values(creditPacks)) {
+    // A one-time price on a product of its own: packs are bought through Checkout in payment mode, not the portal.
+    const price = await ensurePrice(stripe, {
+      lookupKey: pack.lookupKey,
+      amountCents: pack.amountCents,
+      recurring: null,
+      metadata: { hourglassPack: pack.id },
+      product: async () =>
+        (
+          await stripe.products.create(
+            { name: `Hourglass ${pack.name}`, description: "Extra chat tokens, spent after the monthly budget.", metadata: { hourglassPack: pack.id } },
+            { idempotencyKey: `hourglass-pack-product:${pack.id}:${pack.amountCents}` },
+          )
+        ).id,
+    });
+    packs.push({ pack: pack.id, lookupKey: pack.lookupKey, priceId: price.priceId, created: price.created });
   }
   const overage = (options.overage ?? env.BILLING_OVERAGE) ? await setupOverage(stripe, productOf) : null;
   clearCatalogCache();
 
   const byProduct = new Map<string, string[]>();
+  // The portal switches between plan prices only; pack prices stay out of it.
   for (const entry of prices) {
     const price = await stripe.prices.retrieve(entry.priceId);
     const product = typeof price.product === "string" ? price.product : price.product.id;
@@ -89,7 +99,7 @@ export async function setupStripe(stripe: Stripe, options: SetupOptions = {}): P
         features,
         metadata: { [PORTAL_CONFIGURATION_TAG]: "portal" },
       });
-  return { prices, portalConfigurationId: configuration.id, overage };
+  return { prices, packs, portalConfigurationId: configuration.id, overage };
 }
 
 /**
@@ -142,4 +152,37 @@ async function ensureOveragePrice(stripe: Stripe, plan: PaidPlan, product: strin
     { idempotencyKey: `hourglass-price:${lookupKey}:${centsPer1000Tokens}:${meter}` },
   );
   return { lookupKey, priceId: price.id, created: true };
+}
+
+/** The active price with this lookup key, or a new one (on the product `product()` gives) when there is none. */
+async function ensurePrice(
+  stripe: Stripe,
+  input: {
+    lookupKey: string;
+    amountCents: number;
+    /** null: a one-time price. */
+    recurring: { interval: BillingInterval } | null;
+    metadata: Record<string, string>;
+    product: () => Promise<string>;
+  },
+): Promise<{ priceId: string; product: string; created: boolean }> {
+  const found = await stripe.prices.list({ lookup_keys: [input.lookupKey], active: true, limit: 1 });
+  const existing = found.data[0];
+  if (existing) {
+    return { priceId: existing.id, product: typeof existing.product === "string" ? existing.product : existing.product.id, created: false };
+  }
+  const product = await input.product();
+  const price = await stripe.prices.create(
+    {
+      product,
+      currency: "usd",
+      unit_amount: input.amountCents,
+      ...(input.recurring ? { recurring: input.recurring } : {}),
+      lookup_key: input.lookupKey,
+      transfer_lookup_key: true,
+      metadata: input.metadata,
+    },
+    { idempotencyKey: `hourglass-price:${input.lookupKey}:${input.amountCents}` },
+  );
+  return { priceId: price.id, product, created: true };
 }

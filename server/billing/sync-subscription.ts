@@ -30,7 +30,7 @@ import { tracedBudgetStore } from "@/server/ops/budget-spans";
 import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
-import { monthlyWindowAt } from "./budget-window";
+import { monthlyWindowAt, windowMoment } from "./budget-window";
 import { licensedItem, meteredItem } from "./overage";
 import { activeSubscriptionStatuses, budgetFor, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
@@ -170,7 +170,7 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     state.stripeCurrentPeriodEnd?.getTime() === stored.budgetRefilledFor.getTime();
   const refill = refilledAlready ? null : await earnedBudget(current, deps, due);
   // A yearly plan's budget lives in monthly windows: both the refill and an upgrade's raise name the current one.
-  const budgetEndsAt = budgetPeriodEnd(current, deps.now());
+  const budgetEndsAt = budgetPeriodEnd(current, windowMoment(deps.now(), stored.stripeTestClockTime));
   let budgetReset = false;
   if (refill) {
     budgetReset = (await deps.budget.reset(user.id, refill.tokenBudget, budgetEndsAt ?? refill.periodEnd)).applied;
@@ -320,8 +320,27 @@ export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number
 const refillingReasons: ReadonlySet<Stripe.Invoice.BillingReason> = new Set(["subscription_create", "subscription_cycle"]);
 
 /**
+ * A plan change that started the current period: switching to a longer interval (monthly to yearly) restarts the
+ * billing cycle at once and bills the whole new period, not a proration. Paid, it is a purchase of that period and
+ * earns its budget like a renewal. A change within the period (an upgrade) only prorates, and never refills; a switch
+ * to a shorter interval is scheduled for the period end, where a renewal invoice refills as usual.
+ */
+function startsCurrentPeriod(invoice: Stripe.Invoice, item: Stripe.SubscriptionItem): boolean {
+  return (
+    invoice.billing_reason === "subscription_update" &&
+    invoice.lines.data.some(
+      (line) =>
+        line.parent?.subscription_item_details?.proration === false &&
+        line.period.start === item.current_period_start &&
+        line.period.end >= item.current_period_end,
+    )
+  );
+}
+
+/**
  * The budget the current period has earned: a paid first or renewal invoice covering the current period
- * refills; plan-change (proration) and unpaid invoices never do. Usually the expanded latest invoice decides;
+ * refills, as does a paid switch to a longer interval (it starts a new period, see startsCurrentPeriod); plan-change
+ * prorations and unpaid invoices never do. Usually the expanded latest invoice decides;
  * when it is a plan change, recent invoices are looked at too, so a plan change made before the first
  * invoice's event arrived does not hide the purchase.
  *
@@ -340,9 +359,10 @@ async function earnedBudget(
   if (!item || !plan || plan.tokenBudget === 0) return null;
   const refills = (invoice: Stripe.Invoice) =>
     invoice.status === "paid" &&
-    invoice.billing_reason !== null &&
-    refillingReasons.has(invoice.billing_reason) &&
-    invoice.lines.data.some((line) => line.period.end >= item.current_period_end);
+    ((invoice.billing_reason !== null &&
+      refillingReasons.has(invoice.billing_reason) &&
+      invoice.lines.data.some((line) => line.period.end >= item.current_period_end)) ||
+      startsCurrentPeriod(invoice, item));
   // A trial's $0 first invoice earns the trial's budget; the first paid invoice after it, the plan's.
   const earned = { tokenBudget: budgetFor(plan, sub.status), periodEnd: fromUnix(item.current_period_end) };
 

@@ -4,6 +4,8 @@ import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
 import { usageByDay } from "@/db/queries/chats";
 import { findUserById } from "@/db/queries/users";
+import { addMonthsClamped, monthsSinceAnchor, type BudgetWindow } from "@/server/billing/budget-window";
+import { yearlyBudgetWindowAt } from "@/server/billing/entitlement";
 import { AppError } from "@/server/errors";
 
 const DAY_MS = 86_400_000;
@@ -19,7 +21,12 @@ export interface PeriodUsage {
   models: Array<{ model: string; tokens: number; answers: number }>;
 }
 
+export const usagePeriodNames = ["current", "previous"] as const;
+export type UsagePeriodName = (typeof usagePeriodNames)[number];
+
 export interface UsageHistory {
+  /** The period asked for (`current` unless the caller named another), also under its own name below. */
+  period: PeriodUsage & { name: UsagePeriodName };
   current: PeriodUsage;
   previous: PeriodUsage;
 }
@@ -48,6 +55,15 @@ export function usagePeriods(periodEnd: Date | null, now: Date = new Date()) {
   return { previousStart: new Date(end.getTime() - 60 * DAY_MS), currentStart: new Date(end.getTime() - 30 * DAY_MS), end };
 }
 
+/**
+ * A paid yearly plan's periods are its monthly budget windows: the current one, and the one before (anchored on the
+ * same day of the month, clamped as Stripe does).
+ */
+export function windowPeriods(anchor: Date, window: BudgetWindow) {
+  const months = monthsSinceAnchor(anchor, window.startsAt);
+  return { previousStart: addMonthsClamped(anchor, months - 1), currentStart: window.startsAt, end: window.endsAt };
+}
+
 function summarize(rows: Awaited<ReturnType<typeof usageByDay>>, start: Date, end: Date): PeriodUsage {
   const models = new Map<string, { tokens: number; answers: number }>();
   for (const row of rows) {
@@ -64,16 +80,20 @@ function summarize(rows: Awaited<ReturnType<typeof usageByDay>>, start: Date, en
   };
 }
 
-export async function getUsageHistory(userId: string, deps: { db?: Db; now?: Date } = {}): Promise<UsageHistory> {
+export async function getUsageHistory(
+  userId: string,
+  deps: { db?: Db; now?: Date; period?: UsagePeriodName } = {},
+): Promise<UsageHistory> {
   const db = deps.db ?? (await getDb());
   const user = await findUserById(db, userId);
   if (!user) throw new AppError("UNAUTHORIZED", "Your account no longer exists. Sign in again.");
-  const range = usagePeriods(user.stripeCurrentPeriodEnd, deps.now);
+  const window = yearlyBudgetWindowAt(user, deps.now);
+  const range = window && user.billingAnchor ? windowPeriods(user.billingAnchor, window) : usagePeriods(user.stripeCurrentPeriodEnd, deps.now);
   const rows = await usageByDay(db, userId, range);
-  return {
-    current: summarize(rows.filter((row) => row.period === "current"), range.currentStart, range.end),
-    previous: summarize(rows.filter((row) => row.period === "previous"), range.previousStart, range.currentStart),
-  };
+  const current = summarize(rows.filter((row) => row.period === "current"), range.currentStart, range.end);
+  const previous = summarize(rows.filter((row) => row.period === "previous"), range.previousStart, range.currentStart);
+  const name = deps.period ?? "current";
+  return { period: { name, ...(name === "current" ? current : previous) }, current, previous };
 }
 
 const csvField = (value: string | number) => (typeof value === "number" ? String(value) : `"${value.replaceAll('"', '""')}"`);

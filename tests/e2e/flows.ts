@@ -59,10 +59,17 @@ export async function confirmEmailFromInbox(ctx: JourneyContext): Promise<void> 
   await expectText(page.getByRole("status"), /^Your email address is confirmed/, "the address is confirmed");
 }
 
-/** On the sandbox's hosted Checkout: fill the billing address and a card, press Subscribe. */
-export async function fillCheckout(ctx: JourneyContext, card: string, options: { screenshot?: string } = {}): Promise<void> {
+/**
+ * On the sandbox's hosted Checkout: fill the billing address and a card, press Subscribe (or, for a one-time payment
+ * such as a credit pack, `submit: "Pay"` under its own heading).
+ */
+export async function fillCheckout(
+  ctx: JourneyContext,
+  card: string,
+  options: { screenshot?: string; heading?: RegExp; submit?: string } = {},
+): Promise<void> {
   const { page } = ctx;
-  await expectText(page.getByRole("heading", { level: 1 }), /^Subscribe to Hourglass (Starter|Pro)$/, "hosted checkout heading");
+  await expectText(page.getByRole("heading", { level: 1 }), options.heading ?? /^Subscribe to Hourglass (Starter|Pro)$/, "hosted checkout heading");
   const email = page.getByLabel("Email");
   if ((await email.inputValue()) === "") await email.fill(ctx.email);
   await page.getByLabel("Name on card").fill("Ada Tester");
@@ -78,7 +85,7 @@ export async function fillCheckout(ctx: JourneyContext, card: string, options: {
     await page.evaluate(() => window.scrollTo(0, 0));
     await ctx.screenshot(options.screenshot);
   }
-  await page.getByRole("button", { name: "Subscribe" }).click();
+  await page.getByRole("button", { name: options.submit ?? "Subscribe" }).click();
 }
 
 /** A signed-in free user on /pricing buys `plan` with the good card and lands on /account. */

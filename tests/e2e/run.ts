@@ -10,6 +10,7 @@ import { chromium, type Browser } from "playwright-core";
 import { startAppStack, type AppStack } from "../../scripts/app-stack";
 import { ensureDir, type Journey, type JourneyContext } from "./harness";
 import { chatBudgetJourney } from "./journeys/chat-budget";
+import { creditPackJourney } from "./journeys/credit-pack";
 import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
 import { failedRenewalJourney } from "./journeys/failed-renewal";
@@ -21,6 +22,7 @@ import { purchaseJourney } from "./journeys/purchase";
 import { savedChatsJourney } from "./journeys/saved-chats";
 import { signInRedirectJourney } from "./journeys/sign-in-redirect";
 import { twoCheckoutsJourney } from "./journeys/two-checkouts";
+import { yearlyRefillJourney } from "./journeys/yearly-refill";
 
 const journeys: Journey[] = [
   purchaseJourney,
@@ -31,7 +33,9 @@ const journeys: Journey[] = [
   emailAndResetJourney,
   failedRenewalJourney,
   twoCheckoutsJourney,
+  yearlyRefillJourney,
   savedChatsJourney,
+  creditPackJourney,
   keyboardJourney,
   overageJourney,
   pageAuditJourney,

@@ -46,6 +46,8 @@ describe("fuzzed tRPC inputs", () => {
   it("never answers 500; every refusal is a 4xx with a message", async () => {
     const db = await getDb();
     const user = await signUp({ email: `fuzz-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    // Its own user: the billing session rate limit (10 a minute) is spent by the Checkout cases above it.
+    const buyer = await signUp({ email: `fuzz-buyer-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
     const call = (request: Request, userId: string | null) =>
       fetchRequestHandler({ endpoint: "/api/trpc", req: request, router: appRouter, createContext: async () => ({ db, userId }) });
     const base = "http://app/api/trpc";
@@ -63,6 +65,10 @@ describe("fuzzed tRPC inputs", () => {
       ["bad superjson meta", post("billing.createCheckoutSession", JSON.stringify({ json: { plan: "pro" }, meta: { values: { plan: ["Date"] } } })), user.id],
       ["visitor", post("billing.createCheckoutSession", JSON.stringify({ json: { plan: "starter" } })), null],
       ["visitor portal", post("billing.createPortalSession", ""), null],
+      ["unknown pack", post("billing.buyCredits", JSON.stringify({ json: { pack: "tokens_999" } })), buyer.id],
+      ["pack with an amount", post("billing.buyCredits", JSON.stringify({ json: { pack: "tokens_1m", tokens: 10 } })), buyer.id],
+      ["pack as number", post("billing.buyCredits", JSON.stringify({ json: { pack: 1 } })), buyer.id],
+      ["visitor pack", post("billing.buyCredits", JSON.stringify({ json: { pack: "tokens_1m" } })), null],
       ["unknown user", new Request(`${base}/account.me`), "00000000-0000-0000-0000-000000000000"],
       ["unknown procedure", post("billing.refundEverything", "{}"), user.id],
       ["query as mutation", new Request(`${base}/billing.createCheckoutSession?input=${encodeURIComponent(JSON.stringify({ json: { plan: "pro" } }))}`), user.id],
@@ -72,7 +78,7 @@ describe("fuzzed tRPC inputs", () => {
       ["huge query input", new Request(`${base}/account.session?input=${encodeURIComponent(JSON.stringify({ json: "y".repeat(50_000) }))}`), user.id],
     ];
     const random: Array<[string, Request, string | null]> = Array.from({ length: 150 }, (_, i) => {
-      const path = pick(["billing.createCheckoutSession", "billing.createPortalSession", "account.me", "account.session", "billing.status"]);
+      const path = pick(["billing.createCheckoutSession", "billing.createPortalSession", "billing.buyCredits", "account.me", "account.session", "billing.status"]);
       const body = i % 10 === 0 ? String(randomJson()) : JSON.stringify({ json: randomJson() });
       return [`random ${path}`, post(path, body), i % 3 === 0 ? null : user.id];
     });
@@ -93,6 +99,9 @@ describe("fuzzed tRPC inputs", () => {
     const byLabel = new Map(answers.map((answer) => [answer.label, answer]));
     expect(byLabel.get("unknown plan")).toMatchObject({ status: 400, message: expect.stringContaining("Choose one of the plans") });
     expect(byLabel.get("visitor")?.status).toBe(401);
+    expect(byLabel.get("unknown pack")).toMatchObject({ status: 400, message: expect.stringContaining("Choose one of the credit packs") });
+    expect(byLabel.get("pack with an amount")?.status).toBe(400);
+    expect(byLabel.get("visitor pack")?.status).toBe(401);
     expect(byLabel.get("unknown procedure")?.status).toBe(404);
   });
 });

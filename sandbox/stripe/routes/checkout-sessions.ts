@@ -1,4 +1,5 @@
-// Checkout Sessions in `subscription` mode: create (validated as Stripe does), retrieve, line items, expire, list.
+// Checkout Sessions in `subscription` mode and in `payment` mode (one-time prices, paid by a PaymentIntent): create
+// (validated as Stripe does), retrieve, line items, expire, list.
 import type Stripe from "stripe";
 import type { Engine } from "../engine";
 import { StripeApiError, invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
@@ -60,6 +61,7 @@ const CREATE_PARAMS: Record<string, Spec> = {
   billing_address_collection: oneOf("auto", "required"),
   client_reference_id: string,
   subscription_data: object({ metadata, description: string, trial_period_days: integer }),
+  payment_intent_data: object({ metadata, description: string }),
   metadata,
   allow_promotion_codes: boolean,
   locale: oneOf(...LOCALES),
@@ -100,13 +102,35 @@ function readDiscounts(engine: Engine, params: Params, customer: string | null, 
   throw missingParameter("discounts[0][coupon]");
 }
 
+/** Params that belong to the other mode: Stripe's 400 names the param, as the sandbox does. */
+const SUBSCRIPTION_ONLY = ["subscription_data", "payment_method_collection"] as const;
+const PAYMENT_ONLY = ["payment_intent_data"] as const;
+/** What the sandbox's payment mode does not implement (Stripe takes them): refused rather than silently ignored. */
+const NOT_IN_SANDBOX_PAYMENT = ["discounts", "allow_promotion_codes", "automatic_tax"] as const;
+
+function checkModeParams(params: Params, mode: "payment" | "subscription"): void {
+  const misplaced = mode === "payment" ? SUBSCRIPTION_ONLY : PAYMENT_ONLY;
+  for (const name of misplaced) {
+    if (params[name] !== undefined) {
+      throw invalidParameter(name, `You can not pass \`${name}\` in \`${mode}\` mode.`);
+    }
+  }
+  if (mode !== "payment") return;
+  for (const name of NOT_IN_SANDBOX_PAYMENT) {
+    if (params[name] !== undefined) throw invalidParameter(name, `The Stripe sandbox does not support \`${name}\` in \`payment\` mode.`);
+  }
+}
+
 export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
   const s = () => engine.state;
   // Checkout Sessions
   route("POST", "/v1/checkout/sessions", ({ params, ctx }) => {
     validateFields(params, CREATE_PARAMS);
     const mode = requireStr(params, "mode");
-    if (mode !== "subscription") throw invalidParameter("mode", "The Stripe sandbox supports Checkout in `subscription` mode only.");
+    if (mode !== "subscription" && mode !== "payment") {
+      throw invalidParameter("mode", "The Stripe sandbox supports Checkout in `subscription` and `payment` modes only.");
+    }
+    checkModeParams(params, mode);
     const uiMode = str(params, "ui_mode");
     if (uiMode !== undefined && uiMode !== "hosted_page") throw invalidParameter("ui_mode", "The Stripe sandbox hosts Checkout pages only (`ui_mode=hosted_page`).");
     const lineItems = objects(params, "line_items");
@@ -114,7 +138,15 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
     const lines = lineItems.map((item, i) => {
       checkNested(item, `line_items[${i}]`, ["price", "quantity"]);
       const price = engine.requirePrice(requireStr(item, "price", `line_items[${i}][price]`), `line_items[${i}][price]`);
-      if (!price.recurring) throw invalidParameter(`line_items[${i}][price]`, "You must specify at least one recurring price in `subscription` mode.");
+      if (mode === "subscription" && !price.recurring) {
+        throw invalidParameter(`line_items[${i}][price]`, "You must specify at least one recurring price in `subscription` mode.");
+      }
+      if (mode === "payment" && price.recurring) {
+        throw invalidParameter(
+          `line_items[${i}][price]`,
+          "You specified `payment` mode but passed a recurring price. Either switch to `subscription` mode or use only one-time prices.",
+        );
+      }
       if (!price.active) throw invalidParameter(`line_items[${i}][price]`, "The price specified is inactive.");
       const quantity = int(item, "quantity", `line_items[${i}][quantity]`);
       refuseMeteredQuantity(price, quantity, `line_items[${i}]`);
@@ -132,6 +164,7 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
       throw invalidParameter("billing_address_collection", "Invalid billing_address_collection: must be one of auto or required");
     }
     const subscriptionData = obj(params, "subscription_data");
+    const paymentIntentData = obj(params, "payment_intent_data");
     const first = engine.requirePrice(lines[0]?.price ?? "");
     const redemption = readDiscounts(engine, params, customer?.id ?? null, {
       now: customer ? engine.nowForCustomer(customer.id) : realNow(),
@@ -153,6 +186,7 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
         successUrl: str(params, "success_url") ?? null,
         cancelUrl: str(params, "cancel_url") ?? null,
         locale: str(params, "locale") ?? null,
+        mode,
       },
       {
         lines,
@@ -164,6 +198,9 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
           address: (customerUpdate && str(customerUpdate, "address")) ?? null,
         },
         redemption,
+        ...(paymentIntentData
+          ? { paymentIntentData: { metadata: stringRecord(paymentIntentData, "metadata"), description: str(paymentIntentData, "description") ?? null } }
+          : {}),
       },
       ctx,
     );
@@ -197,11 +234,13 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
     const customer = str(params, "customer");
     const subscription = str(params, "subscription");
     const status = str(params, "status");
+    const paymentIntent = str(params, "payment_intent");
     return listOf(
       Object.values(s().checkoutSessions).filter(
         (cs) =>
           (!customer || cs.customer === customer) &&
           (!subscription || cs.subscription === subscription) &&
+          (!paymentIntent || cs.payment_intent === paymentIntent) &&
           (!status || cs.status === status),
       ),
       params,

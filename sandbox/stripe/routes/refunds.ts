@@ -1,6 +1,7 @@
-// Charges (read-only: made by paid invoices), invoice payments (which charge paid an invoice) and refunds.
+// Charges (read-only: made by paid invoices and by payment-mode Checkout's PaymentIntents), PaymentIntents (read-only),
+// invoice payments (which charge paid an invoice) and refunds, of a charge or of a PaymentIntent's charge.
 import type Stripe from "stripe";
-import { invalidRequest } from "../errors";
+import { invalidRequest, resourceMissing } from "../errors";
 import { allowOnly, int, str } from "../params";
 import { checkEach, metadata, oneOf, string } from "../schema";
 import { LIST_PARAMS, listOf, stringRecord, throwMissing, type RouteContext } from "./router";
@@ -13,7 +14,19 @@ export function refundRoutes({ engine, route }: RouteContext): void {
   route("GET", "/v1/charges", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "customer", "payment_intent", "transfer_group"]);
     const customer = str(params, "customer");
-    return listOf(Object.values(s().charges).filter((ch) => !customer || ch.customer === customer), params, "/v1/charges");
+    const paymentIntent = str(params, "payment_intent");
+    return listOf(
+      Object.values(s().charges).filter((ch) => (!customer || ch.customer === customer) && (!paymentIntent || ch.payment_intent === paymentIntent)),
+      params,
+      "/v1/charges",
+    );
+  });
+
+  route("GET", "/v1/payment_intents/:id", (_req, id) => s().paymentIntents[id] ?? throwMissing("payment_intent", id));
+  route("GET", "/v1/payment_intents", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "customer", "created"]);
+    const customer = str(params, "customer");
+    return listOf(Object.values(s().paymentIntents).filter((pi) => !customer || pi.customer === customer), params, "/v1/payment_intents");
   });
 
   route("GET", "/v1/invoice_payments/:id", (_req, id) => s().invoicePayments[id] ?? throwMissing("invoice_payment", id));
@@ -35,8 +48,8 @@ export function refundRoutes({ engine, route }: RouteContext): void {
     const chargeId = str(params, "charge");
     const paymentIntent = str(params, "payment_intent");
     if (!chargeId && !paymentIntent) throw invalidRequest("One of the following params should be provided for this request: payment_intent or charge.");
-    if (!chargeId) throw invalidRequest("The Stripe sandbox charges cards without payment intents: refund the `charge` instead.", "payment_intent");
-    const charge = s().charges[chargeId] ?? throwMissing("charge", chargeId);
+    if (chargeId && paymentIntent) throw invalidRequest("You may only specify one of these parameters: charge, payment_intent.", "payment_intent");
+    const charge = chargeId ? (s().charges[chargeId] ?? throwMissing("charge", chargeId)) : chargeOfPaymentIntent(paymentIntent ?? "");
     return engine.refundCharge(
       charge,
       { amount: int(params, "amount") ?? null, reason: (str(params, "reason") as Stripe.Refund.Reason | undefined) ?? null, metadata: stringRecord(params, "metadata") },
@@ -47,6 +60,20 @@ export function refundRoutes({ engine, route }: RouteContext): void {
   route("GET", "/v1/refunds", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "charge", "payment_intent"]);
     const charge = str(params, "charge");
-    return listOf(Object.values(s().refunds).filter((r) => !charge || r.charge === charge), params, "/v1/refunds");
+    const paymentIntent = str(params, "payment_intent");
+    return listOf(
+      Object.values(s().refunds).filter((r) => (!charge || r.charge === charge) && (!paymentIntent || r.payment_intent === paymentIntent)),
+      params,
+      "/v1/refunds",
+    );
   });
+
+  /** The charge that paid a PaymentIntent: Stripe refunds its latest charge. */
+  function chargeOfPaymentIntent(id: string): Stripe.Charge {
+    const intent = s().paymentIntents[id];
+    if (!intent) throw resourceMissing("payment_intent", id, "payment_intent");
+    const charge = intent.latest_charge ? s().charges[String(intent.latest_charge)] : undefined;
+    if (!charge) throw invalidRequest(`This PaymentIntent (${id}) does not have a successful charge to refund.`, "payment_intent");
+    return charge;
+  }
 }

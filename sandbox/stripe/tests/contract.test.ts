@@ -90,6 +90,25 @@ beforeAll(async () => {
   await call("POST", "/v1/billing_portal/sessions", { customer: id(customer.id), configuration: id(config.id), return_url: "https://app.test" });
   const clock = await call("GET", `/v1/test_helpers/test_clocks/${id((customer as { test_clock: unknown }).test_clock)}`);
   await call("POST", `/v1/test_helpers/test_clocks/${id(clock.id)}/advance`, { frozen_time: String(Number(clock.frozen_time) + 40 * 86_400) });
+  // A one-time payment: a payment-mode Checkout, its PaymentIntent and charge, and a refund by payment_intent.
+  const oneTime = await call("POST", "/v1/prices", { product: catalog.basicProduct.id, currency: "usd", unit_amount: "500", lookup_key: "contract_pack" });
+  const paying = await call("POST", "/v1/checkout/sessions", {
+    mode: "payment",
+    customer: id(customer.id),
+    "line_items[0][price]": id(oneTime.id),
+    "line_items[0][quantity]": "1",
+    "payment_intent_data[metadata][packId]": "contract",
+    "metadata[packId]": "contract",
+    success_url: "https://app.test/ok",
+  });
+  await completeCheckout(h.sandbox, id(paying.id));
+  const paid = await call("GET", `/v1/checkout/sessions/${id(paying.id)}`, { "expand[]": "payment_intent" });
+  const intent = await call("GET", `/v1/payment_intents/${id(paid.payment_intent)}`, { "expand[]": "latest_charge" });
+  await call("GET", "/v1/payment_intents", { customer: id(customer.id) });
+  await call("GET", "/v1/charges", { payment_intent: id(intent.id) });
+  await call("POST", "/v1/refunds", { payment_intent: id(intent.id) });
+  await call("GET", "/v1/refunds", { payment_intent: id(intent.id) });
+  await call("GET", "/v1/checkout/sessions", { payment_intent: id(intent.id) });
   // A trial: trialing, its $0 invoice, the trial_will_end notice and the conversion.
   const trialCustomer = await call("POST", "/v1/customers", { email: "trial-contract@example.com" });
   const trial = await call("POST", "/v1/subscriptions", { customer: id(trialCustomer.id), "items[0][price]": catalog.basic.id, trial_period_days: "7", default_payment_method: "pm_card_visa" });

@@ -29,6 +29,7 @@ export const TYPE_OF_OBJECT: Record<string, string> = {
   webhook_endpoint: "WebhookEndpoint",
   event: "Event",
   charge: "Charge",
+  payment_intent: "PaymentIntent",
   invoice_payment: "InvoicePayment",
   refund: "Refund",
   coupon: "Coupon",

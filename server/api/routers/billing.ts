@@ -1,4 +1,5 @@
 import { createCheckoutSession, checkoutInput } from "@/server/billing/checkout";
+import { buyCredits, buyCreditsInput } from "@/server/billing/credit-packs";
 import { getBillingStatus } from "@/server/billing/billing-status";
 import { deleteAccount } from "@/server/billing/delete-account";
 import { createPortalSession, portalInput } from "@/server/billing/portal";
@@ -15,6 +16,12 @@ export const billingRouter = router({
     .input(checkoutInput)
     .use(requireVerifiedEmailMiddleware)
     .mutation(({ ctx, input }) => createCheckoutSession(ctx.userId, input, { db: ctx.db, appUrl: ctx.appUrl })),
+
+  /** A hosted Checkout page selling one credit pack (plans.ts creditPacks), for a subscriber with an active plan. */
+  buyCredits: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
+    .input(buyCreditsInput)
+    .use(requireVerifiedEmailMiddleware)
+    .mutation(({ ctx, input }) => buyCredits(ctx.userId, input, { db: ctx.db, appUrl: ctx.appUrl })),
 
   createPortalSession: rateLimitedProcedure("billing-session", SESSION_CREATION_LIMIT)
     .input(portalInput)

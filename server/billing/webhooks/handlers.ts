@@ -2,14 +2,22 @@
 // and re-syncs it from Stripe, so handlers never trust the payload's order or snapshot. Adding an event is a
 // new row here.
 import type Stripe from "stripe";
+import type { CreditPackOutcome } from "../credit-packs";
 import type { SyncResult } from "../sync-subscription";
+import type { TestClockFollowed } from "../test-clocks";
 
 export interface HandlerContext {
   /** Re-syncs one customer from Stripe, recording the event in the transaction that writes. */
   sync(customerId: string): Promise<SyncResult>;
+  /** Test mode: moves the clock's customers to its time (see server/billing/test-clocks). */
+  followTestClock(clock: Stripe.TestHelpers.TestClock): Promise<TestClockFollowed>;
+  /** Grants (or, once refunded, revokes) the credit pack a payment-mode Checkout Session bought (credit-packs). */
+  creditPackSession(sessionId: string): Promise<CreditPackOutcome>;
+  /** The same for the pack a PaymentIntent paid for, found from a refunded charge. */
+  creditPackPayment(paymentIntentId: string | null): Promise<CreditPackOutcome>;
 }
 
-export type HandlerOutcome = SyncResult | { outcome: "no-customer" };
+export type HandlerOutcome = SyncResult | TestClockFollowed | CreditPackOutcome | { outcome: "no-customer" };
 
 type EventOf<T extends Stripe.Event.Type> = Extract<Stripe.Event, { type: T }>;
 type Handler<T extends Stripe.Event.Type> = (event: EventOf<T>, ctx: HandlerContext) => Promise<HandlerOutcome>;
@@ -35,8 +43,12 @@ const fromInvoice = syncCustomerOf<"invoice.payment_succeeded" | "invoice.paid" 
   (event) => event.data.object.customer,
 );
 
+const syncCheckoutCustomer = syncCustomerOf<"checkout.session.completed">((event) => event.data.object.customer);
+
 export const webhookHandlers = {
-  "checkout.session.completed": syncCustomerOf<"checkout.session.completed">((event) => event.data.object.customer),
+  // A subscription's Checkout re-syncs the customer; a payment-mode one sold a credit pack.
+  "checkout.session.completed": (event, ctx) =>
+    event.data.object.mode === "payment" ? ctx.creditPackSession(event.data.object.id) : syncCheckoutCustomer(event, ctx),
   "customer.subscription.created": fromSubscription,
   "customer.subscription.updated": fromSubscription,
   "customer.subscription.deleted": fromSubscription,
@@ -45,6 +57,10 @@ export const webhookHandlers = {
   "invoice.payment_succeeded": fromInvoice,
   "invoice.paid": fromInvoice,
   "invoice.payment_failed": fromInvoice,
+  // Test mode only: a yearly plan's monthly refill follows the customer's test clock.
+  "test_helpers.test_clock.ready": (event, ctx) => ctx.followTestClock(event.data.object),
+  // A refunded pack payment takes back what is left of the pack; other charges' refunds are not packs.
+  "charge.refunded": (event, ctx) => ctx.creditPackPayment(idOf(event.data.object.payment_intent)),
 } satisfies { [T in Stripe.Event.Type]?: Handler<T> };
 
 export type HandledEventType = keyof typeof webhookHandlers;
@@ -59,6 +75,8 @@ export const handledEventObjects = {
   "invoice.payment_succeeded": "invoice",
   "invoice.paid": "invoice",
   "invoice.payment_failed": "invoice",
+  "test_helpers.test_clock.ready": "test_helpers.test_clock",
+  "charge.refunded": "charge",
 } as const satisfies Record<HandledEventType, string>;
 
 export type HandledEvent = EventOf<HandledEventType>;

@@ -7,9 +7,12 @@ import Stripe from "stripe";
 import { isStripeEventRecorded } from "@/db/queries/billing";
 import { AppError } from "@/server/errors";
 import { log } from "@/server/ops/log";
+import type { BudgetStore } from "@/server/usage";
 import { getWebhookSecrets, stripeKeyIsLive } from "../stripe-client";
 import { billingWork } from "../work-limit";
+import { syncCreditPackPayment, syncCreditPackSession } from "../credit-packs";
 import { claimAlone, resolveSyncDeps, syncSubscriptionFromStripe, type SyncDeps } from "../sync-subscription";
+import { followTestClock } from "../test-clocks";
 import { dispatchEvent, handledEventObjects, isHandledEvent, type HandledEvent, type HandlerOutcome } from "./handlers";
 
 export type WebhookOutcome =
@@ -60,16 +63,29 @@ export async function processStripeWebhook(
   if ("done" in early) return early.done;
   const { event } = early;
   const claim = { id: event.id, type: event.type, customerId: customerIdOf(event) };
+  // A test's budget without the pack API (only what the sync uses) leaves packs to the process's store.
+  const packDeps = { db: deps.db, stripe: deps.stripe, appUrl: deps.appUrl, now: deps.now, ...(hasPackApi(partial.budget) ? { budget: partial.budget } : {}) };
   const result = await dispatchEvent(event, {
     sync: (customerId) => syncSubscriptionFromStripe(customerId, deps, { arrivedAt: receivedAt, event: claim }),
+    followTestClock: (clock) => followTestClock(clock, deps),
+    creditPackSession: (sessionId) => syncCreditPackSession(sessionId, packDeps),
+    creditPackPayment: (paymentIntentId) => syncCreditPackPayment(paymentIntentId, packDeps),
   });
   if (result.outcome === "duplicate-event") return { status: "duplicate", eventId: event.id };
-  if (result.outcome === "no-customer" && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
+  // Events that change no subscription are recorded on their own, after their work (a clock's time write is
+  // idempotent by itself, a credit pack's grant is once per payment): a failure leaves them unrecorded, Stripe retries.
+  if (!claimedBySync.has(result.outcome) && !(await claimAlone(deps, claim))) return { status: "duplicate", eventId: event.id };
   if (result.outcome === "unknown-customer" || result.outcome === "no-customer") {
     log.warn({ eventId: event.id, type: event.type, outcome: result.outcome }, "stripe webhook: nothing to update");
   }
   return { status: "processed", eventId: event.id, type: event.type, result };
 }
+
+/** Sync outcomes whose transaction recorded the event already (see syncSubscriptionFromStripe). */
+const claimedBySync: ReadonlySet<HandlerOutcome["outcome"]> = new Set(["synced", "already-current", "unknown-customer"]);
+
+const hasPackApi = (budget: WebhookDeps["budget"] | undefined): budget is WebhookDeps["budget"] & Pick<BudgetStore, "grantPack" | "revokePack"> =>
+  budget !== undefined && "grantPack" in budget && "revokePack" in budget;
 
 function verifyEvent(rawBody: string, signature: string | null, deps: WebhookDeps): Stripe.Event {
   if (!signature) throw new AppError("BAD_REQUEST", "Missing Stripe-Signature header.");

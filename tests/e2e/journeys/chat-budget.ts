@@ -2,6 +2,7 @@ import type { Page } from "playwright-core";
 import {
   expectEqual,
   expectHidden,
+  expectPath,
   expectText,
   expectTrue,
   expectVisible,
@@ -11,21 +12,21 @@ import {
 } from "../harness";
 import { advancePastPeriodEnd, newSubscriber, periodEndText } from "../flows";
 
-const QUESTIONS = [
+export const QUESTIONS = [
   "How does the token budget work?",
   "Tell me about billing and plans.",
   "hello",
   "What is a good name for a cat?",
 ];
 
-async function tokensLeft(page: Page): Promise<number> {
+export async function tokensLeft(page: Page): Promise<number> {
   return parseTokens(await expectText(page.getByTestId("tokens-remaining"), /\d/, "tokens remaining on the meter"));
 }
 
-type AfterSend = "answered" | "exhausted" | "too-long";
+export type AfterSend = "answered" | "exhausted" | "too-long";
 
 /** Types a question, presses Send and waits for the answer (or the refusal) to settle. */
-async function ask(ctx: JourneyContext, question: string): Promise<AfterSend> {
+export async function ask(ctx: JourneyContext, question: string): Promise<AfterSend> {
   const { page } = ctx;
   const assistantMessages = page.getByTestId("message-assistant");
   const answersBefore = await assistantMessages.count();
@@ -122,6 +123,10 @@ export const chatBudgetJourney: Journey = {
     expectTrue(typeof refusalBody.error?.resetsAt === "string", "the 429 says when the budget resets");
     await expectText(secondTab.getByTestId("budget-resets-on"), new RegExp(`Your budget resets on ${resetDate}\\.`), "the second tab shows the 429 state");
     expectEqual(await tokensLeft(secondTab), 0, "the second tab's meter drops to 0");
+    // The refused question was that new chat's first: nothing was saved, so the URL names no chat to reload.
+    await expectPath(secondTab, "/chat", "a refused first question leaves no chat id in the URL");
+    await secondTab.reload();
+    await expectVisible(secondTab.getByTestId("chat-budget-exhausted"), "after a reload, the exhausted state, not a missing chat");
     await secondTab.close();
 
     ctx.step("reload: still exhausted (the server agrees)");

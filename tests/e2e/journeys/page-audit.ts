@@ -52,7 +52,7 @@ interface AxeViolation {
 }
 
 /** axe-core's serious and critical violations on the current document (injected over CDP, so the CSP allows it). */
-async function axeViolations(page: Page): Promise<AxeViolation[]> {
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
   const loaded = await page.evaluate(() => typeof (window as { axe?: unknown }).axe === "object");
   if (!loaded) await page.evaluate(axeSource);
   return page.evaluate(async () => {
@@ -70,7 +70,7 @@ async function axeViolations(page: Page): Promise<AxeViolation[]> {
 }
 
 /** Elements reaching past the window's right edge, when the document is wider than the window. */
-async function overflow(page: Page): Promise<string | null> {
+export async function overflow(page: Page): Promise<string | null> {
   return page.evaluate(() => {
     const width = window.innerWidth;
     const scrollWidth = document.documentElement.scrollWidth;

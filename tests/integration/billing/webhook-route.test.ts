@@ -272,7 +272,7 @@ describe("bursts of events for one customer", () => {
 
 describe("webhook outcomes", () => {
   it("answers 200 to event types it does not handle, without recording them", async () => {
-    const payload = JSON.stringify({ id: "evt_unhandled_1", object: "event", type: "charge.refunded", data: { object: { id: "ch_1" } } });
+    const payload = JSON.stringify({ id: "evt_unhandled_1", object: "event", type: "payment_intent.created", data: { object: { id: "pi_1" } } });
     const response = await post(payload, sign(payload));
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ received: true, status: "ignored" });

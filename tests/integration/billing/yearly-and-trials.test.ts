@@ -199,6 +199,52 @@ describe("a yearly plan", () => {
     expect(status.budget?.resetsAt).toEqual(new Date("2027-04-30T12:00:00Z"));
   });
 
+  it("follows the customer's test clock: a month on, the account reads the new month full and the next chat starts it", async () => {
+    const { userId, customerId } = await newUser();
+    await buy(userId, "pro", "year");
+    const anchor = (await userRow(userId)).billingAnchor!;
+    await spend(userId, 2_000_000);
+    // The wall clock stays in the first month; the customer's test clock moves a month and a day on.
+    const clockTime = new Date(addMonth(anchor).getTime() + DAY);
+    await harness.advanceClock(customerId, clockTime);
+    await harness.idle();
+    expect((await userRow(userId)).stripeTestClockTime).toEqual(clockTime);
+    const status = await getBillingStatus(userId);
+    expect(status.budget).toMatchObject({ tokenBudget: plans.pro.tokenBudget, tokensRemaining: plans.pro.tokenBudget, resetsAt: addMonth(anchor, 2) });
+    expect(await getChatEntitlement(userId)).toMatchObject({ periodEndsAt: addMonth(anchor, 2), refillsMonthly: true });
+
+    expect(await chatAt(userId, new Date())).toBe(200);
+    const afterRefill = (await getBudgetStore().read(userId))!;
+    expect(afterRefill.tokensRemaining).toBeGreaterThan(plans.pro.tokenBudget - 1_000);
+    expect(afterRefill.tokensRemaining).toBeLessThan(plans.pro.tokenBudget);
+    await expectBudgetExpiresAt(userId, addMonth(anchor, 2));
+    const invoices = await stripe.invoices.list({ customer: customerId });
+    expect(invoices.data.map((invoice) => invoice.billing_reason)).toEqual(["subscription_create"]);
+  });
+
+  it("keeps the latest clock time whatever order its ready events come in, replayed x3", async () => {
+    const { userId, customerId } = await newUser();
+    await buy(userId, "pro", "year");
+    const anchor = (await userRow(userId)).billingAnchor!;
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const times = [1, 2, 3].map((months) => new Date(addMonth(anchor, months).getTime() + DAY));
+    for (const time of times) await harness.advanceClock(customerId, time);
+    await harness.idle();
+    const customer = await stripe.customers.retrieve(customerId);
+    if (customer.deleted) throw new Error("customer deleted");
+    const ready: Stripe.Event[] = [];
+    for await (const event of stripe.events.list({ limit: 100, type: "test_helpers.test_clock.ready", created: { gte: since } })) {
+      if ((event.data.object as Stripe.TestHelpers.TestClock).id === customer.test_clock) ready.push(event);
+    }
+    expect(ready).toHaveLength(3);
+    // Newest first (as listed), three rounds: each ends with the oldest. Each copy has a new event id, so each is
+    // processed; none may move the time back.
+    const deliveries = [...ready, ...ready, ...ready];
+    for (const [copy, event] of deliveries.entries()) await deliver(event, `copy${copy}`);
+    expect((await userRow(userId)).stripeTestClockTime).toEqual(times[2]);
+    expect(await getChatEntitlement(userId)).toMatchObject({ periodEndsAt: addMonth(anchor, 4) });
+  });
+
   it("gives a monthly plan no monthly window: its budget is the period's, from the invoice", async () => {
     const { userId } = await newUser();
     await buy(userId, "pro", "month");
@@ -239,6 +285,63 @@ function shuffled<T>(items: readonly T[]): T[] {
   return copy;
 }
 
+
+describe("a switch from monthly to yearly", () => {
+  /** A Pro monthly subscriber ten days into the month, with most of the month's budget spent. */
+  async function monthlyProTenDaysIn() {
+    const { userId, customerId } = await newUser();
+    await buy(userId, "pro", "month");
+    await spend(userId, 3_000_000);
+    const monthly = await liveSubscription(customerId);
+    await harness.advanceClock(customerId, new Date((monthly.items.data[0]!.current_period_start + 10 * 86_400) * 1000));
+    await harness.idle();
+    const yearlyPrice = (await stripe.prices.list({ lookup_keys: [plans.pro.yearlyLookupKey!] })).data[0]!;
+    const switchToYearly = () =>
+      stripe.subscriptions.update(monthly.id, {
+        items: [{ id: monthly.items.data[0]!.id, price: yearlyPrice.id }],
+        proration_behavior: "create_prorations",
+      });
+    return { userId, customerId, monthly, switchToYearly };
+  }
+
+  it("starts the paid year at once: the first month's full budget, once under replays x3 shuffled; the windows follow the new anchor", async () => {
+    const { userId, customerId, monthly, switchToYearly } = await monthlyProTenDaysIn();
+    await harness.faults({ duplicate: 3, shuffle: true });
+    try {
+      await switchToYearly();
+      await harness.idle();
+    } finally {
+      await harness.faults({});
+    }
+    const yearly = await liveSubscription(customerId);
+    const anchor = new Date(yearly.billing_cycle_anchor * 1000);
+    expect(anchor.getTime()).toBe((monthly.items.data[0]!.current_period_start + 10 * 86_400) * 1000);
+    const invoice = (await stripe.invoices.list({ subscription: yearly.id, limit: 1 })).data[0]!;
+    expect([invoice.billing_reason, invoice.status]).toEqual(["subscription_update", "paid"]);
+    // The year costs its price less the unused twenty days of the month.
+    expect(invoice.amount_paid).toBeLessThan(plans.pro.yearlyAmountCents);
+    expect(await userRow(userId)).toMatchObject({ billingInterval: "year", billingAnchor: anchor, stripeCurrentPeriodEnd: addMonth(anchor, 12), budgetRefilledFor: addMonth(anchor, 12) });
+    expect(await getBudgetStore().read(userId)).toEqual({ tokensRemaining: plans.pro.tokenBudget, resetsAt: addMonth(anchor) });
+    expect(await getChatEntitlement(userId)).toMatchObject({ periodEndsAt: addMonth(anchor), refillsMonthly: true });
+
+    // Every event of the customer again, three times, shuffled: nothing refills a second time.
+    await spend(userId, 1_000);
+    const events = (await eventsOf(customerId, 0)).filter((event) => event.type !== "test_helpers.test_clock.ready");
+    for (const [copy, event] of shuffled([...events, ...events, ...events]).entries()) await deliver(event, `replay${copy}`);
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(plans.pro.tokenBudget - 1_000);
+  });
+
+  it("refills nothing while the switch's invoice is unpaid", async () => {
+    const { userId, customerId, monthly, switchToYearly } = await monthlyProTenDaysIn();
+    const declining = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customerId });
+    await stripe.subscriptions.update(monthly.id, { default_payment_method: declining.id });
+    await switchToYearly();
+    await harness.idle();
+    const invoice = (await stripe.invoices.list({ customer: customerId, limit: 1 })).data[0]!;
+    expect([invoice.billing_reason, invoice.status]).toEqual(["subscription_update", "open"]);
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(plans.pro.tokenBudget - 3_000_000);
+  });
+});
 
 describe("a trial", () => {
   it("grants the trial budget; the first paid invoice refills to the full budget once, under replays x3 shuffled", async () => {

@@ -4,12 +4,27 @@ import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chatMessages, chats, users } from "@/db/schema";
-import { monthsBefore, usageCsv, usagePeriods } from "@/server/chat/usage-history";
+import { addMonthsClamped } from "@/server/billing/budget-window";
+import { monthsBefore, usageCsv, usagePeriods, windowPeriods } from "@/server/chat/usage-history";
 import { loadApp } from "../../support/load-app";
 
 let app: Awaited<ReturnType<typeof loadApp>>;
 beforeAll(async () => {
   app = await loadApp();
+});
+
+/** A stored assistant message charging `charge` tokens. */
+const answer = (userId: string, chat: string, createdAt: Date, model: string, charge: number) => ({
+  chatId: chat,
+  userId,
+  role: "assistant" as const,
+  text: "a",
+  model,
+  inputTokens: 1,
+  outputTokens: 1,
+  cachedInputTokens: 0,
+  charge,
+  createdAt,
 });
 
 const newUser = () => app.signUp({ email: `usage-${randomUUID()}@example.com`, password: "correct horse battery" }, { schedule: () => {}, tasks: [] });
@@ -31,18 +46,6 @@ describe("usage.history", () => {
       { id: chatId, userId: user.id, title: "t" },
       { id: otherChat, userId: other.id, title: "t" },
     ]);
-    const answer = (userId: string, chat: string, createdAt: Date, model: string, charge: number) => ({
-      chatId: chat,
-      userId,
-      role: "assistant" as const,
-      text: "a",
-      model,
-      inputTokens: 1,
-      outputTokens: 1,
-      cachedInputTokens: 0,
-      charge,
-      createdAt,
-    });
     const day1 = at(currentStart, 1);
     await db.insert(chatMessages).values([
       answer(user.id, chatId, day1, "small", 100),
@@ -74,6 +77,9 @@ describe("usage.history", () => {
       { model: "small", tokens: 150, answers: 2 },
     ]);
     expect(history.previous).toMatchObject({ start: previousStart, end: currentStart, tokens: 7, answers: 1 });
+    expect(history.period).toEqual({ name: "current", ...history.current });
+    const previous = await app.createCaller({ db, userId: user.id }).usage.history({ period: "previous" });
+    expect(previous.period).toEqual({ name: "previous", ...history.previous });
 
     const csv = usageCsv(history).trim().split("\r\n");
     expect(csv[0]).toBe("period,day,model,tokens_charged,answers");
@@ -82,16 +88,50 @@ describe("usage.history", () => {
     expect(csvTotal).toBe(1_157);
   });
 
+  it("groups a paid yearly plan by its monthly budget windows, not by the year", async () => {
+    const db = await app.getDb();
+    const user = await newUser();
+    // Forty days into a paid year: the second monthly window.
+    const anchor = new Date(Date.now() - 40 * 86_400_000);
+    const yearEnd = addMonthsClamped(anchor, 12);
+    await db
+      .update(users)
+      .set({ planActive: true, planId: "starter", subscriptionStatus: "active", billingInterval: "year", billingAnchor: anchor, stripeCurrentPeriodEnd: yearEnd, budgetRefilledFor: yearEnd })
+      .where(eq(users.id, user.id));
+    const chatId = `u-${randomUUID()}`;
+    await db.insert(chats).values({ id: chatId, userId: user.id, title: "t" });
+    const secondMonth = addMonthsClamped(anchor, 1);
+    await db.insert(chatMessages).values([
+      answer(user.id, chatId, new Date(secondMonth.getTime() + 60_000), "small", 30),
+      answer(user.id, chatId, new Date(anchor.getTime() + 60_000), "small", 20),
+      answer(user.id, chatId, new Date(anchor.getTime() - 60_000), "small", 10),
+    ]);
+    const history = await app.createCaller({ db, userId: user.id }).usage.history();
+    expect(history.current).toMatchObject({ start: secondMonth, end: addMonthsClamped(anchor, 2), tokens: 30, answers: 1 });
+    expect(history.previous).toMatchObject({ start: anchor, end: secondMonth, tokens: 20, answers: 1 });
+  });
+
   it("answers zeros for a user with no answers, and refuses anonymous callers", async () => {
     const db = await app.getDb();
     const user = await newUser();
     const history = await app.createCaller({ db, userId: user.id }).usage.history();
     expect(history.current).toMatchObject({ tokens: 0, answers: 0, days: [], models: [] });
     await expect(app.createCaller({ db, userId: null }).usage.history()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    const caller = app.createCaller({ db, userId: user.id });
+    await expect(caller.usage.history({ period: "last-year" } as never)).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining("Choose a period: current or previous.") });
+    await expect(caller.usage.history({ period: "current", extra: 1 } as never)).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 });
 
 describe("usage periods", () => {
+  it("takes a yearly plan's window before the current one from the anchor, clamped (anchored on the 31st)", () => {
+    const anchor = new Date("2027-01-31T12:00:00Z");
+    const april = { startsAt: new Date("2027-04-30T12:00:00Z"), endsAt: new Date("2027-05-31T12:00:00Z") };
+    expect(windowPeriods(anchor, april)).toEqual({ previousStart: new Date("2027-03-31T12:00:00Z"), currentStart: april.startsAt, end: april.endsAt });
+    const first = { startsAt: anchor, endsAt: new Date("2027-02-28T12:00:00Z") };
+    expect(windowPeriods(anchor, first).previousStart).toEqual(new Date("2026-12-31T12:00:00Z"));
+  });
+
   it("steps back calendar months with the day clamped, as Stripe's monthly periods do", () => {
     expect(monthsBefore(new Date("2026-03-31T10:00:00Z"), 1).toISOString()).toBe("2026-02-28T10:00:00.000Z");
     expect(monthsBefore(new Date("2026-01-15T00:00:00Z"), 2).toISOString()).toBe("2025-11-15T00:00:00.000Z");

@@ -1,7 +1,7 @@
 // The budget meter's colour: the share left of the plan the user has now, so an upgrade (the budget raised by the
 // difference of the two plans) never reads as nearly spent.
 import { describe, expect, it } from "vitest";
-import { LOW_BUDGET_SHARE, readBudgetMeter } from "@/lib/budget-meter";
+import { chatTokensExhausted, LOW_BUDGET_SHARE, readBudgetMeter } from "@/lib/budget-meter";
 
 const STARTER = 1_000_000;
 const PRO = 5_000_000;
@@ -36,5 +36,16 @@ describe("budget meter", () => {
     expect(readBudgetMeter(0, 0)).toEqual({ percentLeft: 0, tone: "low" });
     expect(() => readBudgetMeter(Number.NaN, STARTER)).toThrow(RangeError);
     expect(() => readBudgetMeter(10, Number.POSITIVE_INFINITY)).toThrow(/finite token counts/);
+  });
+});
+
+describe("chatTokensExhausted", () => {
+  it("is exhausted only when the period's budget and every credit pack are used up", () => {
+    expect(chatTokensExhausted(0, 0)).toBe(true);
+    expect(chatTokensExhausted(0, null)).toBe(true);
+    expect(chatTokensExhausted(0, undefined)).toBe(true);
+    expect(chatTokensExhausted(0, 1)).toBe(false);
+    expect(chatTokensExhausted(5, 0)).toBe(false);
+    expect(chatTokensExhausted(null, 0)).toBe(false);
   });
 });

@@ -60,7 +60,9 @@ describe("budget alerts", () => {
     expect(readBudgetAlert(166, 1_000, overage(300))).toEqual({ level: "overage", overage: overage(300) });
     expect(readBudgetAlert(0, 1_000, overage(2_000))).toEqual({ level: "overage-cap", overage: overage(2_000) });
     // A 429 with a cap set is the cap: what is left under it is too little for this conversation.
-    expect(readBudgetAlert(0, 1_000, overage(1_950), true)).toEqual({ level: "overage-cap", overage: overage(1_950) });
-    expect(readBudgetAlert(0, 1_000, null, true)).toEqual({ level: "budget-100" });
+    expect(readBudgetAlert(0, 1_000, overage(1_950), { refused: true })).toEqual({ level: "overage-cap", overage: overage(1_950) });
+    expect(readBudgetAlert(0, 1_000, null, { refused: true })).toEqual({ level: "budget-100" });
+    // Packs are spent before overage.
+    expect(readBudgetAlert(0, 1_000, overage(0), { packTokens: 5_000 })).toEqual({ level: "budget-100" });
   });
 });

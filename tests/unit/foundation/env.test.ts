@@ -10,6 +10,7 @@ describe("environment validation", () => {
       STRIPE_SANDBOX_PORT: 12111,
       UPSTASH_BRIDGE_PORT: 8079,
       CHAT_TOKEN_BUDGET: 1_000_000,
+      CREDIT_PACK_EXPIRY_DAYS: 365,
       EMBEDDED_DEFAULTS: false,
     });
     expect(env.DATABASE_URL).toBeUndefined();
@@ -39,6 +40,7 @@ describe("environment validation", () => {
     [{ AUTH_SECRET: "short" }, "AUTH_SECRET"],
     [{ AUTH_GITHUB_ID: "id" }, "AUTH_GITHUB_SECRET"],
     [{ CHAT_TOKEN_BUDGET: "-5" }, "CHAT_TOKEN_BUDGET"],
+    [{ CREDIT_PACK_EXPIRY_DAYS: "0" }, "CREDIT_PACK_EXPIRY_DAYS"],
     [{ REDIS_URL: "http://localhost:6379" }, "REDIS_URL"],
     [{ EMBEDDED_DEFAULTS: "yes" }, "EMBEDDED_DEFAULTS"],
     [{ SMTP_URL: "mail.example.com:587" }, "SMTP_URL"],

@@ -1,0 +1,1 @@
+ALTER TABLE "users" ADD COLUMN "stripe_test_clock_time" timestamp with time zone;
