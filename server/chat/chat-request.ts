@@ -281,6 +281,7 @@ export async function startChat(
   // Past the budget and packs, overage (when on and the user set a cap) funds the answer instead: when nothing is left,
   // and when what is left cannot carry this prompt (those last tokens go back to the budget, unused).
   let overage: OverageFunding | null = null;
+  let overageRefusal: string | null = null;
   const hold = (budgetRemaining: number) =>
     deps.overage && periodEndsAt
       ? holdOverage(deps.overage, { userId, requestId, upperBound, periodEndsAt, budgetRemaining }).catch((cause: unknown) => {
@@ -296,6 +297,8 @@ export async function startChat(
     if (held?.ok) {
       await store.settle(userId, requestId, 0).catch((error: unknown) => log.error({ chatRequestId: requestId, err: error }, "chat: could not give back the budget's last tokens"));
       overage = held.funding;
+    } else {
+      overageRefusal = held?.message ?? null;
     }
   }
 
@@ -309,6 +312,7 @@ export async function startChat(
       settled?.result.tokensRemaining ?? reservation.tokensRemaining,
       periodEndsAt,
       overage?.capReachedMessage ??
+        overageRefusal ??
         `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
           "Start a new chat with a shorter history, or wait for the budget to reset.",
     );
