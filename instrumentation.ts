@@ -15,5 +15,10 @@ export async function register() {
     // Sends the email outbox (verification, reset, billing and budget emails) for `next dev` and `next start` alike.
     const { startEmailDeliverer } = await import("./server/mail/deliverer");
     startEmailDeliverer();
+    // Sends the overage meter events to Stripe (BILLING_OVERAGE=1), after the answers that used them.
+    if (env.BILLING_OVERAGE) {
+      const { startMeterEventDeliverer } = await import("./server/billing/meter-events");
+      startMeterEventDeliverer();
+    }
   }
 }

@@ -60,6 +60,11 @@ export const users = pgTable("users", {
    */
   stripeTestClockTime: timestamptz("stripe_test_clock_time"),
   /**
+   * The lookup key of the subscription's metered overage price (BILLING_OVERAGE=1), null without a metered item: what
+   * overage is billed at. A subscription started before overage was on has none, so it gets no overage.
+   */
+  stripeOverageLookupKey: text("stripe_overage_lookup_key"),
+  /**
    * A failed payment (the subscription is past_due or unpaid with an open invoice): when the invoice was finalized,
    * which starts the BILLING_GRACE_SECONDS chat keeps working through, and the invoice's hosted page, where it can
    * be paid. Both null while nothing is owed.
@@ -73,6 +78,11 @@ export const users = pgTable("users", {
   budgetRefilledFor: timestamptz("budget_refilled_for"),
   /** The user wants the budget 80% / 100% emails (set in /account); every other email is transactional. */
   budgetEmails: boolean("budget_emails").notNull().default(true),
+  /**
+   * Metered overage (BILLING_OVERAGE=1): the most the user lets a month's overage cost, in cents, set in /account.
+   * 0: no overage, chat stops at the budget (the default).
+   */
+  overageCapCents: integer("overage_cap_cents").notNull().default(0),
   /**
    * The stamp (from stripe_read_stamps, taken before the request went out) of the Stripe read the billing columns
    * were written from; a sync writes only when its own read's stamp is higher, so an older read never overwrites a
@@ -196,6 +206,35 @@ export const emailOutbox = pgTable(
   (table) => [index("email_outbox_due_idx").on(table.nextAttemptAt)],
 );
 
+/**
+ * Overage meter events waiting for Stripe: one row per answer that used tokens past the budget, written when the
+ * answer settles and sent by the meter deliverer until Stripe accepts it. The id is the chat request id, which is also
+ * the event's `identifier`, so a resend after a lost answer is counted once by Stripe.
+ */
+export const meterEventOutbox = pgTable(
+  "meter_event_outbox",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    stripeCustomerId: text("stripe_customer_id").notNull(),
+    eventName: text("event_name").notNull(),
+    /** Overage tokens the answer used: the event's value. */
+    tokens: integer("tokens").notNull(),
+    /** When the answer was given: the event's timestamp, so it lands in the period it was used in. */
+    occurredAt: timestamptz("occurred_at").notNull(),
+    createdAt: timestamptz("created_at").notNull().defaultNow(),
+    nextAttemptAt: timestamptz("next_attempt_at").notNull().defaultNow(),
+    attempts: integer("attempts").notNull().default(0),
+    lastError: text("last_error"),
+    sentAt: timestamptz("sent_at"),
+    /** Stripe refused it for good (an unknown customer, a timestamp past Stripe's 35 days); kept for support. */
+    failedAt: timestamptz("failed_at"),
+  },
+  (table) => [index("meter_event_outbox_due_idx").on(table.nextAttemptAt)],
+);
+
 /** A saved conversation; its id is the chat page's (useChat's) id, owned by one user. */
 export const chats = pgTable(
   "chats",
@@ -270,6 +309,7 @@ export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;
 export type EmailOutboxRow = typeof emailOutbox.$inferSelect;
+export type MeterEventOutboxRow = typeof meterEventOutbox.$inferSelect;
 export type DuplicateSubscriptionRow = typeof duplicateSubscriptions.$inferSelect;
 export type ChatRow = typeof chats.$inferSelect;
 export type ChatMessageRow = typeof chatMessages.$inferSelect;

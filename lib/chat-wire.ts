@@ -11,6 +11,10 @@ export const chatMessageMetadataSchema = z.object({
   tokensRemaining: z.number().int().nonnegative(),
   /** The model (lib/chat-models id) that answered; its weights decided the charge. */
   model: z.string().optional(),
+  /** Metered overage (BILLING_OVERAGE=1), on answers past the budget: this answer's overage tokens, the period's, and the cap. */
+  overageTokens: z.number().int().nonnegative().optional(),
+  overageUsed: z.number().int().nonnegative().optional(),
+  overageCapTokens: z.number().int().nonnegative().optional(),
 });
 
 export type ChatMessageMetadata = z.infer<typeof chatMessageMetadataSchema>;

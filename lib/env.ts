@@ -112,6 +112,8 @@ export const envSchema = z
     STRIPE_AUTOMATIC_TAX: flag,
     /** 1: Checkout never starts a free trial (the plans' `trialDays` are ignored); unset, a plan's trial is offered. */
     STRIPE_NO_TRIALS: flag,
+    /** 1: metered overage (Stripe Billing Meters): past the budget, a subscriber chats on up to the spending cap they set. */
+    BILLING_OVERAGE: flag,
 
     /** Where every email goes: smtp(s)://user:pass@host:port of any provider; unset, the local inbox (sandbox/mail). */
     SMTP_URL: optionalString.pipe(

@@ -154,6 +154,8 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
     stateFile: null,
     retryBaseMs: options.retryBaseMs ?? 100,
     mailPorts: { smtp: 0, http: 0 },
+    // The app's metered prices must exist when its Checkout asks for them.
+    overage: options.appEnv?.BILLING_OVERAGE === "1",
   });
   if (env.DATABASE_URL) {
     // The app migrates only its embedded PGlite; a real Postgres (a fresh CI database) needs `db:migrate` first.

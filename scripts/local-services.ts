@@ -23,6 +23,8 @@ export interface LocalServicesOptions {
   retryBaseMs?: number;
   /** Ports of the local inbox (SMTP, web); 0 picks free ones. Defaults to MAIL_SANDBOX_SMTP_PORT / MAIL_SANDBOX_PORT. */
   mailPorts?: { smtp: number; http: number };
+  /** Sets up the overage meter and metered prices too (default: BILLING_OVERAGE of this process). */
+  overage?: boolean;
 }
 
 export interface LocalServices {
@@ -65,7 +67,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       }
       stripeSandboxUrl = url;
       vars.STRIPE_API_BASE = url;
-      await setupStripe(createStripeClient({ apiBase: url }));
+      await setupStripe(createStripeClient({ apiBase: url }), { overage: options.overage });
       await ensureDemoPromotionCode(createStripeClient({ apiBase: url }));
     }
 

@@ -1,5 +1,6 @@
 // `npm run stripe:setup`: creates (idempotently) the plans' products and prices and the portal configuration
-// in the Stripe the environment points at: STRIPE_SECRET_KEY's account, or the local sandbox.
+// in the Stripe the environment points at: STRIPE_SECRET_KEY's account, or the local sandbox. With BILLING_OVERAGE=1,
+// also the overage meter and each plan's metered overage price.
 import { env, usesStripeSandbox } from "../lib/env";
 import { DEMO_PROMOTION_CODE, ensureDemoPromotionCode } from "../server/billing/demo-promotion";
 import { setupStripe } from "../server/billing/setup-stripe";
@@ -23,6 +24,12 @@ for (const pack of report.packs) {
   console.log(`  ${pack.pack.padEnd(8)} ${pack.lookupKey} -> ${pack.priceId}${pack.created ? " (created)" : ""}`);
 }
 console.log(`  portal   ${report.portalConfigurationId}`);
+if (report.overage) {
+  console.log(`  meter    ${report.overage.meterId} (metered overage, BILLING_OVERAGE=1)`);
+  for (const price of report.overage.prices) {
+    console.log(`  ${price.plan.padEnd(8)} ${price.lookupKey} -> ${price.priceId}${price.created ? " (created)" : ""}`);
+  }
+}
 if (demo) console.log(`  promo    ${DEMO_PROMOTION_CODE} (20% off the first invoice) -> ${demo.promotionCode}`);
 console.log("\nPrices are found by lookup key at run time; no price ids need copying. Make sure these are set:");
 console.log("  STRIPE_SECRET_KEY      your sk_test_... key (unset = the local sandbox)");

@@ -10,6 +10,7 @@ import { BudgetMeter } from "../_components/budget-meter";
 import { BudgetEmailsToggle, VerifyEmailNotice } from "../_components/email-forms";
 import { ManageBillingButton } from "../_components/manage-billing-button";
 import { DeleteAccount } from "./delete-account";
+import { OverageCapForm } from "./overage-cap";
 
 export const metadata: Metadata = { title: "Account" };
 
@@ -28,7 +29,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   }
 
   const caller = await getServerCaller();
-  const [me, billing] = await Promise.all([caller.account.me(), caller.billing.status()]);
+  const [me, billing, overage] = await Promise.all([caller.account.me(), caller.billing.status(), caller.account.overage()]);
 
   return (
     <div className="space-y-6">
@@ -115,6 +116,8 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           <p className="mt-4 text-xs text-stone-500">Invoices, payment methods, plan changes and cancellation are in the billing portal.</p>
         ) : null}
       </section>
+
+      {overage && billing?.active ? <OverageCapForm {...overage} /> : null}
 
       <section className="card" aria-labelledby="profile-heading">
         <h2 id="profile-heading" className="text-lg font-semibold">Profile</h2>

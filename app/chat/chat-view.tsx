@@ -9,6 +9,8 @@ import { formatTokens } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc/react";
 import type { AppRouter } from "@/server/api/root";
 import { chatMessageMetadataSchema, type ChatMessageMetadata } from "@/lib/chat-wire";
+import { readBudgetAlert, type OverageReading } from "@/lib/budget-alert";
+import { BudgetAlertNotice } from "../_components/budget-alert";
 import { BudgetMeter } from "../_components/budget-meter";
 import { describeChatFailure, type ChatFailure } from "./chat-failure";
 import {
@@ -34,6 +36,18 @@ interface ReportedRemaining {
  * chat carry what they were charged, but not the remaining count at the time (the meter reads the current one).
  */
 export type ChatPageMessage = UIMessage<Omit<ChatMessageMetadata, "tokensRemaining"> & { tokensRemaining?: number }>;
+
+/**
+ * The period's overage: the cap from the account query (it may have changed since), the use as the newer of the query
+ * and the latest answer's report (it only grows within a period); null when the plan has none.
+ */
+function overageReading(settings: { usedTokens: number; capTokens: number } | null | undefined, last: ChatPageMessage["metadata"]): OverageReading | null {
+  const reported = last?.overageUsed !== undefined && last.overageCapTokens !== undefined ? { usedTokens: last.overageUsed, capTokens: last.overageCapTokens } : null;
+  if (!settings) return reported;
+  return { usedTokens: Math.max(settings.usedTokens, reported?.usedTokens ?? 0), capTokens: settings.capTokens };
+}
+
+const overageLeft = (overage: OverageReading | null) => overage !== null && overage.usedTokens < overage.capTokens;
 
 const textOf = (message: ChatPageMessage) =>
   message.parts.map((part) => (part.type === "text" ? part.text : "")).join("");
@@ -82,6 +96,8 @@ export function ChatView({
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const billingQuery = useQuery({ ...trpc.billing.status.queryOptions(), initialData: initialBilling });
+  // Metered overage (BILLING_OVERAGE=1): null when the plan has none; chat continues past the budget up to the cap.
+  const overageQuery = useQuery(trpc.account.overage.queryOptions());
   const [reported, setReported] = useState<ReportedRemaining | null>(null);
   const [input, setInput] = useState(initialInput);
   const [modelId, setModelId] = useState(initialModel ?? models[0]?.id ?? "");
@@ -92,7 +108,10 @@ export function ChatView({
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const logRef = useRef<HTMLDivElement>(null);
 
-  const refreshBilling = () => void queryClient.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+  const refreshBilling = () => {
+    void queryClient.invalidateQueries({ queryKey: trpc.billing.status.queryKey() });
+    void queryClient.invalidateQueries({ queryKey: trpc.account.overage.queryKey() });
+  };
   // Whether the server has saved this chat: a reopened one has, a new one once an answer of it finished. A ref, not
   // the messages, because the callbacks below may hold an older render's messages.
   const chatSaved = useRef(initialMessages.some((message) => message.role === "assistant"));
@@ -146,6 +165,8 @@ export function ChatView({
       ? reported.tokensRemaining
       : (budget?.tokensRemaining ?? null);
 
+  const lastUsage = messages.findLast((message) => message.role === "assistant" && message.metadata)?.metadata;
+  const overage = overageReading(overageQuery.data, lastUsage);
   // Decided before any request from the plan, and after one from the server's refusal.
   const overdue = failure?.kind === "payment-overdue" ? failure : billing?.paymentDue?.stopped ? billing.paymentDue : null;
   const block: "payment-required" | "payment-overdue" | "budget-exhausted" | null =
@@ -153,12 +174,11 @@ export function ChatView({
       ? "payment-required"
       : overdue
         ? "payment-overdue"
-      : (failure?.kind === "over-budget" && !conversationTooLong) || chatTokensExhausted(tokensRemaining, billing?.packTokens)
+      : (failure?.kind === "over-budget" && !conversationTooLong) || (chatTokensExhausted(tokensRemaining, billing?.packTokens) && !overageLeft(overage))
         ? "budget-exhausted"
         : null;
   const resetsAt = failure?.kind === "over-budget" && failure.resetsAt ? failure.resetsAt : (budget?.resetsAt ?? null);
 
-  const lastUsage = messages.findLast((message) => message.role === "assistant" && message.metadata)?.metadata;
   // Between Send and the first word: the request is on its way, or the answer has started without any text yet.
   const lastMessage = messages.at(-1);
   const waiting = status === "submitted" || (status === "streaming" && lastMessage?.role === "assistant" && textOf(lastMessage) === "");
@@ -232,6 +252,7 @@ export function ChatView({
       {budget && tokensRemaining !== null ? (
         <section className="card py-4" aria-label="Token budget">
           <BudgetMeter tokenBudget={budget.tokenBudget} tokensRemaining={tokensRemaining} resetsAt={budget.resetsAt} packTokens={billing?.packTokens} />
+          <BudgetAlertNotice alert={readBudgetAlert(tokensRemaining, budget.tokenBudget, overage, { refused: failure?.kind === "over-budget" && !conversationTooLong, packTokens: billing?.packTokens ?? 0 })} />
           {lastUsage ? (
             <p className="mt-2 text-xs text-stone-600">
               <span data-testid="last-usage">Last answer used {formatTokens(lastUsage.tokensUsed)} tokens (prompt + answer)</span>

@@ -17,6 +17,7 @@ export type SubscriptionState = Pick<
   | "billingInterval"
   | "billingAnchor"
   | "trialEndsAt"
+  | "stripeOverageLookupKey"
 >;
 
 /** A plan change scheduled for the period end, as the sync read it: both null when none is scheduled. */

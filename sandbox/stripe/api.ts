@@ -4,6 +4,7 @@ import type { Engine } from "./engine";
 import { expand } from "./expand";
 import { invalidRequest } from "./errors";
 import { expandPaths } from "./params";
+import { billingMeterRoutes } from "./routes/billing-meters";
 import { billingPortalRoutes } from "./routes/billing-portal";
 import { catalogRoutes } from "./routes/catalog";
 import { checkoutSessionRoutes } from "./routes/checkout-sessions";
@@ -33,6 +34,7 @@ const RESOURCES = [
   eventRoutes,
   webhookEndpointRoutes,
   testClockRoutes,
+  billingMeterRoutes,
 ];
 
 export function createApi(engine: Engine, hooks: ApiHooks) {

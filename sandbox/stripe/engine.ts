@@ -23,6 +23,7 @@ import {
   type LineInput,
   type TestCard,
 } from "./objects";
+import { isMetered, meteredLine } from "./metered";
 import { schedulePhase, subscriptionScheduleObject } from "./schedules";
 import { API_VERSION, clone, emptyState, newId, realNow, type CheckoutSetup, type Redemption, type SandboxState } from "./state";
 
@@ -377,6 +378,8 @@ export class Engine {
       checkoutSession?: string | null;
       /** Starts trialing for this many days: the first invoice is $0 and the first charge comes at the trial end. */
       trialPeriodDays?: number | null;
+      /** Metered prices added as further items (no quantity): their usage is billed in arrears at each renewal. */
+      meteredPrices?: Stripe.Price[];
     },
     ctx: RequestContext,
   ): Stripe.Subscription {
@@ -410,6 +413,9 @@ export class Engine {
       testClock: idOf(customer.test_clock ?? null),
       now: at,
     });
+    for (const metered of input.meteredPrices ?? []) {
+      sub.items.data.push(subscriptionItemObject({ subscription: id, price: metered, quantity: undefined, periodStart: at, periodEnd: item.current_period_end, now: at }));
+    }
     if (trialEnd !== null) {
       sub.trial_start = at;
       sub.trial_end = trialEnd;
@@ -1036,7 +1042,8 @@ export class Engine {
     item.current_period_end = addInterval(sub.billing_cycle_anchor, recurring.interval, recurring.interval_count * cycle);
     // The trial ends: the subscription is active from now, and past due if the first charge fails (below).
     if (sub.status === "trialing") sub.status = "active";
-    const invoice = this.draftInvoice(sub, customer, "subscription_cycle", [this.fullPeriodLine(sub, item, item.current_period_start, item.current_period_end)], item.current_period_start, item.current_period_end, ctx);
+    const usageLines = this.advanceMeteredItems(sub, item);
+    const invoice = this.draftInvoice(sub, customer, "subscription_cycle", [this.fullPeriodLine(sub, item, item.current_period_start, item.current_period_end), ...usageLines], item.current_period_start, item.current_period_end, ctx);
     // An invoice's own period is the one just ended; the line items carry the new service period.
     invoice.period_start = before.items.data[0]?.current_period_start ?? at;
     invoice.period_end = at;
@@ -1045,6 +1052,18 @@ export class Engine {
     this.emit("customer.subscription.updated", sub, ctx, at, before);
     const paid = this.runInvoice(invoice, sub, customer, at, ctx, { retries: true, attempt: true });
     if (!paid && sub.status === "active") this.setStatus(sub, "past_due", at, ctx);
+  }
+
+  /** Metered items bill the period that just ended, in arrears, then move on to the licensed item's new period. */
+  private advanceMeteredItems(sub: Stripe.Subscription, licensed: Stripe.SubscriptionItem): LineInput[] {
+    return sub.items.data
+      .filter((i) => i !== licensed && isMetered(i.price))
+      .map((i) => {
+        const line = meteredLine(this.state, i, String(sub.customer), this.productName(i.price), { start: i.current_period_start, end: i.current_period_end });
+        i.current_period_start = licensed.current_period_start;
+        i.current_period_end = licensed.current_period_end;
+        return line;
+      });
   }
 
   baseUrl = `http://127.0.0.1:${STRIPE_SANDBOX_DEFAULT_PORT}`;
@@ -1119,7 +1138,8 @@ export class Engine {
     const card = readCard(input.card, input.expiry);
     if (card.declineCode) throw cardDeclined(card.declineCode);
     const setup = this.state.checkoutSetup[session.id];
-    const line = setup?.lines[0];
+    const prices = (setup?.lines ?? []).map((l) => this.requirePrice(l.price, "line_items"));
+    const line = setup?.lines.find((_, i) => prices[i] && !isMetered(prices[i]));
     if (!line) throw invalidRequest("This Checkout Session has no line items.");
     const price = this.requirePrice(line.price, "line_items[0][price]");
     const address = toAddress(input.address);
@@ -1172,6 +1192,7 @@ export class Engine {
           automaticTax: session.automatic_tax.enabled,
           checkoutSession: session.id,
           trialPeriodDays: setup?.trialPeriodDays ?? null,
+          meteredPrices: prices.filter(isMetered),
         },
         ctx,
       );

@@ -77,6 +77,9 @@ export function priceObject(input: {
   active: boolean;
   metadata: Record<string, string>;
   taxBehavior: Stripe.Price.TaxBehavior | null;
+  /** A metered price bills the usage its meter aggregated over each period, in arrears (null: licensed) */
+  meter?: string | null;
+  transformQuantity?: Stripe.Price.TransformQuantity | null;
   now: number;
 }): Stripe.Price {
   return {
@@ -93,11 +96,11 @@ export function priceObject(input: {
     nickname: input.nickname,
     product: input.product,
     recurring: input.interval
-      ? { interval: input.interval, interval_count: input.intervalCount, meter: null, usage_type: "licensed", trial_period_days: null }
+      ? { interval: input.interval, interval_count: input.intervalCount, meter: input.meter ?? null, usage_type: input.meter ? "metered" : "licensed", trial_period_days: null }
       : null,
     tax_behavior: input.taxBehavior ?? "unspecified",
     tiers_mode: null,
-    transform_quantity: null,
+    transform_quantity: input.transformQuantity ?? null,
     type: input.interval ? "recurring" : "one_time",
     unit_amount: input.unitAmount,
     unit_amount_decimal: wireDecimal(String(input.unitAmount)),
@@ -118,14 +121,58 @@ export function planFromPrice(price: Stripe.Price): Stripe.Plan {
     interval_count: price.recurring?.interval_count ?? 1,
     livemode: false,
     metadata: price.metadata,
-    meter: null,
+    meter: price.recurring?.meter ?? null,
     nickname: price.nickname,
     product: price.product,
     tiers_mode: null,
-    transform_usage: null,
+    transform_usage: price.transform_quantity,
     trial_period_days: null,
-    usage_type: "licensed",
+    usage_type: price.recurring?.usage_type ?? "licensed",
   } satisfies Stripe.Plan;
+}
+
+export function meterObject(input: {
+  displayName: string;
+  eventName: string;
+  formula: Stripe.Billing.Meter.DefaultAggregation.Formula;
+  customerPayloadKey: string;
+  valuePayloadKey: string;
+  eventTimeWindow: Stripe.Billing.Meter.EventTimeWindow | null;
+  now: number;
+}): Stripe.Billing.Meter {
+  return {
+    id: newId("mtr_test", 32),
+    object: "billing.meter",
+    created: input.now,
+    customer_mapping: { event_payload_key: input.customerPayloadKey, type: "by_id" },
+    default_aggregation: { formula: input.formula },
+    display_name: input.displayName,
+    event_name: input.eventName,
+    event_time_window: input.eventTimeWindow,
+    livemode: false,
+    status: "active",
+    status_transitions: { deactivated_at: null },
+    updated: input.now,
+    value_settings: { event_payload_key: input.valuePayloadKey },
+  } satisfies Stripe.Billing.Meter;
+}
+
+export function meterEventObject(input: {
+  eventName: string;
+  identifier: string;
+  payload: Record<string, string>;
+  timestamp: number;
+  now: number;
+}): Stripe.Billing.MeterEvent {
+  return {
+    object: "billing.meter_event",
+    created: input.now,
+    event_name: input.eventName,
+    identifier: input.identifier,
+    livemode: false,
+    payload: input.payload,
+    timestamp: input.timestamp,
+  } satisfies Stripe.Billing.MeterEvent;
 }
 
 export function customerObject(input: {
@@ -350,7 +397,8 @@ export function portalSessionObject(input: {
 export function subscriptionItemObject(input: {
   subscription: string;
   price: Stripe.Price;
-  quantity: number;
+  /** undefined for a metered price: its quantity is the usage its meter aggregates */
+  quantity: number | undefined;
   periodStart: number;
   periodEnd: number;
   now: number;
@@ -367,7 +415,7 @@ export function subscriptionItemObject(input: {
     metadata: {},
     plan: planFromPrice(input.price),
     price: input.price,
-    quantity: input.quantity,
+    ...(input.quantity === undefined ? {} : { quantity: input.quantity }),
     subscription: input.subscription,
     tax_rates: [],
   } satisfies Stripe.SubscriptionItem;

@@ -86,6 +86,17 @@ export interface SandboxState {
   /** event id -> one record per endpoint (and per duplicate copy when the duplicate fault is on) */
   deliveries: Record<string, DeliveryRecord[]>;
   idempotency: Record<string, IdempotencyRecord>;
+  /** Billing meters by id, and the meter events they aggregate (absent in older state files) */
+  meters?: Record<string, Stripe.Billing.Meter>;
+  meterEvents?: StoredMeterEvent[];
+}
+
+/** A meter event as sent, with what Stripe keeps beside it: the customer and value read from its payload. */
+export interface StoredMeterEvent {
+  event: Stripe.Billing.MeterEvent;
+  meter: string;
+  customer: string;
+  value: number;
 }
 
 export function emptyState(): SandboxState {
@@ -117,6 +128,8 @@ export function emptyState(): SandboxState {
     cycles: {},
     deliveries: {},
     idempotency: {},
+    meters: {},
+    meterEvents: [],
   };
 }
 

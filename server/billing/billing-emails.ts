@@ -8,6 +8,7 @@ import type { SubscriptionState } from "@/db/queries/billing";
 import type { User } from "@/db/schema";
 import { env } from "@/lib/env";
 import { enqueueEmail } from "@/server/mail/outbox";
+import { licensedItem } from "./overage";
 import { findPlanByLookupKey } from "./plans";
 
 export interface BillingEmailContext {
@@ -45,7 +46,7 @@ export async function enqueueBillingEmails(
   const sub = context.subscription;
   if (!sub || sub.id !== next.stripeSubscriptionId) return 0;
   const now = context.now ?? new Date();
-  const item = sub.items.data[0];
+  const item = licensedItem(sub);
   const planName = findPlanByLookupKey(item?.price.lookup_key)?.name ?? item?.price.nickname ?? "paid";
   const invoice = typeof sub.latest_invoice === "object" ? sub.latest_invoice : null;
   const base = { userId: previous.id, to: previous.email };

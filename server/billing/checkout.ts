@@ -8,6 +8,7 @@ import { z } from "zod";
 import { env } from "@/lib/env";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, billingIntervals, paidPlanIds, planPrice, plans, trialOffered } from "./plans";
+import { overageFor } from "./overage";
 import { createPortalSession } from "./portal";
 import { requirePriceId } from "./stripe-catalog";
 
@@ -35,6 +36,10 @@ export async function createCheckoutSession(
   }
 
   const price = await requirePriceId(deps.stripe, planPrice(plan, interval).lookupKey);
+  // With overage on, a monthly subscription also carries the plan's metered price (no quantity: Stripe bills the
+  // meter's usage in arrears). Stripe wants one interval per subscription, so a yearly one goes without overage.
+  const overage = interval === "month" ? overageFor(plan) : null;
+  const overageLine = overage ? [{ price: await requirePriceId(deps.stripe, overage.lookupKey) }] : [];
   // A trial only for a customer who never had a subscription of any status: no second trial for a returning one.
   const trialDays = trialOffered(plan) && existing.data.length === 0 ? plan.trialDays : 0;
   await expireOpenSessions(deps.stripe, customer);
@@ -42,7 +47,7 @@ export async function createCheckoutSession(
     mode: "subscription",
     customer,
     customer_update: { address: "auto", name: "auto" },
-    line_items: [{ price, quantity: 1 }],
+    line_items: [{ price, quantity: 1 }, ...overageLine],
     billing_address_collection: "required",
     allow_promotion_codes: true,
     // Stripe Tax from the billing address Checkout collects; off unless the account has Stripe Tax set up.

@@ -25,6 +25,14 @@ export interface Plan {
   /** The chat models (lib/chat-models) the plan includes; the first is the default. */
   models: readonly ChatModelId[];
   features: string[];
+  /** Metered overage past the budget (BILLING_OVERAGE=1): its monthly price's lookup key and cents per 1,000 tokens. */
+  overage?: PlanOverage;
+}
+
+/** Billed per started 1,000 tokens over the period (Stripe: `transform_quantity` divide_by 1000, round up). */
+export interface PlanOverage {
+  lookupKey: string;
+  centsPer1000Tokens: number;
 }
 
 /** A yearly price costs this many months of the monthly one. */
@@ -64,6 +72,7 @@ export const plans = {
     trialTokenBudget: Math.min(DEFAULT_TRIAL_TOKEN_BUDGET, env.CHAT_TOKEN_BUDGET),
     models: ["small"],
     features: [`${env.CHAT_TOKEN_BUDGET.toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Email support"],
+    overage: { lookupKey: "hourglass_starter_overage", centsPer1000Tokens: 2 },
   },
   pro: {
     id: "pro",
@@ -78,6 +87,7 @@ export const plans = {
     trialTokenBudget: DEFAULT_TRIAL_TOKEN_BUDGET,
     models: ["small", "large"],
     features: [`${(env.CHAT_TOKEN_BUDGET * 5).toLocaleString("en-US")} chat tokens a month`, "Streaming answers", "Priority support"],
+    overage: { lookupKey: "hourglass_pro_overage", centsPer1000Tokens: 1 },
   },
 } as const satisfies Record<string, Plan>;
 

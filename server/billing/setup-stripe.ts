@@ -3,17 +3,27 @@
 // key, and the Billing Portal configuration that lets
 // customers switch between those prices (downgrades at the period end), cancel, update their card and see invoices.
 import type Stripe from "stripe";
-import { billingIntervals, creditPacks, paidPlans, planPrice, type BillingInterval } from "./plans";
+import { env } from "@/lib/env";
+import { OVERAGE_METER_EVENT, OVERAGE_TOKENS_PER_UNIT } from "./overage";
+import { billingIntervals, creditPacks, paidPlans, planPrice, type BillingInterval, type PaidPlan } from "./plans";
 import { clearCatalogCache, findPortalConfigurationId, PORTAL_CONFIGURATION_TAG } from "./stripe-catalog";
 
 export interface SetupReport {
   prices: Array<{ plan: string; interval: BillingInterval; lookupKey: string; priceId: string; created: boolean }>;
   packs: Array<{ pack: string; lookupKey: string; priceId: string; created: boolean }>;
   portalConfigurationId: string;
+  /** With overage on: the meter and each plan's metered overage price. */
+  overage: { meterId: string; prices: Array<{ plan: string; lookupKey: string; priceId: string; created: boolean }> } | null;
 }
 
-export async function setupStripe(stripe: Stripe): Promise<SetupReport> {
+export interface SetupOptions {
+  /** Creates the overage meter and metered prices (default: BILLING_OVERAGE). */
+  overage?: boolean;
+}
+
+export async function setupStripe(stripe: Stripe, options: SetupOptions = {}): Promise<SetupReport> {
   const prices: SetupReport["prices"] = [];
+  const productOf = new Map<string, string>();
   for (const plan of paidPlans) {
     let product: string | null = null;
     for (const interval of billingIntervals) {
@@ -35,6 +45,7 @@ export async function setupStripe(stripe: Stripe): Promise<SetupReport> {
       product ??= price.product;
       prices.push({ plan: plan.id, interval, lookupKey, priceId: price.priceId, created: price.created });
     }
+    if (product) productOf.set(plan.id, product);
   }
   const packs: SetupReport["packs"] = [];
   for (const pack of Object.values(creditPacks)) {
@@ -54,6 +65,7 @@ export async function setupStripe(stripe: Stripe): Promise<SetupReport> {
     });
     packs.push({ pack: pack.id, lookupKey: pack.lookupKey, priceId: price.priceId, created: price.created });
   }
+  const overage = (options.overage ?? env.BILLING_OVERAGE) ? await setupOverage(stripe, productOf) : null;
   clearCatalogCache();
 
   const byProduct = new Map<string, string[]>();
@@ -87,7 +99,59 @@ export async function setupStripe(stripe: Stripe): Promise<SetupReport> {
         features,
         metadata: { [PORTAL_CONFIGURATION_TAG]: "portal" },
       });
-  return { prices, packs, portalConfigurationId: configuration.id };
+  return { prices, packs, portalConfigurationId: configuration.id, overage };
+}
+
+/**
+ * The overage meter (found again by its event name) and, on each paid plan's product, a monthly metered price billing
+ * the meter's sum per started 1,000 tokens. The portal never lists these: they ride along with the plan's price.
+ */
+async function setupOverage(stripe: Stripe, productOf: ReadonlyMap<string, string>): Promise<NonNullable<SetupReport["overage"]>> {
+  const meter = await ensureOverageMeter(stripe);
+  const prices: NonNullable<SetupReport["overage"]>["prices"] = [];
+  for (const plan of paidPlans) {
+    const product = productOf.get(plan.id);
+    if (!product) continue;
+    prices.push({ plan: plan.id, ...(await ensureOveragePrice(stripe, plan, product, meter.id)) });
+  }
+  return { meterId: meter.id, prices };
+}
+
+async function ensureOverageMeter(stripe: Stripe): Promise<Stripe.Billing.Meter> {
+  for await (const meter of stripe.billing.meters.list({ status: "active", limit: 100 })) {
+    if (meter.event_name === OVERAGE_METER_EVENT) return meter;
+  }
+  return stripe.billing.meters.create(
+    {
+      display_name: "Hourglass tokens over budget",
+      event_name: OVERAGE_METER_EVENT,
+      default_aggregation: { formula: "sum" },
+      customer_mapping: { type: "by_id", event_payload_key: "stripe_customer_id" },
+      value_settings: { event_payload_key: "value" },
+    },
+    { idempotencyKey: `hourglass-meter:${OVERAGE_METER_EVENT}` },
+  );
+}
+
+async function ensureOveragePrice(stripe: Stripe, plan: PaidPlan, product: string, meter: string): Promise<{ lookupKey: string; priceId: string; created: boolean }> {
+  const { lookupKey, centsPer1000Tokens } = plan.overage;
+  const existing = (await stripe.prices.list({ lookup_keys: [lookupKey], active: true, limit: 1 })).data[0];
+  if (existing) return { lookupKey, priceId: existing.id, created: false };
+  const price = await stripe.prices.create(
+    {
+      product,
+      currency: "usd",
+      unit_amount: centsPer1000Tokens,
+      transform_quantity: { divide_by: OVERAGE_TOKENS_PER_UNIT, round: "up" },
+      recurring: { interval: "month", usage_type: "metered", meter },
+      lookup_key: lookupKey,
+      transfer_lookup_key: true,
+      nickname: `${plan.name} overage per 1,000 tokens`,
+      metadata: { hourglassPlan: plan.id, hourglassOverage: "1" },
+    },
+    { idempotencyKey: `hourglass-price:${lookupKey}:${centsPer1000Tokens}:${meter}` },
+  );
+  return { lookupKey, priceId: price.id, created: true };
 }
 
 /** The active price with this lookup key, or a new one (on the product `product()` gives) when there is none. */

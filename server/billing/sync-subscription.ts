@@ -31,6 +31,7 @@ import { enqueueBillingEmails } from "./billing-emails";
 import { resolveBillingDeps, type BillingDeps } from "./customers";
 import { duplicatesToRetire, keeperOf, retireDuplicate, retiredDuplicates } from "./duplicate-subscriptions";
 import { monthlyWindowAt, windowMoment } from "./budget-window";
+import { licensedItem, meteredItem } from "./overage";
 import { activeSubscriptionStatuses, budgetFor, findPlanByLookupKey, getPlan } from "./plans";
 import { readOnce, type CustomerRead } from "./stripe-reads";
 import { billingWork } from "./work-limit";
@@ -210,7 +211,7 @@ const noScheduledChange: ScheduledPlanChange = { scheduledPlanId: null, schedule
  * subscription set to end switches to nothing.
  */
 async function scheduledPlanChange(sub: Stripe.Subscription, state: SubscriptionState, stripe: Stripe): Promise<ScheduledPlanChange> {
-  const item = sub.items.data[0];
+  const item = licensedItem(sub);
   if (!sub.schedule || !item || state.cancelAt) return noScheduledChange;
   const id = typeof sub.schedule === "string" ? sub.schedule : sub.schedule.id;
   const schedule = await stripe.subscriptionSchedules.retrieve(id, { expand: ["phases.items.price"] });
@@ -249,7 +250,7 @@ async function raiseToPlanCap(
  * before it (a test clock ahead of the wall clock).
  */
 export function budgetPeriodEnd(sub: Stripe.Subscription, now: Date): Date | null {
-  const item = sub.items.data[0];
+  const item = licensedItem(sub);
   if (!item) return null;
   const periodEnd = fromUnix(item.current_period_end);
   if (item.price.recurring?.interval !== "year" || sub.status === "trialing") return periodEnd;
@@ -269,6 +270,7 @@ const freeState: SubscriptionState = {
   billingInterval: null,
   billingAnchor: null,
   trialEndsAt: null,
+  stripeOverageLookupKey: null,
 };
 
 /**
@@ -283,7 +285,7 @@ export function pickCurrentSubscription(subscriptions: readonly Stripe.Subscript
 const fromUnix = (seconds: number) => new Date(seconds * 1000);
 
 export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number): SubscriptionState {
-  const item = sub.items.data[0];
+  const item = licensedItem(sub);
   // Since the 2025 API versions the period lives on each subscription item, not on the subscription.
   const periodEnd = item ? item.current_period_end : null;
   const plan = findPlanByLookupKey(item?.price.lookup_key);
@@ -311,6 +313,7 @@ export function subscriptionState(sub: Stripe.Subscription, graceSeconds: number
     billingInterval: item?.price.recurring?.interval ?? null,
     billingAnchor: fromUnix(sub.billing_cycle_anchor),
     trialEndsAt: sub.trial_end === null ? null : fromUnix(sub.trial_end),
+    stripeOverageLookupKey: meteredItem(sub)?.price.lookup_key ?? null,
   };
 }
 
@@ -351,7 +354,7 @@ async function earnedBudget(
   { stripe, graceSeconds, now }: Pick<SyncDeps, "stripe" | "graceSeconds" | "now">,
   due: PaymentDue,
 ): Promise<{ tokenBudget: number; periodEnd: Date } | null> {
-  const item = sub.items.data[0];
+  const item = licensedItem(sub);
   const plan = findPlanByLookupKey(item?.price.lookup_key);
   if (!item || !plan || plan.tokenBudget === 0) return null;
   const refills = (invoice: Stripe.Invoice) =>

@@ -28,6 +28,7 @@ import { chargeFor, chatModels, isChatModelId, outputTokensWithin, upperBoundFor
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type ChatEntitlement } from "./entitlement";
 import { guardModelStream } from "./guard-model-stream";
+import { databaseChatOverage, holdOverage, type ChatOverage, type OverageFunding } from "./overage";
 import { databaseChatHistory, type ChatHistory } from "./history";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
@@ -51,6 +52,8 @@ export interface ChatDeps {
   newRequestId(): string;
   /** Where conversations sent with a chat id are saved. */
   history: ChatHistory;
+  /** Metered overage past the budget (BILLING_OVERAGE=1); null when off. */
+  overage: ChatOverage | null;
 }
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
@@ -72,6 +75,7 @@ function resolveDeps(overrides: ChatOverrides): ChatDeps {
     modelSilenceTimeoutMs: overrides.modelSilenceTimeoutMs ?? env.CHAT_MODEL_SILENCE_TIMEOUT_MS,
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
     history: overrides.history ?? databaseChatHistory,
+    overage: overrides.overage !== undefined ? overrides.overage : env.BILLING_OVERAGE ? databaseChatOverage() : null,
   };
 }
 
@@ -176,7 +180,7 @@ function chooseModel(requested: string | undefined, included: readonly ChatModel
 const asTokenCount = (tokens: number) => (Number.isFinite(tokens) ? Math.max(0, Math.ceil(tokens)) : 0);
 
 /** Settles one reservation at most once, whichever of finish, abort or error comes first. */
-function createSettlement(store: BudgetStore, userId: string, requestId: string, span: ChatSpan) {
+function createSettlement(store: Pick<BudgetStore, "settle">, userId: string, requestId: string, span: ChatSpan) {
   let settled: Promise<{ tokensUsed: number; result: SettleResult } | null> | undefined;
   return {
     settle(tokens: number) {
@@ -196,6 +200,12 @@ function createSettlement(store: BudgetStore, userId: string, requestId: string,
       return settled;
     },
   };
+}
+
+/** The finish metadata of an overage answer, for the chat's alerts; a failed read leaves it out. */
+async function overageUsage(overage: OverageFunding) {
+  const overageUsed = await overage.used().catch(() => null);
+  return overageUsed === null ? {} : { overageTokens: overage.charged(), overageUsed, overageCapTokens: overage.capTokens };
 }
 
 function toModelInput(turns: ChatTurn[]): Array<Omit<ChatUIMessage, "id">> {
@@ -268,19 +278,43 @@ export async function startChat(
   } catch (cause) {
     throw storeUnavailable(cause);
   }
-  if (!reservation.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt);
+  // Past the budget and packs, overage (when on and the user set a cap) funds the answer instead: when nothing is left,
+  // and when what is left cannot carry this prompt (those last tokens go back to the budget, unused).
+  let overage: OverageFunding | null = null;
+  let overageRefusal: string | null = null;
+  const hold = (budgetRemaining: number) =>
+    deps.overage && periodEndsAt
+      ? holdOverage(deps.overage, { userId, requestId, upperBound, periodEndsAt, budgetRemaining }).catch((cause: unknown) => {
+          throw storeUnavailable(cause);
+        })
+      : null;
+  if (!reservation.ok) {
+    const held = await hold(0);
+    if (!held?.ok) throw budgetExhausted(reservation.tokensRemaining, reservation.resetsAt ?? periodEndsAt, held?.message ?? undefined);
+    overage = held.funding;
+  } else if (deps.overage && outputTokensWithin(weights, reservation.granted, promptTokens) < 1) {
+    const held = await hold(reservation.tokensRemaining + reservation.granted);
+    if (held?.ok) {
+      await store.settle(userId, requestId, 0).catch((error: unknown) => log.error({ chatRequestId: requestId, err: error }, "chat: could not give back the budget's last tokens"));
+      overage = held.funding;
+    } else {
+      overageRefusal = held?.message ?? null;
+    }
+  }
 
-  const { granted } = reservation;
+  const granted = overage ? overage.granted : reservation.ok ? reservation.granted : 0;
   const chatSpan = startChatSpan({ userId, chatRequestId: requestId, modelId, promptTokens, reservedTokens: granted });
-  const settlement = createSettlement(store, userId, requestId, chatSpan);
+  const settlement = createSettlement(overage?.settler ?? store, userId, requestId, chatSpan);
   const outputCap = Math.min(deps.maxOutputTokens, outputTokensWithin(weights, granted, promptTokens));
   if (outputCap < 1) {
     const settled = await settlement.settle(0);
     throw budgetExhausted(
       settled?.result.tokensRemaining ?? reservation.tokensRemaining,
       periodEndsAt,
-      `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
-        "Start a new chat with a shorter history, or wait for the budget to reset.",
+      overage?.capReachedMessage ??
+        overageRefusal ??
+        `This conversation needs about ${promptTokens.toLocaleString("en-US")} tokens, more than your budget has left. ` +
+          "Start a new chat with a shorter history, or wait for the budget to reset.",
     );
   }
 
@@ -353,9 +387,10 @@ export async function startChat(
       if (!finishChunk) return;
       // Returns the settlement onFinish started; if no callback ran at all, charges the whole reservation.
       const settled = await settlement.settle(granted);
+      const overageMetadata = overage ? await overageUsage(overage) : {};
       controller.enqueue(
         settled
-          ? { ...finishChunk, messageMetadata: { tokensUsed: settled.tokensUsed, tokensRemaining: settled.result.tokensRemaining, model: modelId } }
+          ? { ...finishChunk, messageMetadata: { tokensUsed: settled.tokensUsed, tokensRemaining: settled.result.tokensRemaining, model: modelId, ...overageMetadata } }
           : finishChunk,
       );
     },

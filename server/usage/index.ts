@@ -6,7 +6,10 @@ import { Redis } from "@upstash/redis";
 import { env } from "@/lib/env";
 import { BudgetStoreUnavailableError, type BudgetSnapshot, type BudgetStore, type ResetResult } from "./budget-store";
 import { createMemoryBudgetStore } from "./memory-store";
+import { createMemoryOverageStore } from "./memory-overage-store";
+import type { OverageStore } from "./overage-store";
 import { createUpstashBudgetStore } from "./upstash-store";
+import { createUpstashOverageStore } from "./upstash-overage-store";
 
 export * from "./budget-store";
 export { createMemoryBudgetStore, type MemoryBudgetStoreOptions } from "./memory-store";
@@ -18,9 +21,14 @@ export {
   type UpstashBudgetStoreOptions,
 } from "./upstash-store";
 export { DEFAULT_RESERVATION_TTL_MS } from "./budget-input";
+export * from "./overage-store";
+export { createMemoryOverageStore, type MemoryOverageStoreOptions } from "./memory-overage-store";
+export { createUpstashOverageStore } from "./upstash-overage-store";
 
-const globalForBudget = globalThis as typeof globalThis & { hourglassMemoryBudgetStore?: BudgetStore };
+const globalForBudget = globalThis as typeof globalThis & { hourglassMemoryBudgetStore?: BudgetStore; hourglassMemoryOverageStore?: OverageStore };
 let upstashStore: BudgetStore | undefined;
+let upstashOverageStore: OverageStore | undefined;
+let upstashClient: Redis | undefined;
 
 export function getBudgetStore(): BudgetStore {
   const url = env.UPSTASH_REDIS_REST_URL;
@@ -29,9 +37,8 @@ export function getBudgetStore(): BudgetStore {
     // Client defaults (auto-pipelining, base64) except the retries: every script is idempotent per request id,
     // so retrying is safe, but the default five with exponential backoff keep a chat waiting ~4 s before its
     // 503 when Redis is down. Two quick retries ride out a blip and fail closed fast.
-    upstashStore ??= createUpstashBudgetStore(
-      new Redis({ url, token, retry: { retries: 2, backoff: (retryCount) => 50 * 2 ** retryCount } }),
-    );
+    upstashClient ??= new Redis({ url, token, retry: { retries: 2, backoff: (retryCount) => 50 * 2 ** retryCount } });
+    upstashStore ??= createUpstashBudgetStore(upstashClient);
     return upstashStore;
   }
   // One of several servers (APP_INSTANCES > 1) never counts a budget of its own: the start-up check already refuses
@@ -53,4 +60,15 @@ export function readBudget(userId: string): Promise<BudgetSnapshot | null> {
 /** Starts a paid period at `budget` tokens; a repeated or stale call for the same period is a no-op. */
 export function resetBudget(userId: string, budget: number, periodEnd: Date): Promise<ResetResult> {
   return getBudgetStore().reset(userId, budget, periodEnd);
+}
+
+/** The overage ledger (BILLING_OVERAGE=1), in the same backend as the budget store. */
+export function getOverageStore(): OverageStore {
+  getBudgetStore();
+  if (upstashClient) {
+    upstashOverageStore ??= createUpstashOverageStore(upstashClient);
+    return upstashOverageStore;
+  }
+  globalForBudget.hourglassMemoryOverageStore ??= createMemoryOverageStore();
+  return globalForBudget.hourglassMemoryOverageStore;
 }

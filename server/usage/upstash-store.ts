@@ -419,12 +419,12 @@ export function createUpstashBudgetStore(redis: Redis, options: UpstashBudgetSto
 }
 
 /** Narrows a script reply to exactly `length` integers; anything else means the store answered wrongly. */
-function integers<N extends 2 | 3 | 4>(
+export function integers<N extends 2 | 3 | 4>(
   operation: string,
   reply: unknown,
   length: N,
 ): N extends 4 ? [number, number, number, number] : N extends 3 ? [number, number, number] : [number, number];
-function integers(operation: string, reply: unknown, length: number): number[] {
+export function integers(operation: string, reply: unknown, length: number): number[] {
   if (!Array.isArray(reply) || reply.length !== length || !reply.every((item) => Number.isSafeInteger(item))) {
     throw new BudgetStoreUnavailableError(`the Upstash store answered ${operation} wrongly`, {
       cause: new Error(`unexpected reply to ${operation}: ${JSON.stringify(reply)}`),

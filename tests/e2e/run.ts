@@ -15,6 +15,7 @@ import { declinedCardJourney } from "./journeys/declined-card";
 import { emailAndResetJourney } from "./journeys/email-and-reset";
 import { failedRenewalJourney } from "./journeys/failed-renewal";
 import { keyboardJourney } from "./journeys/keyboard";
+import { overageJourney } from "./journeys/overage";
 import { pageAuditJourney } from "./journeys/page-audit";
 import { portalJourney } from "./journeys/portal";
 import { purchaseJourney } from "./journeys/purchase";
@@ -36,6 +37,7 @@ const journeys: Journey[] = [
   savedChatsJourney,
   creditPackJourney,
   keyboardJourney,
+  overageJourney,
   pageAuditJourney,
 ];
 
@@ -190,7 +192,8 @@ async function main(): Promise<number> {
   try {
     console.log(`Starting the app stack (${process.env.DATABASE_URL ? "Postgres" : "PGlite"}, ${process.env.REDIS_URL ? "Redis via the bridge" : "in-process budget store"})…`);
     // The journeys buy Starter as a customer who pays from the first day: Starter's free trial stays off here.
-    stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10", STRIPE_NO_TRIALS: "1" } });
+    // Overage is on (a monthly plan's Checkout adds the metered price); without a cap, chat still stops at the budget.
+    stack = await startAppStack({ appEnv: { CHAT_TOKEN_BUDGET: String(STARTER_BUDGET), DEMO_MODEL_DELAY_MS: "10", STRIPE_NO_TRIALS: "1", BILLING_OVERAGE: "1" } });
     console.log(`App on ${stack.baseUrl}, Stripe sandbox on ${stack.stripeSandboxUrl}`);
     await warmUp(stack.baseUrl);
     browser = await chromium.launch({

@@ -12,7 +12,8 @@ import { LIST_PARAMS, listOf, nullableStr, checkNested, stringRecord, throwMissi
 const TAX_BEHAVIOR = oneOf("exclusive", "inclusive", "unspecified");
 /** Enums and nested shapes of the price params the sandbox reads (Stripe.PriceCreateParams). */
 const PRICE_PARAMS = {
-  recurring: object({ interval: oneOf("day", "month", "week", "year"), interval_count: integer, usage_type: oneOf("licensed", "metered"), trial_period_days: integer }, ["interval"]),
+  recurring: object({ interval: oneOf("day", "month", "week", "year"), interval_count: integer, usage_type: oneOf("licensed", "metered"), meter: string, trial_period_days: integer }, ["interval"]),
+  transform_quantity: object({ divide_by: integer, round: oneOf("down", "up") }, ["divide_by", "round"]),
   tax_behavior: TAX_BEHAVIOR,
   billing_scheme: oneOf("per_unit", "tiered"),
   unit_amount: integer,
@@ -90,7 +91,7 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
     holder.lookup_key = null;
   };
   const createPrice = (params: Params): Stripe.Price => {
-    allowOnly(params, ["product", "product_data", "currency", "unit_amount", "unit_amount_decimal", "recurring", "lookup_key", "transfer_lookup_key", "nickname", "active", "metadata", "tax_behavior", "billing_scheme"]);
+    allowOnly(params, ["product", "product_data", "currency", "unit_amount", "unit_amount_decimal", "recurring", "lookup_key", "transfer_lookup_key", "nickname", "active", "metadata", "tax_behavior", "billing_scheme", "transform_quantity"]);
     checkEach(params, PRICE_PARAMS);
     const currency = requireStr(params, "currency").toLowerCase();
     const unitAmount = int(params, "unit_amount") ?? (str(params, "unit_amount_decimal") ? Math.round(Number(str(params, "unit_amount_decimal"))) : undefined);
@@ -104,7 +105,7 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
       productId = createProduct(productData, realNow()).id;
     }
     const recurring = obj(params, "recurring");
-    checkNested(recurring, "recurring", ["interval", "interval_count", "usage_type", "trial_period_days"]);
+    checkNested(recurring, "recurring", ["interval", "interval_count", "usage_type", "meter", "trial_period_days"]);
     const interval = recurring ? requireStr(recurring, "interval", "recurring[interval]") : null;
     if (interval !== null && !["day", "week", "month", "year"].includes(interval)) {
       throw invalidParameter("recurring[interval]", `Invalid recurring[interval]: must be one of day, week, month, or year`);
@@ -122,10 +123,24 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
       active: bool(params, "active") ?? true,
       metadata: stringRecord(params, "metadata"),
       taxBehavior: str(params, "tax_behavior") ?? null,
+      meter: readMeter(recurring),
+      transformQuantity: readTransformQuantity(params),
       now: realNow(),
     });
     s().prices[price.id] = price;
     return price;
+  };
+  /** `recurring[usage_type]=metered` needs `recurring[meter]`, an existing meter; a licensed price takes none. */
+  const readMeter = (recurring: Params | undefined): string | null => {
+    const usageType = recurring ? str(recurring, "usage_type", "recurring[usage_type]") : undefined;
+    const meter = recurring ? str(recurring, "meter", "recurring[meter]") : undefined;
+    if (usageType !== "metered") {
+      if (meter) throw invalidParameter("recurring[meter]", "`recurring[meter]` can only be set on prices with `recurring[usage_type]=metered`.");
+      return null;
+    }
+    if (!meter) throw missingParameter("recurring[meter]");
+    if (!s().meters?.[meter]) throw resourceMissing("billing.meter", meter, "recurring[meter]");
+    return meter;
   };
   route("POST", "/v1/prices", ({ params }) => createPrice(params));
   route("GET", "/v1/prices/:id", (_req, id) => s().prices[id] ?? throwMissing("price", id));
@@ -166,4 +181,15 @@ export function catalogRoutes({ engine, route }: RouteContext): void {
       "/v1/prices",
     );
   });
+}
+
+/** `transform_quantity[divide_by]` (a positive integer) and `[round]`: bill per block of units, e.g. per 1,000 tokens. */
+function readTransformQuantity(params: Params): Stripe.Price.TransformQuantity | null {
+  const transform = obj(params, "transform_quantity");
+  if (!transform) return null;
+  const divideBy = int(transform, "divide_by", "transform_quantity[divide_by]");
+  if (divideBy === undefined) throw missingParameter("transform_quantity[divide_by]");
+  if (divideBy < 1) throw invalidParameter("transform_quantity[divide_by]", "Invalid transform_quantity[divide_by]: must be greater than 0");
+  const round = requireStr(transform, "round", "transform_quantity[round]");
+  return { divide_by: divideBy, round: round === "up" ? "up" : "down" };
 }

@@ -6,6 +6,7 @@ import { StripeApiError, invalidParameter, invalidRequest, missingParameter, res
 import type { Params } from "../form";
 import { allowOnly, bool, int, obj, objects, requireStr, str } from "../params";
 import { checkCoupon, checkPromotionCode, priceCheckoutSession } from "../discounts";
+import { isMetered, refuseMeteredQuantity } from "../metered";
 import { type Redemption, randomToken, realNow } from "../state";
 import { arrayOf, boolean, checkEach, integer, metadata, object, oneOf, string, validateFields, type Spec } from "../schema";
 import { LIST_PARAMS, type ListObject, listOf, checkNested, readTrialDays, stringRecord, throwMissing, type RouteContext } from "./router";
@@ -147,7 +148,10 @@ export function checkoutSessionRoutes({ engine, route }: RouteContext): void {
         );
       }
       if (!price.active) throw invalidParameter(`line_items[${i}][price]`, "The price specified is inactive.");
-      return { price: price.id, quantity: int(item, "quantity", `line_items[${i}][quantity]`) ?? 1 };
+      const quantity = int(item, "quantity", `line_items[${i}][quantity]`);
+      refuseMeteredQuantity(price, quantity, `line_items[${i}]`);
+      // A metered line has no quantity: it adds nothing to the amount due now (its usage is billed at renewals).
+      return { price: price.id, quantity: isMetered(price) ? 0 : (quantity ?? 1) };
     });
     const customerId = str(params, "customer");
     const customerEmail = str(params, "customer_email");

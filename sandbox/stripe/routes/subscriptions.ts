@@ -2,6 +2,7 @@
 import type Stripe from "stripe";
 import { checkCoupon, checkPromotionCode } from "../discounts";
 import { StripeApiError, invalidParameter, invalidRequest, missingParameter, resourceMissing } from "../errors";
+import { isMetered, refuseMeteredQuantity } from "../metered";
 import type { Redemption, SandboxState } from "../state";
 import type { Params } from "../form";
 import { arrayOf, boolean, checkEach, emptyable, integer, metadata, object, oneOf, string } from "../schema";
@@ -56,6 +57,10 @@ function readSubscriptionDiscount(state: SandboxState, params: Params, customer:
   throw missingParameter("discounts[0][coupon]");
 }
 
+function throwMissingPrice(index: number): never {
+  throw missingParameter(`items[${index}][price]`);
+}
+
 const LIST_STATUS = oneOf("active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid");
 
 export function subscriptionRoutes({ engine, route }: RouteContext): void {
@@ -87,10 +92,12 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
     const customer = engine.requireCustomer(requireStr(params, "customer"), "customer");
     const items = readItems(params);
     if (!items || items.length === 0) throw missingParameter("items");
-    if (items.length > 1) throw invalidParameter("items", "The Stripe sandbox supports subscriptions with one item.");
-    const first = items[0];
-    if (!first?.price) throw missingParameter("items[0][price]");
-    const price = engine.requirePrice(first.price, "items[0][price]");
+    const prices = items.map((item, i) => engine.requirePrice(item.price ?? throwMissingPrice(i), `items[${i}][price]`));
+    items.forEach((item, i) => refuseMeteredQuantity(prices[i], item.quantity, `items[${i}]`));
+    const licensed = items.filter((_, i) => !isMetered(prices[i]!));
+    if (licensed.length !== 1) throw invalidParameter("items", "The Stripe sandbox supports subscriptions with one licensed item (and any metered items).");
+    const first = licensed[0]!;
+    const price = engine.requirePrice(first.price ?? "", "items[0][price]");
     const pmParam = str(params, "default_payment_method");
     const pm = pmParam ? engine.attachPaymentMethod(pmParam, customer, ctx, "default_payment_method") : null;
     const behavior = str(params, "payment_behavior") ?? "allow_incomplete";
@@ -118,6 +125,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
         redemption,
         automaticTax: taxed,
         trialPeriodDays,
+        meteredPrices: prices.filter(isMetered),
       },
       ctx,
     );

@@ -34,6 +34,19 @@ beforeAll(async () => {
   await call("GET", `/v1/prices/${catalog.basic.id}`, { "expand[]": "product" });
   await call("POST", "/v1/products", { name: "With price", "default_price_data[currency]": "usd", "default_price_data[unit_amount]": "500", "default_price_data[recurring][interval]": "year" });
   await call("GET", "/v1/prices", { limit: "100", "expand[]": "data.product" });
+  const meter = await call("POST", "/v1/billing/meters", { display_name: "Tokens", event_name: "contract_tokens", "default_aggregation[formula]": "sum" });
+  await call("GET", `/v1/billing/meters/${id(meter.id)}`);
+  await call("GET", "/v1/billing/meters");
+  const metered = await call("POST", "/v1/prices", {
+    product: catalog.basicProduct.id,
+    currency: "usd",
+    unit_amount: "1",
+    "transform_quantity[divide_by]": "1000",
+    "transform_quantity[round]": "up",
+    "recurring[interval]": "month",
+    "recurring[usage_type]": "metered",
+    "recurring[meter]": id(meter.id),
+  });
 
   const config = await call("POST", "/v1/billing_portal/configurations", {
     "features[invoice_history][enabled]": "true",
@@ -172,6 +185,14 @@ beforeAll(async () => {
   const onceSub = await call("POST", "/v1/subscriptions", { customer: id(onceCustomer.id), "items[0][price]": catalog.basic.id, "discounts[0][coupon]": id(onceCoupon.id) });
   const onceClock = id((onceCustomer as { test_clock: unknown }).test_clock);
   await call("POST", `/v1/test_helpers/test_clocks/${onceClock}/advance`, { frozen_time: String(Number((onceSub.items as { data: Array<{ current_period_end: number }> }).data[0]?.current_period_end) + 60) });
+  // A metered item beside the licensed one: usage reported, billed on the renewal invoice.
+  const meteredCustomer = await call("POST", "/v1/customers", { email: "metered@example.com", payment_method: "pm_card_visa", "invoice_settings[default_payment_method]": "pm_card_visa" });
+  const meteredSub = await call("POST", "/v1/subscriptions", { customer: id(meteredCustomer.id), "items[0][price]": catalog.basic.id, "items[1][price]": id(metered.id) });
+  await call("POST", "/v1/billing/meter_events", { event_name: "contract_tokens", "payload[stripe_customer_id]": id(meteredCustomer.id), "payload[value]": "2500", identifier: "contract_1" });
+  await call("GET", `/v1/billing/meters/${id(meter.id)}/event_summaries`, { customer: id(meteredCustomer.id), start_time: "0", end_time: "4102444800" });
+  const meteredClock = id((meteredCustomer as { test_clock: unknown }).test_clock);
+  await call("POST", `/v1/test_helpers/test_clocks/${meteredClock}/advance`, { frozen_time: String(Number((meteredSub.items as { data: Array<{ current_period_end: number }> }).data[0]?.current_period_end) + 60) });
+  await call("GET", `/v1/subscriptions/${id(meteredSub.id)}`, { "expand[]": "latest_invoice" });
   const spareCoupon = await call("POST", "/v1/coupons", { percent_off: "5" });
   await call("DELETE", `/v1/coupons/${id(spareCoupon.id)}`);
   await call("GET", "/v1/billing_portal/configurations");

@@ -36,6 +36,9 @@ export const TYPE_OF_OBJECT: Record<string, string> = {
   promotion_code: "PromotionCode",
   discount: "Discount",
   tax_rate: "TaxRate",
+  "billing.meter": "Billing.Meter",
+  "billing.meter_event": "Billing.MeterEvent",
+  "billing.meter_event_summary": "Billing.MeterEventSummary",
 };
 
 /** Deleted objects (`{id, object, deleted: true}`) by `object`. */

@@ -1,5 +1,6 @@
 import { findUserById } from "@/db/queries/users";
 import { paymentDueNotice } from "@/server/billing/entitlement";
+import { getOverageSettings, overageCapInput, updateOverageCap } from "@/server/billing/overage-cap";
 import { AppError } from "@/server/errors";
 import { protectedProcedure, publicProcedure, router } from "../trpc";
 
@@ -27,4 +28,9 @@ export const accountRouter = router({
       budgetEmails: user.budgetEmails,
     };
   }),
+
+  /** The overage cap and price when the user's plan offers overage (BILLING_OVERAGE=1), else null. */
+  overage: protectedProcedure.query(({ ctx }) => getOverageSettings(ctx.db, ctx.userId)),
+
+  setOverageCap: protectedProcedure.input(overageCapInput).mutation(({ ctx, input }) => updateOverageCap(ctx.db, ctx.userId, input)),
 });

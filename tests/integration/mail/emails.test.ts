@@ -250,6 +250,7 @@ describe("billing emails", () => {
       billingInterval: "month",
       billingAnchor: new Date(trialEnd * 1000),
       trialEndsAt: new Date(trialEnd * 1000),
+      stripeOverageLookupKey: null,
     };
     // As the sync does for customer.subscription.trial_will_end: twice, as a redelivery would.
     for (let i = 0; i < 2; i++) await db.transaction((tx) => enqueueBillingEmails(tx, previous, next, { subscription }));

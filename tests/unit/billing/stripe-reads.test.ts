@@ -17,6 +17,7 @@ const state = {
   billingInterval: null,
   billingAnchor: null,
   trialEndsAt: null,
+  stripeOverageLookupKey: null,
 };
 
 /** A read that answers when released, numbered in the order reads began. */
