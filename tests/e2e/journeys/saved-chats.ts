@@ -71,6 +71,13 @@ export const savedChatsJourney: Journey = {
     await expectText(sidebar(page), /No saved chats yet/, "an empty sidebar says so");
     expectEqual(openChatId(page), null, "a new chat has no id in the URL");
 
+    ctx.step("pick a model: Pro includes two, the small one is the default");
+    const picker = page.getByLabel("Model");
+    await expectInputValue(picker, "small", "the plan's default model is preselected");
+    await expectText(page.locator("#chat-model-description"), /each token counts once/, "the small model's price is described");
+    await picker.selectOption("large");
+    await expectText(page.locator("#chat-model-description"), /input counts 4x, output 16x/, "the large model's weights are described");
+
     ctx.step("two questions: the chat is saved under the id the URL now names");
     await ask(ctx, FIRST);
     const firstId = openChatId(page);
@@ -88,6 +95,7 @@ export const savedChatsJourney: Journey = {
     await expectText(page.getByTestId("message-user").nth(1), saying(SECOND), "the second question after the reload");
     expectEqual(JSON.stringify(await conversation(page)), JSON.stringify(twoAnswers), "the reopened conversation is the one before the reload");
     await expectText(page.getByTestId("message-assistant").nth(1), /[\d,]+ tokens \(prompt \+ answer\)/, "a reopened answer keeps its token count");
+    await expectInputValue(page.getByLabel("Model"), "large", "the reopened chat keeps the model it was answered by");
     expectEqual(dialogs.length, 0, `no dialog before the reload (saw ${dialogs.join(", ")})`);
     await ctx.screenshot("chat-saved");
 
