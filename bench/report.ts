@@ -20,7 +20,16 @@ export function markdown(results: Record<string, unknown>): string {
     runs: number;
     webhooks: { byConcurrency: Record<string, WebhookFigures>; mismatches: number; handledEventMix: Record<string, number> };
     budget: { stores: Record<string, BudgetFigures>; redisPing: { c1: RunResult; c16: RunResult } | string };
-    chat: { store: string; withBudget: RunResult; noopStore: RunResult; overheadP50Ms: number; overheadP99Ms: number; overHttp: RunResult };
+    chat: {
+      store: string;
+      withBudget: RunResult;
+      noopStore: RunResult;
+      overheadP50Ms: number;
+      overheadP99Ms: number;
+      metered?: RunResult;
+      meteredOverheadP50Ms?: number;
+      overHttp: RunResult;
+    };
     pages: { routes: Record<string, PageFigures>; pricingTtfbP50Ms: number; trivialRouteTtfbP50Ms: number };
     devStartup: string | DevStartup;
     targets: Target[];
@@ -53,6 +62,12 @@ export function markdown(results: Record<string, unknown>): string {
     `| with the budget | ${n(r.chat.withBudget.p50)} | ${n(r.chat.withBudget.p99)} |`,
     `| no-op store | ${n(r.chat.noopStore.p50)} | ${n(r.chat.noopStore.p99)} |`,
     `| overhead | ${n(r.chat.overheadP50Ms)} | ${n(r.chat.overheadP99Ms)} |`,
+    ...(r.chat.metered
+      ? [
+          `| large model (weights 4/16), paid from a credit pack, turn saved to history | ${n(r.chat.metered.p50)} | ${n(r.chat.metered.p99)} |`,
+          `| its overhead over the no-op store | ${n(r.chat.meteredOverheadP50Ms ?? NaN)} | |`,
+        ]
+      : []),
     "",
     `The whole route for comparison, \`POST /api/chat\` over HTTP on the production server (session cookie, entitlement from the database, the same store, the answer read to its end): p50 ${n(r.chat.overHttp.p50)} ms, p99 ${n(r.chat.overHttp.p99)} ms. The budget's share cannot be switched off there without a test-only branch in the route, hence the in-process pair above.`,
     "",
