@@ -57,5 +57,11 @@ export const creditPackJourney: Journey = {
     await expectText(row, /Active/, "the pack is active");
     const left = parseTokens(await expectText(page.getByTestId("credit-pack-left"), /\d/, "tokens left in the pack"));
     expectTrue(left === PACK_TOKENS - used, `the pack has ${PACK_TOKENS - used} tokens left (usage says ${left})`);
+
+    ctx.step("/usage: today's tokens are every answer's charge, the period's whole budget and the pack's answer");
+    const today = new Date().toISOString().slice(0, 10);
+    const charged = (ctx.starterBudget + used).toLocaleString("en-US");
+    await expectText(page.getByTestId("usage-current-total"), new RegExp(`^${charged} tokens`), "this period's total");
+    await expectText(page.getByTestId("usage-current").locator("tbody tr").first(), new RegExp(`^${today}\\s+Fast\\s+${charged}\\s`), "today's row");
   },
 };
