@@ -2,6 +2,7 @@
 // changes anything, so one user cannot see or touch another's conversation by guessing an id.
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "../client";
+import { isForeignKeyViolation } from "../errors";
 import { chatMessages, chats, type ChatMessageRow, type ChatRow } from "../schema";
 
 export type ChatSummary = Pick<ChatRow, "id" | "title" | "createdAt" | "updatedAt">;
@@ -18,17 +19,21 @@ export interface AnswerRecord {
 /**
  * Records the user's turn: creates the chat (titled `title`) on its first message, and adds the message unless the
  * chat's last message is this same user text (a retry of an answer that failed). "foreign" when the id is another
- * user's chat: nothing is written.
+ * user's chat: nothing is written. Five round trips with the transaction's own (this runs before the model starts).
  */
 export async function saveUserTurn(
   db: Db,
   turn: { userId: string; chatId: string; title: string; text: string; at: Date },
 ): Promise<"saved" | "repeated" | "foreign"> {
   return db.transaction(async (tx) => {
-    await tx.insert(chats).values({ id: turn.chatId, userId: turn.userId, title: turn.title, createdAt: turn.at, updatedAt: turn.at }).onConflictDoNothing();
-    // Lock the chat row: two requests of one chat record their turns one after the other.
-    const [chat] = await tx.select({ userId: chats.userId }).from(chats).where(eq(chats.id, turn.chatId)).for("update");
-    if (!chat || chat.userId !== turn.userId) return "foreign";
+    // One statement creates the chat or, when it is this user's, marks it active and locks it (two requests of one
+    // chat record their turns one after the other); another user's chat is left alone and comes back empty.
+    const [own] = await tx
+      .insert(chats)
+      .values({ id: turn.chatId, userId: turn.userId, title: turn.title, createdAt: turn.at, updatedAt: turn.at })
+      .onConflictDoUpdate({ target: chats.id, set: { updatedAt: turn.at }, setWhere: eq(chats.userId, turn.userId) })
+      .returning({ id: chats.id });
+    if (!own) return "foreign";
     const [last] = await tx
       .select({ role: chatMessages.role, text: chatMessages.text })
       .from(chatMessages)
@@ -37,21 +42,24 @@ export async function saveUserTurn(
       .limit(1);
     if (last?.role === "user" && last.text === turn.text) return "repeated";
     await tx.insert(chatMessages).values({ chatId: turn.chatId, userId: turn.userId, role: "user", text: turn.text, createdAt: turn.at });
-    await tx.update(chats).set({ updatedAt: turn.at }).where(eq(chats.id, turn.chatId));
     return "saved";
   });
 }
 
-/** Adds an assistant answer with what it cost; false when the chat is gone (deleted meanwhile) or not the user's. */
+/**
+ * Adds an assistant answer with what it cost; false when the chat is gone (deleted meanwhile) or not the user's.
+ * Two statements and no transaction (the answer's stream ends after this): the chat's activity time, then the
+ * message; a chat deleted between the two refuses the message by its foreign key.
+ */
 export async function saveAnswer(db: Db, answer: AnswerRecord & { userId: string; chatId: string; at: Date }): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const [chat] = await tx
-      .update(chats)
-      .set({ updatedAt: answer.at })
-      .where(and(eq(chats.id, answer.chatId), eq(chats.userId, answer.userId)))
-      .returning({ id: chats.id });
-    if (!chat) return false;
-    await tx.insert(chatMessages).values({
+  const [chat] = await db
+    .update(chats)
+    .set({ updatedAt: answer.at })
+    .where(and(eq(chats.id, answer.chatId), eq(chats.userId, answer.userId)))
+    .returning({ id: chats.id });
+  if (!chat) return false;
+  try {
+    await db.insert(chatMessages).values({
       chatId: answer.chatId,
       userId: answer.userId,
       role: "assistant",
@@ -64,7 +72,10 @@ export async function saveAnswer(db: Db, answer: AnswerRecord & { userId: string
       createdAt: answer.at,
     });
     return true;
-  });
+  } catch (error) {
+    if (isForeignKeyViolation(error)) return false;
+    throw error;
+  }
 }
 
 /** The user's chats, most recently active first. */

@@ -6,6 +6,7 @@ import { eq } from "drizzle-orm";
 import type { LanguageModelV3 } from "@ai-sdk/provider";
 import { MockLanguageModelV3 } from "ai/test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
+import { saveAnswer, saveUserTurn } from "@/db/queries/chats";
 import { chatMessages, chats } from "@/db/schema";
 import { titleFrom } from "@/server/chat/history";
 import { loadApp } from "../../support/load-app";
@@ -105,6 +106,20 @@ describe("saved chats", () => {
 
     expect((await ask(user.id, undefined, ["Not saved"])).status).toBe(200);
     expect((await db.select().from(chats).where(eq(chats.userId, user.id))).map((c) => c.id)).toEqual([chatId]);
+  });
+
+  it("records two requests of one chat one after the other: the same turn sent twice at once is saved once", async () => {
+    const user = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    const db = await app.getDb();
+    const turn = (text: string) => saveUserTurn(db, { userId: user.id, chatId, title: "t", text, at: new Date() });
+    expect((await Promise.all([turn("Twice"), turn("Twice")])).sort()).toEqual(["repeated", "saved"]);
+    expect((await Promise.all([turn("One"), turn("Two")])).sort()).toEqual(["saved", "saved"]);
+    expect((await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).map((r) => r.text).sort()).toEqual(["One", "Twice", "Two"]);
+    // An answer to a chat deleted meanwhile is dropped, not an error.
+    await db.delete(chats).where(eq(chats.id, chatId));
+    const answer = { text: "a", model: "small", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, charge: 2, userId: user.id, chatId, at: new Date() };
+    expect(await saveAnswer(db, answer)).toBe(false);
   });
 
   it("refuses another user's chat id (404) without writing or charging, and hides it from every procedure", async () => {
