@@ -1,7 +1,7 @@
 // Saved chats and their messages. Every query is scoped by the owner's user id: a chat id alone never reads or
 // changes anything, so one user cannot see or touch another's conversation by guessing an id.
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
-import type { Db } from "../client";
+import type { Db, Executor } from "../client";
 import { isForeignKeyViolation } from "../errors";
 import { chatMessages, chats, type ChatMessageRow, type ChatRow } from "../schema";
 
@@ -19,31 +19,40 @@ export interface AnswerRecord {
 /**
  * Records the user's turn: creates the chat (titled `title`) on its first message, and adds the message unless the
  * chat's last message is this same user text (a retry of an answer that failed). "foreign" when the id is another
- * user's chat: nothing is written. Five round trips with the transaction's own (this runs before the model starts).
+ * user's chat: nothing is written. One statement, one round trip: it runs before the model may start.
  */
 export async function saveUserTurn(
-  db: Db,
+  db: Executor,
   turn: { userId: string; chatId: string; title: string; text: string; at: Date },
 ): Promise<"saved" | "repeated" | "foreign"> {
-  return db.transaction(async (tx) => {
-    // One statement creates the chat or, when it is this user's, marks it active and locks it (two requests of one
-    // chat record their turns one after the other); another user's chat is left alone and comes back empty.
-    const [own] = await tx
-      .insert(chats)
-      .values({ id: turn.chatId, userId: turn.userId, title: turn.title, createdAt: turn.at, updatedAt: turn.at })
-      .onConflictDoUpdate({ target: chats.id, set: { updatedAt: turn.at }, setWhere: eq(chats.userId, turn.userId) })
-      .returning({ id: chats.id });
-    if (!own) return "foreign";
-    const [last] = await tx
-      .select({ role: chatMessages.role, text: chatMessages.text })
-      .from(chatMessages)
-      .where(eq(chatMessages.chatId, turn.chatId))
-      .orderBy(desc(chatMessages.createdAt), desc(chatMessages.id))
-      .limit(1);
-    if (last?.role === "user" && last.text === turn.text) return "repeated";
-    await tx.insert(chatMessages).values({ chatId: turn.chatId, userId: turn.userId, role: "user", text: turn.text, createdAt: turn.at });
-    return "saved";
-  });
+  // `chat` creates the chat, or marks the user's own chat active; another user's chat is left alone and yields no
+  // row, so nothing is added to it. `last` is the chat's last message as the statement began.
+  const result = await db.execute(sql`
+    with chat as (
+      insert into ${chats} (id, user_id, title, created_at, updated_at)
+      values (${turn.chatId}, ${turn.userId}, ${turn.title}, ${turn.at.toISOString()}, ${turn.at.toISOString()})
+      on conflict (id) do update set updated_at = excluded.updated_at where ${chats}.user_id = excluded.user_id
+      returning id
+    ),
+    last as (
+      select role, text from ${chatMessages} where chat_id = ${turn.chatId} order by created_at desc, id desc limit 1
+    ),
+    added as (
+      insert into ${chatMessages} (id, chat_id, user_id, role, text, created_at)
+      select ${crypto.randomUUID()}, id, ${turn.userId}, 'user', ${turn.text}, ${turn.at.toISOString()} from chat
+      where not exists (select 1 from last where last.role = 'user' and last.text = ${turn.text})
+      returning id
+    )
+    select exists (select 1 from chat) as own, exists (select 1 from added) as added`);
+  const [row] = rowsOf<{ own: boolean; added: boolean }>(result);
+  if (!row?.own) return "foreign";
+  return row.added ? "saved" : "repeated";
+}
+
+/** The rows of a raw query, as postgres-js (an array) and PGlite (`{ rows }`) each return them. */
+function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 /**

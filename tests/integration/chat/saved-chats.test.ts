@@ -108,13 +108,18 @@ describe("saved chats", () => {
     expect((await db.select().from(chats).where(eq(chats.userId, user.id))).map((c) => c.id)).toEqual([chatId]);
   });
 
-  it("records two requests of one chat one after the other: the same turn sent twice at once is saved once", async () => {
+  it("saves a turn in one statement: a new chat, a retried turn once, turns of one chat sent at once, another user's chat never", async () => {
     const user = await newUser();
+    const other = await newUser();
     const chatId = `c-${randomUUID()}`;
     const db = await app.getDb();
-    const turn = (text: string) => saveUserTurn(db, { userId: user.id, chatId, title: "t", text, at: new Date() });
-    expect((await Promise.all([turn("Twice"), turn("Twice")])).sort()).toEqual(["repeated", "saved"]);
+    const turn = (text: string, userId = user.id) => saveUserTurn(db, { userId, chatId, title: "t", text, at: new Date() });
+    expect(await turn("Twice")).toBe("saved");
+    expect(await turn("Twice")).toBe("repeated");
     expect((await Promise.all([turn("One"), turn("Two")])).sort()).toEqual(["saved", "saved"]);
+    expect(await turn("Hijack", other.id)).toBe("foreign");
+    const [chat] = await db.select().from(chats).where(eq(chats.id, chatId));
+    expect(chat?.userId).toBe(user.id);
     expect((await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).map((r) => r.text).sort()).toEqual(["One", "Twice", "Two"]);
     // An answer to a chat deleted meanwhile is dropped, not an error.
     await db.delete(chats).where(eq(chats.id, chatId));
