@@ -9,7 +9,8 @@ const noSubscription = () => () => {};
 /** The monthly overage spending cap (BILLING_OVERAGE=1): typed in dollars, sent in cents; 0 turns overage off. */
 export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTokens }: { capCents: number; centsPer1000Tokens: number; capTokens: number; usedTokens: number }) {
   const trpc = useTRPC();
-  // Disabled until hydrated: a press before that would submit the form natively, reloading the page with nothing saved.
+  // Disabled until hydrated: a press before that would submit the form natively, reloading the page with nothing
+  // saved, and hydration puts the field back to its first value, dropping what was typed into it before.
   const hydrated = useSyncExternalStore(noSubscription, () => true, () => false);
   const [dollars, setDollars] = useState((capCents / 100).toFixed(2));
   const [saved, setSaved] = useState({ capCents, capTokens });
@@ -40,6 +41,7 @@ export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTo
             step={0.01}
             value={dollars}
             onChange={(event) => setDollars(event.target.value)}
+            disabled={!hydrated}
             aria-describedby="overage-cap-status"
             className="w-36 rounded-lg border border-stone-300 px-3 py-2 text-sm"
             data-testid="overage-cap-input"
