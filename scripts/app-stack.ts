@@ -51,15 +51,33 @@ export interface ServerProcess {
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+  const [port] = await freePorts(1);
+  return port ?? 0;
+}
+
+/**
+ * `count` distinct free ports, all held open until every one is chosen: ports asked for one after the other (or
+ * left to the OS while another is chosen but not yet bound) can come back the same, and two of a stack's servers
+ * then meet on one port.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<net.Server>((resolve, reject) => {
+          const server = net.createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : 0;
   });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
 }
 
 /**
@@ -145,15 +163,16 @@ export async function startAppStack(options: AppStackOptions = {}): Promise<AppS
   if (!fs.existsSync(path.join(".next", "BUILD_ID"))) {
     throw new Error("No production build in .next: run `npm run build` first.");
   }
-  const port = await freePort();
+  // Every server of the stack on a port of its own, chosen together (the app's is bound last, after the services).
+  const [port = 0, bridgePort = 0, stripeSandboxPort = 0, smtpPort = 0, mailHttpPort = 0] = await freePorts(5);
   const baseUrl = `http://127.0.0.1:${port}`;
   const services = await startLocalServices({
     appUrl: baseUrl,
-    stripeSandboxPort: 0,
-    bridgePort: await freePort(),
+    stripeSandboxPort,
+    bridgePort,
     stateFile: null,
     retryBaseMs: options.retryBaseMs ?? 100,
-    mailPorts: { smtp: 0, http: 0 },
+    mailPorts: { smtp: smtpPort, http: mailHttpPort },
     // The app's metered prices must exist when its Checkout asks for them.
     overage: options.appEnv?.BILLING_OVERAGE === "1",
   });
