@@ -8,6 +8,9 @@ import { env } from "../lib/env";
 import { SANDBOX_SECRET_KEY, SANDBOX_WEBHOOK_SECRET } from "../lib/local-services";
 import { isListening, startLocalServices } from "./local-services";
 
+// How long `next dev` gets to exit on SIGTERM before its group is killed.
+const GROUP_STOP_TIMEOUT_MS = 10_000;
+
 async function main() {
   // PORT, else APP_URL's port, else 3000. Unset, APP_URL follows PORT (lib/env.ts), so redirects, email links and
   // the sandbox's webhooks reach this server; a public APP_URL (a tunnel in front of it) keeps its own port.
@@ -40,11 +43,7 @@ async function main() {
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    try {
-      if (child.pid) process.kill(-child.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
+    if (child.pid) await stopGroup(child.pid);
     await services.close();
     process.exit(code);
   };
@@ -63,6 +62,26 @@ async function main() {
   if (services.env.UPSTASH_REDIS_REST_URL) {
     console.log(`Upstash bridge:  ${services.env.UPSTASH_REDIS_REST_URL} -> ${env.REDIS_URL} (a random token for this run, handed to the app)`);
   }
+}
+
+// Stops `next dev` and every worker it spawned, and returns once the whole group is gone, so the port is free when
+// `npm run dev` exits (a restart right after, or a test checking the port, would otherwise meet a dying server).
+async function stopGroup(pid: number): Promise<void> {
+  const signal = (name: NodeJS.Signals | 0): boolean => {
+    try {
+      process.kill(-pid, name);
+      return true;
+    } catch {
+      return false; // ESRCH: no process of the group is left
+    }
+  };
+  if (!signal("SIGTERM")) return;
+  const deadline = Date.now() + GROUP_STOP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (!signal(0)) return;
+  }
+  signal("SIGKILL");
 }
 
 main().catch((error: unknown) => {
