@@ -2,14 +2,9 @@
 // Drizzle wrapped them.
 
 const UNIQUE_VIOLATION = "23505";
-const FOREIGN_KEY_VIOLATION = "23503";
 
 export function isUniqueViolation(error: unknown): boolean {
   return sqlState(error) === UNIQUE_VIOLATION;
-}
-
-export function isForeignKeyViolation(error: unknown): boolean {
-  return sqlState(error) === FOREIGN_KEY_VIOLATION;
 }
 
 function sqlState(error: unknown): string | undefined {

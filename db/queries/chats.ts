@@ -2,7 +2,6 @@
 // changes anything, so one user cannot see or touch another's conversation by guessing an id.
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
 import type { Db, Executor } from "../client";
-import { isForeignKeyViolation } from "../errors";
 import { chatMessages, chats, type ChatMessageRow, type ChatRow } from "../schema";
 
 export type ChatSummary = Pick<ChatRow, "id" | "title" | "createdAt" | "updatedAt">;
@@ -56,35 +55,31 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /**
- * Adds an assistant answer with what it cost; false when the chat is gone (deleted meanwhile) or not the user's.
- * Two statements and no transaction (the answer's stream ends after this): the chat's activity time, then the
- * message; a chat deleted between the two refuses the message by its foreign key.
+ * Adds an assistant answer (its id chosen by the caller) with what it cost, and marks the chat active; false when the
+ * chat is gone (deleted meanwhile) or not the user's. One statement: the chat's update yields its row only when it is
+ * the user's, and the message is inserted from that row, so nothing is written for another user's chat.
  */
-export async function saveAnswer(db: Db, answer: AnswerRecord & { userId: string; chatId: string; at: Date }): Promise<boolean> {
-  const [chat] = await db
-    .update(chats)
-    .set({ updatedAt: answer.at })
-    .where(and(eq(chats.id, answer.chatId), eq(chats.userId, answer.userId)))
-    .returning({ id: chats.id });
-  if (!chat) return false;
-  try {
-    await db.insert(chatMessages).values({
-      chatId: answer.chatId,
-      userId: answer.userId,
-      role: "assistant",
-      text: answer.text,
-      model: answer.model,
-      inputTokens: answer.inputTokens,
-      outputTokens: answer.outputTokens,
-      cachedInputTokens: answer.cachedInputTokens,
-      charge: answer.charge,
-      createdAt: answer.at,
-    });
-    return true;
-  } catch (error) {
-    if (isForeignKeyViolation(error)) return false;
-    throw error;
-  }
+export async function saveAnswer(db: Executor, answer: AnswerRecord & { id: string; userId: string; chatId: string; at: Date }): Promise<boolean> {
+  const at = answer.at.toISOString();
+  const result = await db.execute(sql`
+    with chat as (
+      update ${chats} set updated_at = ${at} where id = ${answer.chatId} and user_id = ${answer.userId} returning id
+    )
+    insert into ${chatMessages} (id, chat_id, user_id, role, text, model, input_tokens, output_tokens, cached_input_tokens, charge, created_at)
+    select ${answer.id}, id, ${answer.userId}, 'assistant', ${answer.text}, ${answer.model}, ${answer.inputTokens}, ${answer.outputTokens},
+      ${answer.cachedInputTokens}, ${answer.charge}, ${at} from chat
+    returning id`);
+  return rowsOf(result).length > 0;
+}
+
+/** Corrects a saved answer's charge to what the budget was charged in the end; false when it is gone. */
+export async function setAnswerCharge(db: Executor, answer: { id: string; userId: string; charge: number }): Promise<boolean> {
+  const updated = await db
+    .update(chatMessages)
+    .set({ charge: answer.charge })
+    .where(and(eq(chatMessages.id, answer.id), eq(chatMessages.userId, answer.userId), eq(chatMessages.role, "assistant")))
+    .returning({ id: chatMessages.id });
+  return updated.length > 0;
 }
 
 /** The user's chats, most recently active first. */

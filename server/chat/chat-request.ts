@@ -27,7 +27,7 @@ import type { ChatMessageMetadata, ChatUIMessage } from "@/lib/chat-wire";
 import { chargeFor, chatModels, isChatModelId, outputTokensWithin, upperBoundFor, type ChatModelId, type TokenWeights } from "@/lib/chat-models";
 import { parseChatBody, type ChatTurn } from "./chat-input";
 import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type ChatEntitlement } from "./entitlement";
-import { guardModelStream } from "./guard-model-stream";
+import { guardModelStream, ModelNotStartedError } from "./guard-model-stream";
 import { databaseChatOverage, holdOverage, type ChatOverage, type OverageFunding } from "./overage";
 import { databaseChatHistory, type ChatHistory } from "./history";
 import { getChatModel } from "./models";
@@ -54,6 +54,11 @@ export interface ChatDeps {
   history: ChatHistory;
   /** Metered overage past the budget (BILLING_OVERAGE=1); null when off. */
   overage: ChatOverage | null;
+  /**
+   * Runs work that need not hold the answer up (saving it to the chat's history) once the response is over: the
+   * route passes Next's `after()`, which keeps a serverless function alive for it. Unset, the stream waits for it.
+   */
+  afterResponse?: (task: () => Promise<void>) => void;
 }
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
@@ -76,6 +81,7 @@ function resolveDeps(overrides: ChatOverrides): ChatDeps {
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
     history: overrides.history ?? databaseChatHistory,
     overage: overrides.overage !== undefined ? overrides.overage : env.BILLING_OVERAGE ? databaseChatOverage() : null,
+    afterResponse: overrides.afterResponse,
   };
 }
 
@@ -320,22 +326,60 @@ export async function startChat(
 
   const { chatId } = input;
   const lastTurn = input.turns.at(-1);
-  if (chatId && lastTurn) {
-    const saved = await deps.history.saveUserTurn(userId, chatId, lastTurn.text).catch((error: unknown) => {
-      console.error(`[chat] could not save the user's turn of chat ${chatId}; answering anyway`, error);
-      return "unsaved" as const;
+  // The user's turn is saved while the AI SDK sets the answer's stream up. A chat this process has seen the user write
+  // to (a conversation going on) is answered at once; any other waits for the save to say whose it is: the model is
+  // called only once `mayAnswer` says so, and another user's chat id gets a 404 with nothing streamed, charged or
+  // sent to the model. A failed save is logged and the answer goes on.
+  const knownChat = chatId !== undefined && deps.history.isKnownChat(userId, chatId);
+  const turnSaved = chatId && lastTurn
+    ? deps.history.saveUserTurn(userId, chatId, lastTurn.text).catch((error: unknown) => {
+        log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the user's turn; answering anyway");
+        return "unsaved" as const;
+      })
+    : null;
+  let allowAnswer: (allowed: boolean) => void = () => undefined;
+  const mayAnswer = new Promise<boolean>((resolve) => (allowAnswer = resolve));
+  const notAnswered = new AbortController();
+
+  /**
+   * Records an answer in the chat's history with what it was charged, once both the settle and the user's turn (a
+   * known chat did not wait for it) are done. When the budget was charged otherwise than `charge` (settled already,
+   * or a failed settle leaving the whole reservation charged), the saved charge is corrected, so the history always
+   * sums to what the budget was charged. Failures are logged; the answer stands. Never rejects.
+   */
+  const recordAnswer = async (
+    charge: number,
+    text: string,
+    usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
+    settling: ReturnType<typeof settlement.settle>,
+  ) => {
+    if (!chatId) return;
+    const messageId = crypto.randomUUID();
+    // The turn's statement went out first and holds the chat's row until it commits, so the answer's, which updates
+    // that row, lands after it; another user's chat gets no answer (the query checks the owner).
+    const saving = deps.history.saveAnswer(userId, chatId, { id: messageId, text, model: modelId, ...usage, charge }).catch((error: unknown) => {
+      log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the answer");
+      return false;
     });
-    if (saved === "foreign") {
-      await settlement.settle(0);
-      throw new AppError("NOT_FOUND", "This chat does not exist. Start a new chat.");
+    const [settled, saved] = await Promise.all([settling, saving, turnSaved]);
+    const charged = settled?.tokensUsed ?? granted;
+    if (saved && charged !== charge) {
+      await deps.history.setAnswerCharge(userId, messageId, charged).catch((error: unknown) => {
+        log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not correct the saved answer's charge");
+      });
     }
-  }
-  /** Saves the answer with its cost once settled; a failed save is logged, the answer stands. */
-  const saveAnswer = (text: string, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number }, charge: number) => {
-    if (!chatId) return Promise.resolve();
-    return deps.history.saveAnswer(userId, chatId, { text, model: modelId, ...usage, charge }).catch((error: unknown) => {
-      console.error(`[chat] could not save the answer to chat ${chatId}`, error);
-    });
+  };
+  /** Settles the answer; its record in the history follows after the response, or before its end without `afterResponse`. */
+  const settleAndSave = async (tokens: number, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } | null) => {
+    const charge = asTokenCount(tokens);
+    const settling = settlement.settle(charge);
+    if (chatId && usage) {
+      const text = streamedText;
+      const record = () => recordAnswer(charge, text, usage, settling);
+      if (deps.afterResponse) deps.afterResponse(record);
+      else await record();
+    }
+    return settling;
   };
   const usageParts = (usage: LanguageModelUsage | undefined) => ({
     inputTokens: usage?.inputTokens ?? promptTokens,
@@ -345,30 +389,27 @@ export async function startChat(
 
   let streamedText = "";
   const result = streamText({
-    model: guardModelStream(deps.getModel(modelId), { silenceTimeoutMs: deps.modelSilenceTimeoutMs }),
+    model: guardModelStream(deps.getModel(modelId), { silenceTimeoutMs: deps.modelSilenceTimeoutMs, startWhen: mayAnswer }),
     messages,
     maxOutputTokens: outputCap,
-    abortSignal: request.signal,
+    abortSignal: AbortSignal.any([request.signal, notAnswered.signal]),
     onChunk({ chunk }) {
       if (chunk.type === "text-delta") streamedText += chunk.text;
     },
     async onFinish({ totalUsage }) {
       chatSpan.usage(totalUsage);
-      const settled = await settlement.settle(chargeFromUsage(weights, totalUsage, promptTokens, granted));
-      await saveAnswer(streamedText, usageParts(totalUsage), settled?.tokensUsed ?? granted);
+      await settleAndSave(chargeFromUsage(weights, totalUsage, promptTokens, granted), usageParts(totalUsage));
     },
     onAbort({ steps }) {
       // A stopped stream reports no usage for its unfinished step: charge what finished steps reported, plus the
-      // prompt and the text streamed so far measured with our tokenizer.
+      // prompt and the text streamed so far measured with our tokenizer. A stopped answer is kept as far as it got.
       const finished = steps.reduce((sum, step) => sum + chargeFromUsage(weights, step.usage, promptTokens, granted), 0);
       const unfinished =
         steps.length === 0 ? chargeFor(weights, { inputTokens: promptTokens, outputTokens: countTokens(streamedText), cachedInputTokens: 0 }) : 0;
-      void settlement.settle(finished + unfinished).then(async (settled) => {
-        // A stopped answer is kept as far as it got, when it got anywhere.
-        if (streamedText.trim() !== "") await saveAnswer(streamedText, usageParts(undefined), settled?.tokensUsed ?? granted);
-      });
+      void settleAndSave(finished + unfinished, streamedText.trim() === "" ? null : usageParts(undefined));
     },
     onError({ error }) {
+      if (error instanceof ModelNotStartedError) return settlement.settle(0).then(() => undefined);
       const refused = modelRefusedRequest(error) && streamedText === "";
       log.error({ chatRequestId: requestId, error: describeModelError(error) }, "chat: the model failed to answer");
       return settlement.settle(refused ? 0 : granted).then(() => undefined);
@@ -384,6 +425,7 @@ export async function startChat(
       else controller.enqueue(chunk);
     },
     async flush(controller) {
+      if (!deps.afterResponse) await turnSaved;
       if (!finishChunk) return;
       // Returns the settlement onFinish started; if no callback ran at all, charges the whole reservation.
       const settled = await settlement.settle(granted);
@@ -395,6 +437,21 @@ export async function startChat(
       );
     },
   });
+
+  if (turnSaved && knownChat) {
+    const turnRecorded = async () => {
+      if ((await turnSaved) === "foreign") log.warn({ chatRequestId: requestId, chatId }, "chat: a known chat's id now belongs to another user; this turn is not saved");
+    };
+    // Without `afterResponse`, the stream's end waits for it (below).
+    deps.afterResponse?.(turnRecorded);
+  } else if ((await turnSaved) === "foreign") {
+    // Settled before the model's gate closes, so nothing the stream does next can charge it.
+    await settlement.settle(0);
+    allowAnswer(false);
+    notAnswered.abort();
+    throw new AppError("NOT_FOUND", "This chat does not exist. Start a new chat.");
+  }
+  allowAnswer(true);
 
   return createUIMessageStreamResponse({
     stream: result.toUIMessageStream<ChatUIMessage>({ onError: () => "The model failed to answer. Please try again." }).pipeThrough(withBudgetMetadata),

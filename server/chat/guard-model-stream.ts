@@ -15,13 +15,26 @@ export class ModelSilentError extends Error {
   }
 }
 
-export function guardModelStream(model: LanguageModelV3, options: { silenceTimeoutMs: number }): LanguageModelV3 {
-  const { silenceTimeoutMs } = options;
+/** The model was never called: the condition it waited for (`startWhen`) said no. */
+export class ModelNotStartedError extends Error {
+  constructor() {
+    super("The answer was not started.");
+    this.name = "ModelNotStartedError";
+  }
+}
+
+/**
+ * `startWhen`: the model is called only once it resolves true (false: never, with ModelNotStartedError), so work the
+ * answer depends on can run while the AI SDK sets the stream up, without the model seeing a request that is refused.
+ */
+export function guardModelStream(model: LanguageModelV3, options: { silenceTimeoutMs: number; startWhen?: Promise<boolean> }): LanguageModelV3 {
+  const { silenceTimeoutMs, startWhen } = options;
   return wrapLanguageModel({
     model,
     middleware: {
       specificationVersion: "v3",
       async wrapStream({ params, model: inner }) {
+        if (startWhen && !(await startWhen)) throw new ModelNotStartedError();
         const caller = params.abortSignal;
         const silence = new AbortController();
         let timer: ReturnType<typeof setTimeout> | undefined;

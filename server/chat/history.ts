@@ -2,14 +2,22 @@
 // model, tokens and charge) once it is settled. Saving never blocks or fails an answer the user already paid for:
 // a failed write is logged and the answer still streams.
 import { getDb } from "@/db/index";
-import { saveAnswer, saveUserTurn, type AnswerRecord } from "@/db/queries/chats";
+import { saveAnswer, saveUserTurn, setAnswerCharge, type AnswerRecord } from "@/db/queries/chats";
 
 export const MAX_TITLE_CHARS = 60;
 
 export interface ChatHistory {
   /** "foreign" when the chat id belongs to another user (nothing written). */
   saveUserTurn(userId: string, chatId: string, text: string): Promise<"saved" | "repeated" | "foreign">;
-  saveAnswer(userId: string, chatId: string, answer: AnswerRecord): Promise<void>;
+  /**
+   * True when this process has already seen the user write to this chat, so a further turn need not wait for the
+   * database to say whose it is. Only a shortcut: every write checks the owner itself.
+   */
+  isKnownChat(userId: string, chatId: string): boolean;
+  /** false when the chat is gone or not the user's (nothing written). */
+  saveAnswer(userId: string, chatId: string, answer: AnswerRecord & { id: string }): Promise<boolean>;
+  /** Corrects a saved answer's charge (the budget charged other than what was saved with it). */
+  setAnswerCharge(userId: string, messageId: string, charge: number): Promise<void>;
 }
 
 /** A chat's title from its first message: one line, cut at a word boundary, no extra model call. */
@@ -21,11 +29,41 @@ export function titleFrom(text: string): string {
   return `${(space > MAX_TITLE_CHARS / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
-export const databaseChatHistory: ChatHistory = {
-  async saveUserTurn(userId, chatId, text) {
-    return saveUserTurn(await getDb(), { userId, chatId, title: titleFrom(text), text, at: new Date() });
-  },
-  async saveAnswer(userId, chatId, answer) {
-    await saveAnswer(await getDb(), { ...answer, userId, chatId, at: new Date() });
-  },
-};
+/**
+ * Chat id -> its owner, for the chats whose turns this process saved, the most recent KNOWN_CHATS_LIMIT of them. A
+ * chat's owner never changes; the one way an entry goes stale is a chat deleted and its id then taken by another
+ * user (ids are random UUIDs): that user's chat still gets no write from the first (the queries check the owner), the
+ * first user just gets their answer without it being saved instead of a 404.
+ */
+const KNOWN_CHATS_LIMIT = 10_000;
+
+export function createDatabaseChatHistory(): ChatHistory {
+  const knownChats = new Map<string, string>();
+  const remember = (chatId: string, userId: string) => {
+    knownChats.delete(chatId);
+    knownChats.set(chatId, userId);
+    if (knownChats.size > KNOWN_CHATS_LIMIT) knownChats.delete(knownChats.keys().next().value as string);
+  };
+  return {
+    async saveUserTurn(userId, chatId, text) {
+      const saved = await saveUserTurn(await getDb(), { userId, chatId, title: titleFrom(text), text, at: new Date() });
+      if (saved === "foreign") {
+        if (knownChats.get(chatId) === userId) knownChats.delete(chatId);
+      } else {
+        remember(chatId, userId);
+      }
+      return saved;
+    },
+    isKnownChat(userId, chatId) {
+      return knownChats.get(chatId) === userId;
+    },
+    async saveAnswer(userId, chatId, answer) {
+      return saveAnswer(await getDb(), { ...answer, userId, chatId, at: new Date() });
+    },
+    async setAnswerCharge(userId, messageId, charge) {
+      await setAnswerCharge(await getDb(), { id: messageId, userId, charge });
+    },
+  };
+}
+
+export const databaseChatHistory = createDatabaseChatHistory();

@@ -8,7 +8,7 @@ import { MockLanguageModelV3 } from "ai/test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { saveAnswer, saveUserTurn } from "@/db/queries/chats";
 import { chatMessages, chats } from "@/db/schema";
-import { titleFrom } from "@/server/chat/history";
+import { databaseChatHistory, titleFrom } from "@/server/chat/history";
 import { loadApp } from "../../support/load-app";
 
 type App = Awaited<ReturnType<typeof loadApp>>;
@@ -27,9 +27,18 @@ async function ask(
   userId: string,
   chatId: string | undefined,
   texts: string[],
-  options: { model?: string; budget?: number; languageModel?: LanguageModelV3 } = {},
+  options: { model?: string; budget?: number; languageModel?: LanguageModelV3; failSettle?: boolean; afterResponse?: (task: () => Promise<void>) => void } = {},
 ) {
-  const store = app.createMemoryBudgetStore();
+  const memory = app.createMemoryBudgetStore();
+  // failSettle: the store goes down after the reservation (every settle throws), so the reservation stays charged.
+  const store = options.failSettle
+    ? {
+        ...memory,
+        settle: async () => {
+          throw new Error("budget store down");
+        },
+      }
+    : memory;
   await store.reset(userId, options.budget ?? 1_000_000, periodEnd());
   const messages = texts.map((text, i) => ({ id: `m${i}`, role: i % 2 ? "assistant" : "user", parts: [{ type: "text", text }] }));
   const request = new Request("http://app/api/chat", {
@@ -44,10 +53,11 @@ async function ask(
       model: options.languageModel ?? createDemoModel({ delayMs: 0 }),
       getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000, periodEndsAt: periodEnd(), models: ["small", "large"] }),
       restoreBudget: async () => {},
+      afterResponse: options.afterResponse,
     })
     .catch((error: unknown) => app.errorResponse(error));
   const body = await response.text();
-  return { status: response.status, body, store };
+  return { status: response.status, body, store, reserved: Number(response.headers.get("x-tokens-reserved")) };
 }
 
 describe("saved chats", () => {
@@ -123,8 +133,49 @@ describe("saved chats", () => {
     expect((await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).map((r) => r.text).sort()).toEqual(["One", "Twice", "Two"]);
     // An answer to a chat deleted meanwhile is dropped, not an error.
     await db.delete(chats).where(eq(chats.id, chatId));
-    const answer = { text: "a", model: "small", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, charge: 2, userId: user.id, chatId, at: new Date() };
+    const answer = { id: randomUUID(), text: "a", model: "small", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, charge: 2, userId: user.id, chatId, at: new Date() };
     expect(await saveAnswer(db, answer)).toBe(false);
+  });
+
+  it("with afterResponse (the route's after()), records the answer once the response is over, the turn of a known chat too", async () => {
+    const user = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    const db = await app.getDb();
+    const rolesOf = async () => (await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).map((r) => r.role).sort();
+    const tasks: Array<() => Promise<void>> = [];
+    const afterResponse = (task: () => Promise<void>) => void tasks.push(task);
+
+    // A new chat: its turn is saved before the answer starts (whose chat it is decides a 404); the answer after.
+    const first = await ask(user.id, chatId, ["First question"], { afterResponse });
+    expect(first.status).toBe(200);
+    expect(await rolesOf()).toEqual(["user"]);
+    expect(tasks).toHaveLength(1);
+    await Promise.all(tasks.splice(0).map((task) => task()));
+    expect(await rolesOf()).toEqual(["assistant", "user"]);
+    const [answer] = (await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).filter((r) => r.role === "assistant");
+    expect(answer?.charge).toBe(1_000_000 - ((await first.store.read(user.id))?.tokensRemaining ?? 0));
+
+    // A chat this process knows: the answer starts at once; the turn and the answer are both handed to afterResponse.
+    expect(databaseChatHistory.isKnownChat(user.id, chatId)).toBe(true);
+    const second = await ask(user.id, chatId, ["First question", "An answer", "Second question"], { afterResponse });
+    expect(second.status).toBe(200);
+    expect(tasks).toHaveLength(2);
+    await Promise.all(tasks.splice(0).map((task) => task()));
+    expect(await rolesOf()).toEqual(["assistant", "assistant", "user", "user"]);
+  });
+
+  it("saves the whole reservation as the answer's charge when the settle fails (the budget keeps it charged)", async () => {
+    const user = await newUser();
+    const chatId = `c-${randomUUID()}`;
+    const answered = await ask(user.id, chatId, ["What happens when the store fails?"], { failSettle: true });
+    expect(answered.status).toBe(200);
+    expect(answered.reserved).toBeGreaterThan(0);
+    const db = await app.getDb();
+    const [answer] = await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId)).then((rows) => rows.filter((r) => r.role === "assistant"));
+    // What the model used is far below the reservation (an answer of a few dozen tokens against 1,024 + the prompt).
+    expect((answer?.inputTokens ?? 0) + (answer?.outputTokens ?? 0)).toBeLessThan(answered.reserved);
+    expect(answer?.charge).toBe(answered.reserved);
+    expect((await answered.store.read(user.id))?.tokensRemaining).toBe(1_000_000 - answered.reserved);
   });
 
   it("refuses another user's chat id (404) without writing or charging, and hides it from every procedure", async () => {
@@ -133,8 +184,21 @@ describe("saved chats", () => {
     const chatId = `c-${randomUUID()}`;
     expect((await ask(owner.id, chatId, ["Mine"])).status).toBe(200);
 
-    const attempt = await ask(intruder.id, chatId, ["Let me in"]);
+    // The turn is saved while the answer's stream is set up; the model is called only for the chat's owner.
+    let modelCalls = 0;
+    const counting = new MockLanguageModelV3({
+      doStream: async () => {
+        modelCalls++;
+        throw new Error("the model must not be called for another user's chat");
+      },
+    });
+    // The owner's chat is known to this process now (their turn was saved here): the intruder still waits and is refused.
+    expect(databaseChatHistory.isKnownChat(owner.id, chatId)).toBe(true);
+    expect(databaseChatHistory.isKnownChat(intruder.id, chatId)).toBe(false);
+    const attempt = await ask(intruder.id, chatId, ["Let me in"], { languageModel: counting });
     expect(attempt.status).toBe(404);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(modelCalls).toBe(0);
     expect(JSON.parse(attempt.body)).toMatchObject({ error: { code: "NOT_FOUND" } });
     expect((await attempt.store.read(intruder.id))?.tokensRemaining).toBe(1_000_000);
 
