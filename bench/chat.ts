@@ -53,41 +53,33 @@ export async function measureChatOverhead(
   await store.reset(historyUserId, 1, periodEnd);
   await store.grantPack(historyUserId, `bench-pack-${crypto.randomUUID()}`, 1_000_000_000, new Date(periodEnd.getTime() + 86_400_000));
   const model = ctx.app.createDemoModel({ delayMs: 0 });
-  // The route hands the history's writes to Next's after(), which runs them once the response is over: so here, once
-  // the answer is read, without waiting for them, so they share the process with the requests that follow, as they
-  // do on a server. Each timed block waits for the last of them, so no block pays for another's.
-  const background: Array<Promise<void>> = [];
   const chatOnce = (budgetStore: BudgetStore, metered = false) => async () => {
     const body = metered ? JSON.stringify({ ...JSON.parse(CHAT_BODY), id: historyChatId, model: "large" }) : CHAT_BODY;
-    const afterTasks: Array<() => Promise<void>> = [];
     const response = await ctx.app.handleChatRequest(new Request("http://app/api/chat", { method: "POST", body }), { userId: metered ? historyUserId : userId }, {
       store: budgetStore,
       model,
       getEntitlement: async () => ({ active: true, tokenBudget: 1_000_000_000, periodEndsAt: periodEnd, models: ["small", "large"] }),
       restoreBudget: async () => {},
-      afterResponse: (task) => void afterTasks.push(task),
     });
     await response.text();
-    background.push(...afterTasks.map((task) => task()));
     return response.status === 200;
   };
-  const block = async (n: number, once: () => Promise<boolean>) => {
-    const result = await timed(n, 1, once);
-    await Promise.all(background.splice(0));
-    return result;
-  };
   const historyChatId = `bench-${crypto.randomUUID().slice(0, 8)}`;
-  await block(50, chatOnce(noopStore));
-  await block(50, chatOnce(store));
-  await block(50, chatOnce(store, true));
+  await timed(50, 1, chatOnce(noopStore));
+  await timed(50, 1, chatOnce(store));
+  await timed(50, 1, chatOnce(store, true));
   const real: RunResult[] = [];
   const noop: RunResult[] = [];
   const meteredRuns: RunResult[] = [];
   for (let r = 0; r < runs; r++) {
-    noop.push(await block(300, chatOnce(noopStore)));
-    real.push(await block(300, chatOnce(store)));
-    meteredRuns.push(await block(300, chatOnce(store, true)));
+    noop.push(await timed(300, 1, chatOnce(noopStore)));
+    real.push(await timed(300, 1, chatOnce(store)));
+    meteredRuns.push(await timed(300, 1, chatOnce(store, true)));
   }
+  // Every metered answer was really saved (a turn and an answer each), else the figure would time failed writes.
+  const meteredAnswers = 50 + runs * 300;
+  const saved = await ctx.app.countChatMessages(historyUserId, historyChatId);
+  if (saved !== 2 * meteredAnswers) throw new Error(`the metered chat saved ${saved} messages for ${meteredAnswers} answers (expected ${2 * meteredAnswers})`);
   const withBudget = medianRun(real);
   const withoutBudget = medianRun(noop);
   const metered = medianRun(meteredRuns);

@@ -47,7 +47,7 @@ export async function openBenchContext() {
   const stripe = new Stripe("sk_test_hourglass_bench", { host: "127.0.0.1", port: sandbox.port, protocol: "http", maxNetworkRetries: 0 });
 
   // App modules read the environment at import: only now.
-  const [dbClient, userQueries, password, billingQueries, schema, envModule, setup, plans, sync, handlers, usage, chatRequest, errors, demoModel] =
+  const [dbClient, userQueries, password, billingQueries, schema, envModule, setup, plans, sync, handlers, usage, chatRequest, errors, demoModel, appDb, chatQueries] =
     await Promise.all([
       import("../db/client"),
       import("../db/queries/users"),
@@ -63,6 +63,8 @@ export async function openBenchContext() {
       import("../server/chat/chat-request"),
       import("../server/errors"),
       import("../server/chat/demo-model"),
+      import("../db/index"),
+      import("../db/queries/chats"),
     ]);
   const app = {
     insertUser: userQueries.insertUser,
@@ -82,6 +84,8 @@ export async function openBenchContext() {
     handleChatRequest: (...args: Parameters<typeof chatRequest.startChat>) =>
       chatRequest.startChat(...args).catch((error: unknown) => errors.errorResponse(error)),
     createDemoModel: demoModel.createDemoModel,
+    /** The messages of one of the user's chats, from the database the handler above writes to. */
+    countChatMessages: async (userId: string, chatId: string) => (await chatQueries.findChat(await appDb.getDb(), userId, chatId))?.messages.length ?? 0,
   };
 
   const openAppDatabase = () =>

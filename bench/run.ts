@@ -9,7 +9,6 @@ import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import { count } from "drizzle-orm";
-import { startAppStack } from "../scripts/app-stack";
 import { measureBudget, openBudgetStores } from "./budget";
 import { CHAT_BODY, measureChatOverHttp, measureChatOverhead } from "./chat";
 import { BENCH_USER_PASSWORD, log, openBenchContext, WEBHOOK_SECRET, type BenchContext } from "./context";
@@ -61,6 +60,8 @@ async function measureMain(ctx: BenchContext, results: Record<string, unknown>):
   // The app must read the sandbox the customers were made in. The stack reads the environment when it is imported,
   // before openBenchContext set it, and would start a sandbox of its own: name the bench's explicitly.
   const stripeEnv = { STRIPE_API_BASE: ctx.sandbox.url, STRIPE_SECRET_KEY: process.env.STRIPE_SECRET_KEY ?? "", STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET };
+  // Imported only now: the stack reads lib/env on import, which must see the bench's database (openBenchContext).
+  const { startAppStack } = await import("../scripts/app-stack");
   const stack = await startAppStack({ appEnv: { DEMO_MODEL_DELAY_MS: "0", ...stripeEnv, ...(ctx.dataDir ? { DATA_DIR: ctx.dataDir } : {}) } });
   let stackStopped = false;
   ctx.cleanups.unshift(async () => {

@@ -3,7 +3,6 @@
 // while the server runs, which an embedded PGlite (one process at a time) cannot allow.
 import http from "node:http";
 import type Stripe from "stripe";
-import { startAppStack } from "../scripts/app-stack";
 import { startBystander, type Bystander } from "./bystander";
 import { BENCH_USER_PASSWORD, log, WEBHOOK_SECRET, type BenchContext } from "./context";
 import { httpRequest, signIn } from "./http";
@@ -46,6 +45,8 @@ export async function measureStorm(ctx: BenchContext): Promise<StormResults> {
   setupEvents.reverse();
 
   log("storm: starting the production server (next start)");
+  // Imported only now: the stack reads lib/env on import, which must see the bench's database (openBenchContext).
+  const { startAppStack } = await import("../scripts/app-stack");
   const stack = await startAppStack({ appEnv: { DEMO_MODEL_DELAY_MS: "0" } });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   let bystander: Bystander | null = null;

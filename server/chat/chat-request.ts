@@ -54,11 +54,6 @@ export interface ChatDeps {
   history: ChatHistory;
   /** Metered overage past the budget (BILLING_OVERAGE=1); null when off. */
   overage: ChatOverage | null;
-  /**
-   * Runs work that need not hold the answer up (saving it to the chat's history) once the response is over: the
-   * route passes Next's `after()`, which keeps a serverless function alive for it. Unset, the stream waits for it.
-   */
-  afterResponse?: (task: () => Promise<void>) => void;
 }
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 1024;
@@ -81,7 +76,6 @@ function resolveDeps(overrides: ChatOverrides): ChatDeps {
     newRequestId: overrides.newRequestId ?? (() => crypto.randomUUID()),
     history: overrides.history ?? databaseChatHistory,
     overage: overrides.overage !== undefined ? overrides.overage : env.BILLING_OVERAGE ? databaseChatOverage() : null,
-    afterResponse: overrides.afterResponse,
   };
 }
 
@@ -342,44 +336,31 @@ export async function startChat(
   const notAnswered = new AbortController();
 
   /**
-   * Records an answer in the chat's history with what it was charged, once both the settle and the user's turn (a
-   * known chat did not wait for it) are done. When the budget was charged otherwise than `charge` (settled already,
-   * or a failed settle leaving the whole reservation charged), the saved charge is corrected, so the history always
-   * sums to what the budget was charged. Failures are logged; the answer stands. Never rejects.
+   * Settles the answer and saves it with its charge at once, neither waiting for the other; the stream ends once both
+   * are done, and the user's turn too (a known chat did not wait for it), so a next turn finds this one complete. When
+   * the budget was charged otherwise than `tokens` (settled already, or a failed settle leaving the whole reservation
+   * charged), the saved charge is corrected, so the history always sums to what the budget was charged. A failed save
+   * is logged; the answer stands.
    */
-  const recordAnswer = async (
-    charge: number,
-    text: string,
-    usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number },
-    settling: ReturnType<typeof settlement.settle>,
-  ) => {
-    if (!chatId) return;
+  const settleAndSave = async (tokens: number, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } | null) => {
+    const charge = asTokenCount(tokens);
     const messageId = crypto.randomUUID();
     // The turn's statement went out first and holds the chat's row until it commits, so the answer's, which updates
     // that row, lands after it; another user's chat gets no answer (the query checks the owner).
-    const saving = deps.history.saveAnswer(userId, chatId, { id: messageId, text, model: modelId, ...usage, charge }).catch((error: unknown) => {
-      log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the answer");
-      return false;
-    });
-    const [settled, saved] = await Promise.all([settling, saving, turnSaved]);
+    const saving = chatId && usage
+      ? deps.history.saveAnswer(userId, chatId, { id: messageId, text: streamedText, model: modelId, ...usage, charge }).catch((error: unknown) => {
+          log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the answer");
+          return false;
+        })
+      : false;
+    const [settled, saved] = await Promise.all([settlement.settle(charge), saving, turnSaved]);
     const charged = settled?.tokensUsed ?? granted;
     if (saved && charged !== charge) {
       await deps.history.setAnswerCharge(userId, messageId, charged).catch((error: unknown) => {
         log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not correct the saved answer's charge");
       });
     }
-  };
-  /** Settles the answer; its record in the history follows after the response, or before its end without `afterResponse`. */
-  const settleAndSave = async (tokens: number, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } | null) => {
-    const charge = asTokenCount(tokens);
-    const settling = settlement.settle(charge);
-    if (chatId && usage) {
-      const text = streamedText;
-      const record = () => recordAnswer(charge, text, usage, settling);
-      if (deps.afterResponse) deps.afterResponse(record);
-      else await record();
-    }
-    return settling;
+    return settled;
   };
   const usageParts = (usage: LanguageModelUsage | undefined) => ({
     inputTokens: usage?.inputTokens ?? promptTokens,
@@ -425,7 +406,7 @@ export async function startChat(
       else controller.enqueue(chunk);
     },
     async flush(controller) {
-      if (!deps.afterResponse) await turnSaved;
+      await turnSaved;
       if (!finishChunk) return;
       // Returns the settlement onFinish started; if no callback ran at all, charges the whole reservation.
       const settled = await settlement.settle(granted);
@@ -439,11 +420,10 @@ export async function startChat(
   });
 
   if (turnSaved && knownChat) {
-    const turnRecorded = async () => {
-      if ((await turnSaved) === "foreign") log.warn({ chatRequestId: requestId, chatId }, "chat: a known chat's id now belongs to another user; this turn is not saved");
-    };
-    // Without `afterResponse`, the stream's end waits for it (below).
-    deps.afterResponse?.(turnRecorded);
+    // The stream's end waits for it (below).
+    void turnSaved.then((saved) => {
+      if (saved === "foreign") log.warn({ chatRequestId: requestId, chatId }, "chat: a known chat's id now belongs to another user; this turn is not saved");
+    });
   } else if ((await turnSaved) === "foreign") {
     // Settled before the model's gate closes, so nothing the stream does next can charge it.
     await settlement.settle(0);

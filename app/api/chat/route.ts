@@ -1,4 +1,3 @@
-import { after } from "next/server";
 import { getSessionUserId } from "@/server/auth";
 import { startChat } from "@/server/chat/chat-request";
 import { errorResponse } from "@/server/errors";
@@ -18,8 +17,7 @@ export async function POST(request: Request): Promise<Response> {
     if (!guarded.ok) return guarded.response;
     try {
       const userId = await getSessionUserId();
-      // The answer's record in the chat history is written once the response is over (after() keeps it alive).
-      return await startChat(guarded.request, userId ? { userId } : null, { afterResponse: (task) => after(task) });
+      return await startChat(guarded.request, userId ? { userId } : null);
     } catch (error) {
       // 401 / 400 / 402 / 429 (with Retry-After) / 503 from the AppError the chat threw; anything else is a logged 500.
       return errorResponse(error);
