@@ -420,7 +420,7 @@ export async function startChat(
   });
 
   if (turnSaved && knownChat) {
-    // The stream's end waits for it (below).
+    // Not waited for here: the stream's end (flush, above) waits for it; this only reports an id gone to another user.
     void turnSaved.then((saved) => {
       if (saved === "foreign") log.warn({ chatRequestId: requestId, chatId }, "chat: a known chat's id now belongs to another user; this turn is not saved");
     });
