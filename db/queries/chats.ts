@@ -17,19 +17,30 @@ export interface AnswerRecord {
 
 /**
  * Records the user's turn: creates the chat (titled `title`) on its first message, and adds the message unless the
- * chat's last message is this same user text (a retry of an answer that failed). "foreign" when the id is another
- * user's chat: nothing is written. One statement, one round trip: it runs before the model may start.
+ * chat's last message is this same user text (a retry of an answer that failed). With `answer`, the answer too, after
+ * the turn (a chat already known to be the user's records its whole exchange at its end). "foreign" when the id is
+ * another user's chat: nothing is written. One statement, one round trip.
  */
 export async function saveUserTurn(
   db: Executor,
   turn: { userId: string; chatId: string; title: string; text: string; at: Date },
+  answer?: AnswerRecord & { id: string; at: Date },
 ): Promise<"saved" | "repeated" | "foreign"> {
   // `chat` creates the chat, or marks the user's own chat active; another user's chat is left alone and yields no
   // row, so nothing is added to it. `last` is the chat's last message as the statement began.
+  const activeAt = (answer?.at ?? turn.at).toISOString();
+  const answered = answer
+    ? sql`,
+    answered as (
+      insert into ${chatMessages} (id, chat_id, user_id, role, text, model, input_tokens, output_tokens, cached_input_tokens, charge, created_at)
+      select ${answer.id}, id, ${turn.userId}, 'assistant', ${answer.text}, ${answer.model}, ${answer.inputTokens}, ${answer.outputTokens},
+        ${answer.cachedInputTokens}, ${answer.charge}, ${answer.at.toISOString()} from chat
+    )`
+    : sql``;
   const result = await db.execute(sql`
     with chat as (
       insert into ${chats} (id, user_id, title, created_at, updated_at)
-      values (${turn.chatId}, ${turn.userId}, ${turn.title}, ${turn.at.toISOString()}, ${turn.at.toISOString()})
+      values (${turn.chatId}, ${turn.userId}, ${turn.title}, ${turn.at.toISOString()}, ${activeAt})
       on conflict (id) do update set updated_at = excluded.updated_at where ${chats}.user_id = excluded.user_id
       returning id
     ),
@@ -41,7 +52,7 @@ export async function saveUserTurn(
       select ${crypto.randomUUID()}, id, ${turn.userId}, 'user', ${turn.text}, ${turn.at.toISOString()} from chat
       where not exists (select 1 from last where last.role = 'user' and last.text = ${turn.text})
       returning id
-    )
+    )${answered}
     select exists (select 1 from chat) as own, exists (select 1 from added) as added`);
   const [row] = rowsOf<{ own: boolean; added: boolean }>(result);
   if (!row?.own) return "foreign";

@@ -30,6 +30,7 @@ import { getChatEntitlement, restoreBudgetFromStripe, withBudgetAlerts, type Cha
 import { guardModelStream, ModelNotStartedError } from "./guard-model-stream";
 import { databaseChatOverage, holdOverage, type ChatOverage, type OverageFunding } from "./overage";
 import { databaseChatHistory, type ChatHistory } from "./history";
+import type { AnswerRecord } from "@/db/queries/chats";
 import { getChatModel } from "./models";
 import { countPromptTokens, countTokens } from "./token-count";
 
@@ -320,43 +321,58 @@ export async function startChat(
 
   const { chatId } = input;
   const lastTurn = input.turns.at(-1);
-  // The user's turn is saved while the AI SDK sets the answer's stream up. A chat this process has seen the user write
-  // to (a conversation going on) is answered at once; any other waits for the save to say whose it is: the model is
-  // called only once `mayAnswer` says so, and another user's chat id gets a 404 with nothing streamed, charged or
-  // sent to the model. A failed save is logged and the answer goes on.
+  const turn = lastTurn ? { text: lastTurn.text, at: new Date() } : null;
+  // A chat this process has seen the user write to (a conversation going on) is answered at once, and its turn is
+  // written with the answer at the end, in one statement. Any other chat id has its turn saved now, while the AI SDK
+  // sets the answer's stream up: the model is called only once `mayAnswer` says so, and another user's chat id gets
+  // a 404 with nothing streamed, charged or sent to the model. A failed save is logged and the answer goes on.
+  const saveTurn = (id: string, saved: { text: string; at: Date }, answer?: AnswerRecord & { id: string; at: Date }) =>
+    deps.history.saveUserTurn(userId, id, saved, answer).catch((error: unknown) => {
+      log.error({ chatRequestId: requestId, chatId: id, err: error }, "chat: could not save the user's turn; answering anyway");
+      return "unsaved" as const;
+    });
   const knownChat = chatId !== undefined && deps.history.isKnownChat(userId, chatId);
-  const turnSaved = chatId && lastTurn
-    ? deps.history.saveUserTurn(userId, chatId, lastTurn.text).catch((error: unknown) => {
-        log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the user's turn; answering anyway");
-        return "unsaved" as const;
-      })
-    : null;
+  const turnSaved = chatId && turn && !knownChat ? saveTurn(chatId, turn) : null;
   let allowAnswer: (allowed: boolean) => void = () => undefined;
   const mayAnswer = new Promise<boolean>((resolve) => (allowAnswer = resolve));
   const notAnswered = new AbortController();
+  /**
+   * A known chat's one write, once: its turn with the answer, or alone when there is none (a failed model keeps the
+   * question). True when it saved `answer`.
+   */
+  let knownChatSaved: Promise<boolean> | null = null;
+  const saveKnownChat = (answer?: AnswerRecord & { id: string; at: Date }): Promise<boolean> => {
+    if (!knownChat || !chatId || !turn) return Promise.resolve(false);
+    knownChatSaved ??= saveTurn(chatId, turn, answer).then((saved) => {
+      if (saved === "foreign") log.warn({ chatRequestId: requestId, chatId }, "chat: a known chat's id now belongs to another user; nothing is saved");
+      return answer !== undefined && (saved === "saved" || saved === "repeated");
+    });
+    return knownChatSaved;
+  };
 
   /**
    * Settles the answer and saves it with its charge at once, neither waiting for the other; the stream ends once both
-   * are done, and the user's turn too (a known chat did not wait for it), so a next turn finds this one complete. When
-   * the budget was charged otherwise than `tokens` (settled already, or a failed settle leaving the whole reservation
-   * charged), the saved charge is corrected, so the history always sums to what the budget was charged. A failed save
-   * is logged; the answer stands.
+   * are done, so a next turn finds this one complete. When the budget was charged otherwise than `tokens` (settled
+   * already, or a failed settle leaving the whole reservation charged), the saved charge is corrected, so the history
+   * always sums to what the budget was charged. A failed save is logged; the answer stands.
    */
   const settleAndSave = async (tokens: number, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } | null) => {
     const charge = asTokenCount(tokens);
-    const messageId = crypto.randomUUID();
-    // The turn's statement went out first and holds the chat's row until it commits, so the answer's, which updates
-    // that row, lands after it; another user's chat gets no answer (the query checks the owner).
-    const saving = chatId && usage
-      ? deps.history.saveAnswer(userId, chatId, { id: messageId, text: streamedText, model: modelId, ...usage, charge }).catch((error: unknown) => {
-          log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the answer");
-          return false;
-        })
-      : false;
+    const answer = usage ? { id: crypto.randomUUID(), text: streamedText, model: modelId, ...usage, charge, at: new Date() } : undefined;
+    // Another chat's turn was saved when it came: its statement holds the chat's row until it commits, so the
+    // answer's, which updates that row, lands after it; another user's chat gets no answer (the query checks the owner).
+    const saving = knownChat
+      ? saveKnownChat(answer)
+      : chatId && answer
+        ? deps.history.saveAnswer(userId, chatId, answer).catch((error: unknown) => {
+            log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not save the answer");
+            return false;
+          })
+        : false;
     const [settled, saved] = await Promise.all([settlement.settle(charge), saving, turnSaved]);
     const charged = settled?.tokensUsed ?? granted;
-    if (saved && charged !== charge) {
-      await deps.history.setAnswerCharge(userId, messageId, charged).catch((error: unknown) => {
+    if (answer && saved && charged !== charge) {
+      await deps.history.setAnswerCharge(userId, answer.id, charged).catch((error: unknown) => {
         log.error({ chatRequestId: requestId, chatId, err: error }, "chat: could not correct the saved answer's charge");
       });
     }
@@ -406,7 +422,8 @@ export async function startChat(
       else controller.enqueue(chunk);
     },
     async flush(controller) {
-      await turnSaved;
+      // The turn is saved before the stream ends, with or without an answer (a failed model keeps the question).
+      await Promise.all([turnSaved, saveKnownChat()]);
       if (!finishChunk) return;
       // Returns the settlement onFinish started; if no callback ran at all, charges the whole reservation.
       const settled = await settlement.settle(granted);
@@ -419,12 +436,7 @@ export async function startChat(
     },
   });
 
-  if (turnSaved && knownChat) {
-    // Not waited for here: the stream's end (flush, above) waits for it; this only reports an id gone to another user.
-    void turnSaved.then((saved) => {
-      if (saved === "foreign") log.warn({ chatRequestId: requestId, chatId }, "chat: a known chat's id now belongs to another user; this turn is not saved");
-    });
-  } else if ((await turnSaved) === "foreign") {
+  if ((await turnSaved) === "foreign") {
     // Settled before the model's gate closes, so nothing the stream does next can charge it.
     await settlement.settle(0);
     allowAnswer(false);

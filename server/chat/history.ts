@@ -7,15 +7,18 @@ import { saveAnswer, saveUserTurn, setAnswerCharge, type AnswerRecord } from "@/
 export const MAX_TITLE_CHARS = 60;
 
 export interface ChatHistory {
-  /** "foreign" when the chat id belongs to another user (nothing written). */
-  saveUserTurn(userId: string, chatId: string, text: string): Promise<"saved" | "repeated" | "foreign">;
+  /**
+   * The user's turn, and with `answer` its answer after it (one write for a chat known to be the user's); "foreign"
+   * when the chat id belongs to another user (nothing written).
+   */
+  saveUserTurn(userId: string, chatId: string, turn: { text: string; at: Date }, answer?: AnswerRecord & { id: string; at: Date }): Promise<"saved" | "repeated" | "foreign">;
   /**
    * True when this process has already seen the user write to this chat, so a further turn need not wait for the
    * database to say whose it is. Only a shortcut: every write checks the owner itself.
    */
   isKnownChat(userId: string, chatId: string): boolean;
   /** false when the chat is gone or not the user's (nothing written). */
-  saveAnswer(userId: string, chatId: string, answer: AnswerRecord & { id: string }): Promise<boolean>;
+  saveAnswer(userId: string, chatId: string, answer: AnswerRecord & { id: string; at: Date }): Promise<boolean>;
   /** Corrects a saved answer's charge (the budget charged other than what was saved with it). */
   setAnswerCharge(userId: string, messageId: string, charge: number): Promise<void>;
 }
@@ -45,8 +48,8 @@ export function createDatabaseChatHistory(): ChatHistory {
     if (knownChats.size > KNOWN_CHATS_LIMIT) knownChats.delete(knownChats.keys().next().value as string);
   };
   return {
-    async saveUserTurn(userId, chatId, text) {
-      const saved = await saveUserTurn(await getDb(), { userId, chatId, title: titleFrom(text), text, at: new Date() });
+    async saveUserTurn(userId, chatId, turn, answer) {
+      const saved = await saveUserTurn(await getDb(), { userId, chatId, title: titleFrom(turn.text), ...turn }, answer);
       if (saved === "foreign") {
         if (knownChats.get(chatId) === userId) knownChats.delete(chatId);
       } else {
@@ -58,7 +61,7 @@ export function createDatabaseChatHistory(): ChatHistory {
       return knownChats.get(chatId) === userId;
     },
     async saveAnswer(userId, chatId, answer) {
-      return saveAnswer(await getDb(), { ...answer, userId, chatId, at: new Date() });
+      return saveAnswer(await getDb(), { ...answer, userId, chatId });
     },
     async setAnswerCharge(userId, messageId, charge) {
       await setAnswerCharge(await getDb(), { id: messageId, userId, charge });

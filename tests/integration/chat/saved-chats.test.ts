@@ -136,7 +136,7 @@ describe("saved chats", () => {
     expect(await saveAnswer(db, answer)).toBe(false);
   });
 
-  it("continues a known chat without waiting for its turn's save, and each answer ends only once its turn and it are saved", async () => {
+  it("records a known chat's turn with its answer at the end, each answer saved before its response ends", async () => {
     const user = await newUser();
     const chatId = `c-${randomUUID()}`;
     const db = await app.getDb();
@@ -147,6 +147,27 @@ describe("saved chats", () => {
     for (let i = 0; i < 5; i++) expect((await ask(user.id, chatId, ["Again"])).status).toBe(200);
     const rows = await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId)).orderBy(chatMessages.createdAt, chatMessages.id);
     expect(rows.map((r) => r.role)).toEqual(Array.from({ length: 6 }, () => ["user", "assistant"]).flat());
+
+    // A model that fails on a known chat still keeps the question, alone; its retry adds only the answer.
+    const failing = new MockLanguageModelV3({
+      doStream: async () => {
+        throw new Error("model down");
+      },
+    });
+    await ask(user.id, chatId, ["Will this fail?"], { languageModel: failing });
+    expect((await ask(user.id, chatId, ["Will this fail?"])).status).toBe(200);
+    const after = await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId)).orderBy(chatMessages.createdAt, chatMessages.id);
+    expect(after.slice(12).map((r) => [r.role, r.role === "user" ? r.text : "answer"])).toEqual([
+      ["user", "Will this fail?"],
+      ["assistant", "answer"],
+    ]);
+
+    // Written directly: a turn with its answer goes to the owner's chat only.
+    const intruder = await newUser();
+    const answer = { id: randomUUID(), text: "a", model: "small", inputTokens: 1, outputTokens: 1, cachedInputTokens: 0, charge: 2, at: new Date() };
+    const turn = { userId: intruder.id, chatId, title: "t", text: "Mine now", at: new Date() };
+    expect(await saveUserTurn(db, turn, answer)).toBe("foreign");
+    expect((await db.select().from(chatMessages).where(eq(chatMessages.chatId, chatId))).length).toBe(14);
   });
 
   it("saves the whole reservation as the answer's charge when the settle fails (the budget keeps it charged)", async () => {
