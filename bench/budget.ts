@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { Redis as UpstashRedis } from "@upstash/redis";
 import { Redis as IORedis } from "ioredis";
-import { spawn } from "node:child_process";
+import { startUpstashBridge } from "../sandbox/upstash";
 import { log, type BenchContext } from "./context";
 import { medianRun, round, timed, type RunResult } from "./stats";
 
@@ -27,8 +27,8 @@ export async function openBudgetStores(ctx: BenchContext, knownUsers: () => stri
   let ioredis: IORedis | null = null;
   if (realRedis) {
     const token = `bench-${crypto.randomUUID()}`;
-    const bridge = await startBridgeProcess(realRedis, token);
-    cleanups.unshift(() => bridge.stop());
+    const bridge = await startUpstashBridge({ port: 0, redisUrl: realRedis, token });
+    cleanups.unshift(() => bridge.close());
     upstash = app.createUpstashBudgetStore(new UpstashRedis({ url: bridge.url, token, enableTelemetry: false, retry: { retries: 2, backoff: (n) => 50 * 2 ** n } }));
     const redis = new IORedis(realRedis);
     ioredis = redis;
@@ -41,41 +41,6 @@ export async function openBudgetStores(ctx: BenchContext, knownUsers: () => stri
     });
   }
   return { memory, upstash, ioredis };
-}
-
-/**
- * The Upstash bridge in a process of its own (`npm run sandbox:upstash`), as Upstash is a service of its own: run in
- * the bench's process, its HTTP parsing and Redis calls would share the event loop of the chat handler being timed.
- */
-async function startBridgeProcess(redisUrl: string, token: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join("sandbox", "upstash", "main.ts")], {
-    env: { ...process.env, REDIS_URL: redisUrl, UPSTASH_REDIS_REST_TOKEN: token, UPSTASH_BRIDGE_PORT: "0" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let output = "";
-    const timer = setTimeout(() => reject(new Error(`the Upstash bridge did not start in 30 s:\n${output}`)), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      const found = /UPSTASH_REDIS_REST_URL=(\S+)/.exec(output);
-      if (found?.[1]) {
-        clearTimeout(timer);
-        resolve(found[1]);
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`the Upstash bridge exited before it started:\n${output}`));
-    });
-  });
-  return {
-    url,
-    stop: async () => {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      await exited;
-    },
-  };
 }
 
 export type BudgetStore = Awaited<ReturnType<typeof openBudgetStores>>["memory"];
