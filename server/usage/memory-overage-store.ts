@@ -2,8 +2,8 @@
 // synchronously inside one call, so parallel answers never interleave between the check against the cap and the hold.
 // Kept in memory: a restart forgets holds and the period's count (the charged tokens are already in the meter
 // outbox, in Postgres); a deployment that must survive restarts uses Upstash.
-import { DEFAULT_RESERVATION_TTL_MS, assertId, assertPeriodEnd, assertReservationTtl, assertTokenCount } from "./budget-input";
-import { overageKey, overageReservationKey, type OverageReserveResult, type OverageSettleResult, type OverageStore } from "./overage-store";
+import { DEFAULT_RESERVATION_TTL_MS, assertReservationTtl } from "./budget-input";
+import { checkedOverageStore, overageKey, overageReservationKey, type OverageReserveResult, type OverageSettleResult, type OverageStore } from "./overage-store";
 
 export interface MemoryOverageStoreOptions {
   now?: () => number;
@@ -39,13 +39,8 @@ export function createMemoryOverageStore(options: MemoryOverageStoreOptions = {}
     return 0;
   };
 
-  return {
+  return checkedOverageStore({
     async reserve(userId, requestId, upperBound, capTokens, periodEnd): Promise<OverageReserveResult> {
-      assertId("userId", userId);
-      assertId("requestId", requestId);
-      assertTokenCount("upperBound", upperBound);
-      assertTokenCount("capTokens", capTokens);
-      assertPeriodEnd(periodEnd);
       const at = now();
       sweep(at);
       const key = overageKey(userId, periodEnd.getTime());
@@ -61,10 +56,6 @@ export function createMemoryOverageStore(options: MemoryOverageStoreOptions = {}
     },
 
     async settle(userId, requestId, periodEnd, actualTokens): Promise<OverageSettleResult> {
-      assertId("userId", userId);
-      assertId("requestId", requestId);
-      assertPeriodEnd(periodEnd);
-      assertTokenCount("actualTokens", actualTokens);
       const at = now();
       const hold = holds.get(overageReservationKey(userId, requestId));
       if (!hold || hold.expiresAtMs <= at) return { applied: false, tokensCharged: 0 };
@@ -77,9 +68,7 @@ export function createMemoryOverageStore(options: MemoryOverageStoreOptions = {}
     },
 
     async read(userId, periodEnd): Promise<number> {
-      assertId("userId", userId);
-      assertPeriodEnd(periodEnd);
       return usedIn(overageKey(userId, periodEnd.getTime()), now());
     },
-  };
+  });
 }

@@ -3,6 +3,8 @@
 // many answers run at once. It sits beside the budget store, in the same backend (Upstash Redis or in-process), and
 // follows its rules: idempotent per request id, a second settle is a no-op, the period's count expires at its end.
 
+import { assertId, assertPeriodEnd, assertTokenCount } from "./budget-input";
+
 /** Redis key of a user's overage tokens (held + charged) for the period ending at `periodEndMs`. */
 export const overageKey = (userId: string, periodEndMs: number) => `chatbot-overage:${userId}:${periodEndMs}`;
 export const overageReservationKey = (userId: string, requestId: string) => `chatbot-overage:${userId}:request:${requestId}`;
@@ -41,4 +43,30 @@ export interface OverageStore {
   settle(userId: string, requestId: string, periodEnd: Date, actualTokens: number): Promise<OverageSettleResult>;
   /** Overage tokens held or charged in the period ending `periodEnd` (0 when none). */
   read(userId: string, periodEnd: Date): Promise<number>;
+}
+
+/** `store` with every argument checked first, the same for each backend (a bad one throws before anything runs). */
+export function checkedOverageStore(store: OverageStore): OverageStore {
+  return {
+    async reserve(userId, requestId, upperBound, capTokens, periodEnd) {
+      assertId("userId", userId);
+      assertId("requestId", requestId);
+      assertTokenCount("upperBound", upperBound);
+      assertTokenCount("capTokens", capTokens);
+      assertPeriodEnd(periodEnd);
+      return store.reserve(userId, requestId, upperBound, capTokens, periodEnd);
+    },
+    async settle(userId, requestId, periodEnd, actualTokens) {
+      assertId("userId", userId);
+      assertId("requestId", requestId);
+      assertPeriodEnd(periodEnd);
+      assertTokenCount("actualTokens", actualTokens);
+      return store.settle(userId, requestId, periodEnd, actualTokens);
+    },
+    async read(userId, periodEnd) {
+      assertId("userId", userId);
+      assertPeriodEnd(periodEnd);
+      return store.read(userId, periodEnd);
+    },
+  };
 }

@@ -5,8 +5,8 @@
 // `chatbot-overage:<userId>:request:<requestId>` (a hash {granted, settled?} with the reservation TTL).
 import type { Redis } from "@upstash/redis";
 import { BudgetStoreUnavailableError } from "./budget-store";
-import { DEFAULT_RESERVATION_TTL_MS, assertId, assertPeriodEnd, assertReservationTtl, assertTokenCount } from "./budget-input";
-import { overageKey, overageReservationKey, type OverageReserveResult, type OverageSettleResult, type OverageStore } from "./overage-store";
+import { DEFAULT_RESERVATION_TTL_MS, assertReservationTtl } from "./budget-input";
+import { checkedOverageStore, overageKey, overageReservationKey, type OverageReserveResult, type OverageSettleResult, type OverageStore } from "./overage-store";
 import { integers } from "./upstash-store";
 
 // KEYS: period, request. ARGV: upperBound, capTokens, periodEndMs, ttlMs. Reply: {ok, granted, used}.
@@ -51,13 +51,8 @@ export function createUpstashOverageStore(redis: Redis, options: { reservationTt
     }
   }
 
-  return {
+  return checkedOverageStore({
     async reserve(userId, requestId, upperBound, capTokens, periodEnd): Promise<OverageReserveResult> {
-      assertId("userId", userId);
-      assertId("requestId", requestId);
-      assertTokenCount("upperBound", upperBound);
-      assertTokenCount("capTokens", capTokens);
-      assertPeriodEnd(periodEnd);
       const keys = [overageKey(userId, periodEnd.getTime()), overageReservationKey(userId, requestId)];
       const args = [String(upperBound), String(capTokens), String(periodEnd.getTime()), String(reservationTtlMs)];
       const [ok, granted, used] = integers("overage reserve", await run("reserve", () => scripts.reserve.exec(keys, args)), 3);
@@ -65,22 +60,16 @@ export function createUpstashOverageStore(redis: Redis, options: { reservationTt
     },
 
     async settle(userId, requestId, periodEnd, actualTokens): Promise<OverageSettleResult> {
-      assertId("userId", userId);
-      assertId("requestId", requestId);
-      assertPeriodEnd(periodEnd);
-      assertTokenCount("actualTokens", actualTokens);
       const keys = [overageKey(userId, periodEnd.getTime()), overageReservationKey(userId, requestId)];
       const [applied, charged] = integers("overage settle", await run("settle", () => scripts.settle.exec(keys, [String(actualTokens)])), 2);
       return { applied: applied === 1, tokensCharged: charged };
     },
 
     async read(userId, periodEnd): Promise<number> {
-      assertId("userId", userId);
-      assertPeriodEnd(periodEnd);
       const raw = await run("read", () => redis.get<number | string>(overageKey(userId, periodEnd.getTime())));
       const used = raw === null ? 0 : Number(raw);
       if (!Number.isSafeInteger(used)) throw new BudgetStoreUnavailableError("the Upstash store answered overage read wrongly");
       return used;
     },
-  };
+  });
 }
