@@ -109,6 +109,8 @@ export function describeOverageStoreContract(name: string, harness: () => Overag
       await expect(s.reserve(user(), "r", 1, 1.5, end)).rejects.toThrow(RangeError);
       await expect(s.reserve(user(), "r", 1, 1, new Date(Number.NaN))).rejects.toThrow(TypeError);
       await expect(s.settle(user(), "r", end, Number.NaN)).rejects.toThrow(RangeError);
+      await expect(s.settle(user(), "", end, 1)).rejects.toThrow(TypeError);
+      await expect(s.read("", end)).rejects.toThrow(TypeError);
     });
   });
 }
