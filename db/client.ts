@@ -3,7 +3,8 @@
 // embedded database takes a lock file and refuses a second opener with a message that says what to do.
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { SQL } from "drizzle-orm";
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
@@ -60,6 +61,32 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     release();
     throw error;
   }
+}
+
+const dialect = new PgDialect();
+
+/** The postgres-js client under a top-level Postgres database (a transaction's handle has none). */
+function postgresClientOf(db: Executor): postgres.Sql | null {
+  const client = (db as { $client?: unknown }).$client;
+  return typeof client === "function" && "unsafe" in client && "options" in client ? (client as postgres.Sql) : null;
+}
+
+/**
+ * Runs a raw statement and returns its rows. On Postgres it is a prepared statement, parsed and planned once per
+ * connection and then only bound and run: Drizzle sends every statement unprepared, which for a statement with
+ * several CTEs costs more than running it (the chat's one-statement write: about 2.4 ms unprepared, 1.0 ms
+ * prepared). A pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21, or without
+ * `max_prepared_statements`) is told so by `?prepare=false` in DATABASE_URL, which postgres-js reads; this follows it.
+ * PGlite, and a transaction's handle, run it through Drizzle as usual.
+ */
+export async function executePrepared<T>(db: Executor, query: SQL): Promise<T[]> {
+  const client = postgresClientOf(db);
+  if (!client) {
+    const result: unknown = await db.execute(query);
+    return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+  }
+  const { sql, params } = dialect.sqlToQuery(query);
+  return (await client.unsafe(sql, params as postgres.ParameterOrJSON<never>[], { prepare: client.options.prepare })) as unknown as T[];
 }
 
 function lockDataDir(dataDir: string): () => void {

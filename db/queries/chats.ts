@@ -1,7 +1,7 @@
 // Saved chats and their messages. Every query is scoped by the owner's user id: a chat id alone never reads or
 // changes anything, so one user cannot see or touch another's conversation by guessing an id.
 import { and, asc, desc, eq, gte, lt, sql } from "drizzle-orm";
-import type { Db, Executor } from "../client";
+import { executePrepared, type Db, type Executor } from "../client";
 import { chatMessages, chats, type ChatMessageRow, type ChatRow } from "../schema";
 
 export type ChatSummary = Pick<ChatRow, "id" | "title" | "createdAt" | "updatedAt">;
@@ -37,7 +37,7 @@ export async function saveUserTurn(
         ${answer.cachedInputTokens}, ${answer.charge}, ${answer.at.toISOString()} from chat
     )`
     : sql``;
-  const result = await db.execute(sql`
+  const [row] = await executePrepared<{ own: boolean; added: boolean }>(db, sql`
     with chat as (
       insert into ${chats} (id, user_id, title, created_at, updated_at)
       values (${turn.chatId}, ${turn.userId}, ${turn.title}, ${turn.at.toISOString()}, ${activeAt})
@@ -54,15 +54,8 @@ export async function saveUserTurn(
       returning id
     )${answered}
     select exists (select 1 from chat) as own, exists (select 1 from added) as added`);
-  const [row] = rowsOf<{ own: boolean; added: boolean }>(result);
   if (!row?.own) return "foreign";
   return row.added ? "saved" : "repeated";
-}
-
-/** The rows of a raw query, as postgres-js (an array) and PGlite (`{ rows }`) each return them. */
-function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
 /**
@@ -72,7 +65,7 @@ function rowsOf<T>(result: unknown): T[] {
  */
 export async function saveAnswer(db: Executor, answer: AnswerRecord & { id: string; userId: string; chatId: string; at: Date }): Promise<boolean> {
   const at = answer.at.toISOString();
-  const result = await db.execute(sql`
+  const saved = await executePrepared(db, sql`
     with chat as (
       update ${chats} set updated_at = ${at} where id = ${answer.chatId} and user_id = ${answer.userId} returning id
     )
@@ -80,7 +73,7 @@ export async function saveAnswer(db: Executor, answer: AnswerRecord & { id: stri
     select ${answer.id}, id, ${answer.userId}, 'assistant', ${answer.text}, ${answer.model}, ${answer.inputTokens}, ${answer.outputTokens},
       ${answer.cachedInputTokens}, ${answer.charge}, ${at} from chat
     returning id`);
-  return rowsOf(result).length > 0;
+  return saved.length > 0;
 }
 
 /** Corrects a saved answer's charge to what the budget was charged in the end; false when it is gone. */
