@@ -414,6 +414,41 @@ describe("handleChatRequest: streaming and settling", () => {
     expect((await store.read(USER))?.tokensRemaining).toBe(10_000 - charged);
   });
 
+  /** A memory store whose reserve waits until the test lets it through. */
+  function heldReserveStore() {
+    const recording = recordingStore();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reserving: () => void = () => undefined;
+    const reserveStarted = new Promise<void>((resolve) => (reserving = resolve));
+    const store: BudgetStore = {
+      ...recording.store,
+      async reserve(...args) {
+        reserving();
+        await released;
+        return recording.store.reserve(...args);
+      },
+    };
+    return { ...recording, store, release, reserveStarted };
+  }
+
+  it("calls the model only once the answer's budget is reserved", async () => {
+    const held = heldReserveStore();
+    await held.store.reset(USER, 10_000, periodEnd());
+    const model = mockModel(["Hello"], usage(3, 1));
+    const answering = handleChatRequest(chatRequest({ messages: [userMessage("wait for the budget")] }), { userId: USER }, deps({ model, store: held.store }));
+    await held.reserveStarted;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(model.doStreamCalls).toHaveLength(0);
+    held.release();
+    const response = await answering;
+    expect(response.status).toBe(200);
+    await response.text();
+    expect(model.doStreamCalls).toHaveLength(1);
+    await held.untilSettled(1);
+    expect(held.settles[0]?.actualTokens).toBe(4);
+  });
+
   it("settles an aborted demo-model answer with the tokens it had streamed", async () => {
     const { store, settles, untilSettled } = recordingStore();
     await store.reset(USER, 10_000, periodEnd());
