@@ -66,6 +66,8 @@ export function markdown(results: Record<string, unknown>): string {
       ? [
           `| large model (weights 4/16), paid from a credit pack, turn saved to history | ${n(r.chat.metered.p50)} | ${n(r.chat.metered.p99)} |`,
           `| its overhead over the no-op store | ${n(r.chat.meteredOverheadP50Ms ?? NaN)} | |`,
+          // What metering adds by itself, over the seed's budget path in the same run (a reading, not a target).
+          `| its overhead over the budget path (what metering adds) | ${n(r.chat.metered.p50 - r.chat.withBudget.p50)} | |`,
         ]
       : []),
     "",
