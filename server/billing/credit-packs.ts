@@ -138,6 +138,9 @@ async function applyCreditPackSession(session: Stripe.Checkout.Session, deps: Cr
 }
 
 async function grant(row: CreditPackRow, deps: CreditPackDeps): Promise<CreditPackOutcome> {
+  // Granted before: the store's once-per-pack check catches a replay too, but not after the store lost its data (a
+  // flushed Redis), when a revisited success page would hand out the whole pack again, spent or not.
+  if (row.grantedAt) return { outcome: "pack-granted", userId: row.userId, paymentIntentId: row.paymentIntentId, applied: false };
   const result = await deps.budget.grantPack(row.userId, row.paymentIntentId, row.tokens, row.expiresAt);
   await markCreditPackGranted(deps.db, row.paymentIntentId, deps.now());
   return { outcome: "pack-granted", userId: row.userId, paymentIntentId: row.paymentIntentId, applied: result.applied };

@@ -189,6 +189,17 @@ describe(`buying a credit pack (${fixture ? "Upstash store through the bridge" :
     });
   }
 
+  it("never grants a granted pack again, even after the budget store lost it (a flushed Redis)", async () => {
+    const { user } = await subscriber();
+    const { url } = await buyCredits(user.id, { pack: "tokens_1m" });
+    await harness.completeCheckout(url);
+    await harness.idle();
+    expect(await packTokens(user.id)).toBe(PACK.tokens);
+    await getBudgetStore().forget(user.id);
+    expect(await syncCreditPackAfterCheckout(user.id, sessionIdOf(url))).toMatchObject({ outcome: "pack-granted", applied: false });
+    expect(await packTokens(user.id)).toBe(0);
+  });
+
   it("grants nothing to another user's success page, nor for a malformed session id", async () => {
     const { user } = await subscriber();
     const other = await subscriber();
