@@ -77,6 +77,10 @@ export function parseChatBody(raw: string): ParsedChatBody {
       if (typeof part.text !== "string") return { ok: false, message: `Invalid chat request: messages[${index}] has a text part without text.` };
       text += part.text;
     }
+    // Postgres cannot store U+0000 in text: such a turn could be answered and charged, but never saved.
+    if (text.includes("\u0000")) {
+      return { ok: false, message: `messages[${index}] contains a NUL character (U+0000), which cannot be saved; remove it.` };
+    }
     if (text.length > MAX_MESSAGE_CHARS) {
       return { ok: false, message: `messages[${index}] is longer than ${count(MAX_MESSAGE_CHARS)} characters; shorten it.` };
     }

@@ -358,7 +358,9 @@ export async function startChat(
    */
   const settleAndSave = async (tokens: number, usage: { inputTokens: number; outputTokens: number; cachedInputTokens: number } | null) => {
     const charge = asTokenCount(tokens);
-    const answer = usage ? { id: crypto.randomUUID(), text: streamedText, model: modelId, ...usage, charge, at: new Date() } : undefined;
+    // A NUL from the model is kept visible as U+FFFD: Postgres cannot store U+0000, and the answer must be saved.
+    const text = streamedText.replaceAll("\u0000", "\uFFFD");
+    const answer = usage ? { id: crypto.randomUUID(), text, model: modelId, ...usage, charge, at: new Date() } : undefined;
     // Another chat's turn was saved when it came: its statement holds the chat's row until it commits, so the
     // answer's, which updates that row, lands after it; another user's chat gets no answer (the query checks the owner).
     const saving = knownChat

@@ -38,7 +38,15 @@ export const chatsRouter = router({
         title: z
           .string()
           .transform((title) => title.replace(/\s+/g, " ").trim())
-          .pipe(z.string().min(1, { error: "A title cannot be empty." }).max(100, { error: "A title has at most 100 characters." })),
+          .pipe(
+            z
+              .string()
+              .min(1, { error: "A title cannot be empty." })
+              .max(100, { error: "A title has at most 100 characters." })
+              // Control characters (NUL cannot even be stored) and a title of nothing visible (zero-width spaces).
+              .refine((title) => !/\p{Cc}/u.test(title), { error: "A title cannot contain control characters." })
+              .refine((title) => /[^\s\p{Cf}]/u.test(title), { error: "A title needs at least one visible character." }),
+          ),
       }),
     )
     .mutation(async ({ ctx, input }) => {

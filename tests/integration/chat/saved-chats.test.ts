@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import type { LanguageModelV3 } from "@ai-sdk/provider";
+import { simulateReadableStream } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { saveAnswer, saveUserTurn } from "@/db/queries/chats";
@@ -219,6 +220,33 @@ describe("saved chats", () => {
     expect(ownerChat.messages.map((m) => m.text)).not.toContain("Let me in");
   });
 
+  it("saves an answer whose text holds a NUL from the model, with U+FFFD in its place", async () => {
+    const user = await newUser();
+    const chatId = `z-${randomUUID()}`;
+    const nulModel = new MockLanguageModelV3({
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: "text-start", id: "t" },
+            { type: "text-delta", id: "t", delta: "zero\u0000byte" },
+            { type: "text-end", id: "t" },
+            {
+              type: "finish",
+              finishReason: { unified: "stop", raw: "stop" },
+              usage: { inputTokens: { total: 5, noCache: 5, cacheRead: undefined, cacheWrite: undefined }, outputTokens: { total: 3, text: 3, reasoning: undefined } },
+            },
+          ],
+        }),
+      }),
+    });
+    expect((await ask(user.id, chatId, ["Say something odd"], { languageModel: nulModel })).status).toBe(200);
+    const saved = await app.createCaller({ db: await app.getDb(), userId: user.id }).chats.get({ id: chatId });
+    expect(saved.messages.map((m) => [m.role, m.text, m.charge])).toEqual([
+      ["user", "Say something odd", null],
+      ["assistant", "zero\uFFFDbyte", 8],
+    ]);
+  });
+
   it("lists newest first, renames with a clear error for bad titles, deletes with its messages", async () => {
     const user = await newUser();
     const db = await app.getDb();
@@ -230,6 +258,16 @@ describe("saved chats", () => {
     expect(await caller.chats.rename({ id: ids[0] ?? "", title: "  Budget   notes " })).toEqual({ id: ids[0], title: "Budget notes" });
     await expect(caller.chats.rename({ id: ids[0] ?? "", title: "   " })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     await expect(caller.chats.rename({ id: ids[0] ?? "", title: "x".repeat(101) })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    const refused: Array<[title: string, message: string]> = [
+      ["a\u0000b", "A title cannot contain control characters."],
+      ["bell\u0007", "A title cannot contain control characters."],
+      ["\u200b\u200b", "A title needs at least one visible character."],
+    ];
+    for (const [title, message] of refused) {
+      await expect(caller.chats.rename({ id: ids[0] ?? "", title })).rejects.toMatchObject({ code: "BAD_REQUEST", message: expect.stringContaining(message) });
+    }
+    // Emoji joined by a zero-width joiner are a visible title.
+    expect(await caller.chats.rename({ id: ids[0] ?? "", title: "Team \u{1F469}\u200D\u{1F4BB}" })).toEqual({ id: ids[0], title: "Team \u{1F469}\u200D\u{1F4BB}" });
     await expect(caller.chats.get({ id: "../etc" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
 
     await caller.chats.delete({ id: ids[0] ?? "" });

@@ -184,6 +184,7 @@ describe("handleChatRequest: refusals before the model runs", () => {
     ["an unknown role", { messages: [{ id: "t", role: "tool", parts: [] }] }, /role must be "user" or "assistant"/],
     ["a last message from the assistant", { messages: [userMessage("hi"), assistantMessage("hello")] }, /last message must come from the user/],
     ["a user message without text", { messages: [{ id: "f", role: "user", parts: [{ type: "file", url: "data:,x", mediaType: "text/plain" }] }] }, /messages\[0\] has no text/],
+    ["a NUL character, which the database cannot store", { messages: [userMessage("before\u0000after")] }, /messages\[0\] contains a NUL character \(U\+0000\)/],
     ["a text part whose text is not a string", { messages: [{ id: "n", role: "user", parts: [{ type: "text", text: 42 }] }] }, /text part without text/],
   ])("400 for %s", async (_label, body, message) => {
     const model = mockModel(["hi"], usage(1, 1));
