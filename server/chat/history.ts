@@ -23,9 +23,12 @@ export interface ChatHistory {
   setAnswerCharge(userId: string, messageId: string, charge: number): Promise<void>;
 }
 
-/** A chat's title from its first message: one line, cut at a word boundary, no extra model call. */
+/**
+ * A chat's title from its first message: one line without control characters (as a rename requires), cut at a word
+ * boundary, no extra model call.
+ */
 export function titleFrom(text: string): string {
-  const line = text.replace(/\s+/g, " ").trim();
+  const line = text.replace(/[\s\p{Cc}]+/gu, " ").trim();
   if (line.length <= MAX_TITLE_CHARS) return line || "New chat";
   const cut = line.slice(0, MAX_TITLE_CHARS - 1);
   const space = cut.lastIndexOf(" ");

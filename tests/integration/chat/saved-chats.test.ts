@@ -294,6 +294,7 @@ describe("saved chats", () => {
 describe("titleFrom", () => {
   it("takes the first message on one line, cut at a word boundary", () => {
     expect(titleFrom("  What\nis   this?  ")).toBe("What is this?");
+    expect(titleFrom("bell\u0007 and\u001b[31m escape")).toBe("bell and [31m escape");
     expect(titleFrom("")).toBe("New chat");
     const long = titleFrom("word ".repeat(40));
     expect(long.length).toBeLessThanOrEqual(60);
