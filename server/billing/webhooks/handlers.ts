@@ -43,12 +43,17 @@ const fromInvoice = syncCustomerOf<"invoice.payment_succeeded" | "invoice.paid" 
   (event) => event.data.object.customer,
 );
 
-const syncCheckoutCustomer = syncCustomerOf<"checkout.session.completed">((event) => event.data.object.customer);
+/** A subscription's Checkout re-syncs the customer; a payment-mode one sold a credit pack. */
+async function fromCheckoutSession(session: Stripe.Checkout.Session, ctx: HandlerContext): Promise<HandlerOutcome> {
+  if (session.mode === "payment") return ctx.creditPackSession(session.id);
+  const customerId = idOf(session.customer);
+  return customerId ? ctx.sync(customerId) : { outcome: "no-customer" };
+}
 
 export const webhookHandlers = {
-  // A subscription's Checkout re-syncs the customer; a payment-mode one sold a credit pack.
-  "checkout.session.completed": (event, ctx) =>
-    event.data.object.mode === "payment" ? ctx.creditPackSession(event.data.object.id) : syncCheckoutCustomer(event, ctx),
+  "checkout.session.completed": (event, ctx) => fromCheckoutSession(event.data.object, ctx),
+  // A delayed payment method (a bank debit) completes the session unpaid and is reported paid days later by this.
+  "checkout.session.async_payment_succeeded": (event, ctx) => fromCheckoutSession(event.data.object, ctx),
   "customer.subscription.created": fromSubscription,
   "customer.subscription.updated": fromSubscription,
   "customer.subscription.deleted": fromSubscription,
@@ -68,6 +73,7 @@ export type HandledEventType = keyof typeof webhookHandlers;
 /** The `data.object.object` each handled event carries; anything else is a malformed event (400). */
 export const handledEventObjects = {
   "checkout.session.completed": "checkout.session",
+  "checkout.session.async_payment_succeeded": "checkout.session",
   "customer.subscription.created": "subscription",
   "customer.subscription.updated": "subscription",
   "customer.subscription.deleted": "subscription",

@@ -189,6 +189,29 @@ describe(`buying a credit pack (${fixture ? "Upstash store through the bridge" :
     });
   }
 
+  it("grants a pack whose payment is reported by checkout.session.async_payment_succeeded (a delayed method), once", async () => {
+    const { user, customerId } = await subscriber();
+    const { url } = await buyCredits(user.id, { pack: "tokens_1m" });
+    await harness.faults({ pauseDeliveries: true });
+    try {
+      await harness.completeCheckout(url);
+      const completed = (await stripe.events.list({ type: "checkout.session.completed", limit: 100 })).data.find(
+        (event) => JSON.stringify(event.data.object).includes(customerId) && (event.data.object as Stripe.Checkout.Session).mode === "payment",
+      );
+      if (!completed) throw new Error("no checkout.session.completed for the pack");
+      const payload = JSON.stringify({ ...completed, id: `${completed.id}_async`, type: "checkout.session.async_payment_succeeded" });
+      const header = stripe.webhooks.generateTestHeaderString({ payload, secret: harness.webhookSecret });
+      const response = await harness.postWebhook(new Request("http://app/api/webhooks/stripe", { method: "POST", body: payload, headers: { "stripe-signature": header } }));
+      expect(response.status).toBe(200);
+      expect(await packTokens(user.id)).toBe(PACK.tokens);
+    } finally {
+      await harness.faults({ pauseDeliveries: false });
+    }
+    await harness.idle();
+    expect(await packTokens(user.id)).toBe(PACK.tokens);
+    expect(await rows(user.id)).toHaveLength(1);
+  });
+
   it("never grants a granted pack again, even after the budget store lost it (a flushed Redis)", async () => {
     const { user } = await subscriber();
     const { url } = await buyCredits(user.id, { pack: "tokens_1m" });
