@@ -27,6 +27,8 @@ export const signUpSchema = z.object({
     .string()
     .trim()
     .max(100, "Keep your name under 100 characters.")
+    // Control characters (a NUL cannot even be stored) have no place in a name shown on the account and in emails.
+    .refine((name) => !/\p{Cc}/u.test(name), "Your name cannot contain control characters.")
     .optional()
     .transform((name) => name || undefined),
   email: emailSchema,

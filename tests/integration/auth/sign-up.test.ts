@@ -75,6 +75,8 @@ describe("sign-up", () => {
     [{ email: "a@example.com", password: "x".repeat(129) }, "password", /at most 128/],
     [{ email: "a@example.com" }, "password", /Choose a password/],
     [{ email: "a@example.com", password: "long enough", name: "n".repeat(101) }, "name", /under 100/],
+    [{ email: "a@example.com", password: "long enough", name: "Ada\u0000" }, "name", /control characters/],
+    [{ email: "a@example.com", password: "long enough", name: "Ada\nLovelace" }, "name", /control characters/],
     [{ email: 42, password: ["x"] }, "email", /email/],
   ])("rejects malformed input %o with a message for %s", async (input, field, message) => {
     const error = await expectAppError(signUp(input, { schedule: () => {}, tasks: [] }), "BAD_REQUEST", /./);
