@@ -9,4 +9,4 @@ if ! command -v stripe >/dev/null 2>&1; then
   exit 1
 fi
 exec stripe listen --forward-to "${APP_URL:-http://localhost:3000}/api/webhooks/stripe" \
-  --events checkout.session.completed,customer.subscription.created,customer.subscription.updated,customer.subscription.deleted,customer.subscription.trial_will_end,invoice.paid,invoice.payment_succeeded,invoice.payment_failed,test_helpers.test_clock.ready,charge.refunded
+  --events checkout.session.completed,customer.subscription.created,customer.subscription.updated,customer.subscription.deleted,customer.subscription.trial_will_end,invoice.paid,invoice.payment_succeeded,invoice.payment_failed,test_helpers.test_clock.ready,checkout.session.async_payment_succeeded,charge.refunded,charge.dispute.created

@@ -7,6 +7,8 @@ interface KnownCard {
   declineCode: string | null;
   /** False for a card that is charged fine at Checkout time but is refused later: attaching it succeeds. */
   declinesOnAttach?: boolean;
+  /** A card whose charges succeed and are then disputed by the cardholder (0259). */
+  disputesCharges?: boolean;
 }
 
 const KNOWN_CARDS: Record<string, KnownCard> = {
@@ -19,6 +21,8 @@ const KNOWN_CARDS: Record<string, KnownCard> = {
   "4000000000009987": { brand: "visa", declineCode: "lost_card" },
   // Attaches fine and fails every later charge: Stripe's card for "the renewal will fail".
   "4000000000000341": { brand: "visa", declineCode: "generic_decline", declinesOnAttach: false },
+  // Charged fine, then disputed as fraudulent: Stripe's card for "the cardholder files a chargeback".
+  "4000000000000259": { brand: "visa", declineCode: null, disputesCharges: true },
 };
 
 export const PAYMENT_METHOD_TOKENS: Record<string, string> = {
@@ -31,6 +35,7 @@ export const PAYMENT_METHOD_TOKENS: Record<string, string> = {
   pm_card_chargeDeclinedInsufficientFunds: "4000000000009995",
   pm_card_chargeDeclinedLostCard: "4000000000009987",
   pm_card_chargeCustomerFail: "4000000000000341",
+  pm_card_createDispute: "4000000000000259",
 };
 
 function luhnValid(digits: string): boolean {
@@ -68,6 +73,7 @@ export function readCard(number: string, expiry?: { month: number; year: number 
     // Stripe checks a card when it is attached to a customer: a card that declines is refused there too (0002),
     // except the one made to attach and fail later (0341).
     declinesOnAttach: known ? (known.declinesOnAttach ?? known.declineCode !== null) : false,
+    disputesCharges: known?.disputesCharges ?? false,
     expMonth: expiry?.month ?? 12,
     expYear: expiry?.year ?? year + 5,
   };

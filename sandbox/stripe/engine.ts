@@ -10,6 +10,7 @@ import {
   chargeObject,
   checkoutSessionObject,
   customerObject,
+  disputeObject,
   invoicePaymentObject,
   refundObject,
   invoiceObject,
@@ -313,6 +314,7 @@ export class Engine {
     this.state.paymentMethods[pm.id] = pm;
     if (card.declineCode) this.state.declineCodes[pm.id] = card.declineCode;
     if (card.declineCode && card.declinesOnAttach) this.state.attachDeclines[pm.id] = card.declineCode;
+    if (card.disputesCharges) (this.state.disputingCards ??= {})[pm.id] = true;
     return pm;
   }
 
@@ -871,7 +873,7 @@ export class Engine {
       invoice.attempt_count += 1;
     }
     if (ok) {
-      if (invoice.amount_due > 0) this.recordCharge(invoice, pmId, at);
+      const charge = invoice.amount_due > 0 ? this.recordCharge(invoice, pmId, at) : null;
       invoice.status = "paid";
       invoice.amount_paid = invoice.amount_due;
       invoice.amount_remaining = 0;
@@ -880,6 +882,7 @@ export class Engine {
       invoice.webhooks_delivered_at = at;
       this.emit("invoice.paid", invoice, ctx, at);
       this.emit("invoice.payment_succeeded", invoice, ctx, at);
+      if (charge) this.disputeIfDisputingCard(charge, ctx, at);
       return true;
     }
     const gap = RETRY_GAPS_DAYS[invoice.attempt_count - 1];
@@ -889,7 +892,7 @@ export class Engine {
   }
 
   /** The card charge and invoice payment behind a paid invoice (no events: the sandbox sends the invoice's ones). */
-  private recordCharge(invoice: Stripe.Invoice, pmId: string | null, at: number): void {
+  private recordCharge(invoice: Stripe.Invoice, pmId: string | null, at: number): Stripe.Charge {
     const charge = chargeObject({
       amount: invoice.amount_due,
       currency: invoice.currency,
@@ -901,6 +904,49 @@ export class Engine {
     this.state.charges[charge.id] = charge;
     const payment = invoicePaymentObject({ invoice: invoice.id, charge: charge.id, amount: invoice.amount_due, currency: invoice.currency, now: at });
     this.state.invoicePayments[payment.id] = payment;
+    return charge;
+  }
+
+  /** A charge on the dispute test card (0259) is disputed right after it is paid, as Stripe does in test mode. */
+  private disputeIfDisputingCard(charge: Stripe.Charge, ctx: RequestContext, at: number): void {
+    const pmId = idOf(charge.payment_method);
+    if (pmId && this.state.disputingCards?.[pmId]) this.disputeCharge(charge, ctx, at);
+  }
+
+  /**
+   * The cardholder disputes a charge: `charge.dispute.created`, then `charge.updated` (`disputed: true`). Made by the
+   * dispute card, and by the `/_sandbox/charges/:id/dispute` control for a dispute that comes later.
+   */
+  disputeCharge(charge: Stripe.Charge, ctx: RequestContext, at = this.chargeTime(charge)): Stripe.Dispute {
+    if (charge.disputed) throw invalidRequest(`Charge ${charge.id} is already disputed.`);
+    if (charge.amount_refunded >= charge.amount) throw invalidRequest(`Charge ${charge.id} has been refunded in full; there is nothing to dispute.`);
+    const pmId = idOf(charge.payment_method);
+    const brand = (pmId ? this.state.paymentMethods[pmId]?.card?.brand : undefined) ?? "visa";
+    const dispute = disputeObject({ charge, brand, now: at });
+    (this.state.disputes ??= {})[dispute.id] = dispute;
+    const before = clone(charge);
+    charge.disputed = true;
+    this.emit("charge.dispute.created", dispute, ctx, at);
+    this.emit("charge.updated", charge, ctx, at, before);
+    return dispute;
+  }
+
+  /** Now for a charge's customer (their test clock's time), else real time. */
+  private chargeTime(charge: Stripe.Charge): number {
+    return typeof charge.customer === "string" && this.state.customers[charge.customer] ? this.nowForCustomer(charge.customer) : realNow();
+  }
+
+  /** `POST /v1/disputes/:id/close`: the merchant accepts the dispute, which is then lost; `charge.dispute.closed`. */
+  closeDispute(dispute: Stripe.Dispute, ctx: RequestContext): Stripe.Dispute {
+    if (dispute.status === "won" || dispute.status === "lost") {
+      throw invalidRequest(`This dispute is already closed (status: ${dispute.status}).`);
+    }
+    const charge = this.state.charges[String(dispute.charge)];
+    const at = charge ? this.chargeTime(charge) : realNow();
+    const before = clone(dispute);
+    dispute.status = "lost";
+    this.emit("charge.dispute.closed", dispute, ctx, at, before);
+    return dispute;
   }
 
   /** `POST /v1/refunds`: returns (part of) a charge; `refund.created` and `charge.refunded` follow, as on Stripe. */
@@ -909,6 +955,10 @@ export class Engine {
     input: { amount: number | null; reason: Stripe.Refund.Reason | null; metadata: Record<string, string> },
     ctx: RequestContext,
   ): Stripe.Refund {
+    const dispute = charge.disputed ? Object.values(this.state.disputes ?? {}).find((d) => d.charge === charge.id) : undefined;
+    if (dispute && !dispute.is_charge_refundable) {
+      throw new StripeApiError(400, "invalid_request_error", "charge_disputed", `Charge ${charge.id} has been charged back; cannot issue a refund.`, null);
+    }
     const left = charge.amount - charge.amount_refunded;
     if (left <= 0) throw new StripeApiError(400, "invalid_request_error", "charge_already_refunded", `Charge ${charge.id} has already been refunded.`, null);
     const amount = input.amount ?? left;
@@ -916,7 +966,7 @@ export class Engine {
     if (amount > left) {
       throw invalidRequest(`Refund amount ($${(amount / 100).toFixed(2)}) is greater than unrefunded amount on charge ($${(left / 100).toFixed(2)})`, "amount");
     }
-    const at = typeof charge.customer === "string" && this.state.customers[charge.customer] ? this.nowForCustomer(charge.customer) : realNow();
+    const at = this.chargeTime(charge);
     const refund = refundObject({ charge, amount, reason: input.reason, metadata: input.metadata, now: at });
     this.state.refunds[refund.id] = refund;
     const before = clone(charge);
@@ -1216,6 +1266,8 @@ export class Engine {
     };
     session.collected_information = { business_name: null, individual_name: null, shipping_details: null };
     this.emit("checkout.session.completed", session, ctx, at);
+    const paid = session.mode === "payment" ? this.state.charges[String(this.state.paymentIntents[String(session.payment_intent)]?.latest_charge)] : undefined;
+    if (paid) this.disputeIfDisputingCard(paid, ctx, at);
     return session;
   }
 }

@@ -224,6 +224,8 @@ export interface TestCard {
   declineCode: string | null;
   /** Whether attaching the card to a customer is already declined (0002), or only its charges fail (0341). */
   declinesOnAttach: boolean;
+  /** Whether every charge on this card is disputed as fraudulent once made (0259). */
+  disputesCharges: boolean;
   expMonth: number;
   expYear: number;
 }
@@ -853,6 +855,49 @@ export function refundObject(input: {
     status: "succeeded",
     transfer_reversal: null,
   } satisfies Stripe.Refund;
+}
+
+/**
+ * A card dispute (a chargeback), as Stripe opens one on a charge made with its dispute test card (0259): the whole
+ * amount, reason `fraudulent`, waiting for the merchant's response, evidence due in 7 days. Such a dispute cannot be
+ * answered with a refund (`is_charge_refundable` false): the money has already gone back to the cardholder.
+ */
+export function disputeObject(input: { charge: Stripe.Charge; brand: string; now: number }): Stripe.Dispute {
+  const evidenceFields = [
+    "access_activity_log", "billing_address", "cancellation_policy", "cancellation_policy_disclosure", "cancellation_rebuttal",
+    "customer_communication", "customer_email_address", "customer_name", "customer_purchase_ip", "customer_signature",
+    "duplicate_charge_documentation", "duplicate_charge_explanation", "duplicate_charge_id", "product_description", "receipt",
+    "refund_policy", "refund_policy_disclosure", "refund_refusal_explanation", "service_date", "service_documentation",
+    "shipping_address", "shipping_carrier", "shipping_date", "shipping_documentation", "shipping_tracking_number",
+    "uncategorized_file", "uncategorized_text",
+  ] as const;
+  return {
+    id: newId("dp", 24),
+    object: "dispute",
+    amount: input.charge.amount - input.charge.amount_refunded,
+    balance_transactions: [],
+    charge: input.charge.id,
+    created: input.now,
+    currency: input.charge.currency,
+    enhanced_eligibility_types: [],
+    evidence: { ...Object.fromEntries(evidenceFields.map((field) => [field, null])), enhanced_evidence: {} } as unknown as Stripe.Dispute.Evidence,
+    evidence_details: {
+      due_by: input.now + 7 * 86_400,
+      enhanced_eligibility: {},
+      has_evidence: false,
+      past_due: false,
+      submission_count: 0,
+      submission_method: "not_submitted",
+    },
+    intended_submission_method: null,
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: {},
+    payment_intent: input.charge.payment_intent,
+    payment_method_details: { card: { brand: input.brand, case_type: "chargeback", network_reason_code: "10.4", network: input.brand }, type: "card" },
+    reason: "fraudulent",
+    status: "needs_response",
+  } satisfies Stripe.Dispute;
 }
 
 /** The PaymentIntent a payment-mode Checkout Session pays: created succeeded, its charge made at once (card only). */

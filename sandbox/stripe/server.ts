@@ -238,6 +238,16 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
       scheduleSave();
       return json(res, 200, completed);
     }
+    const dispute = /^\/_sandbox\/charges\/([^/]+)\/dispute$/.exec(url.pathname);
+    if (dispute && method === "POST") {
+      // The cardholder disputes a paid charge now (Stripe's dispute card, 0259, disputes at once; this is for later).
+      const id = decodeURIComponent(dispute[1] ?? "");
+      const charge = engine.state.charges[id];
+      if (!charge) return json(res, 404, { error: { type: "invalid_request_error", code: "resource_missing", message: `No such charge: '${id}'`, param: "id" } });
+      const opened = engine.disputeCharge(charge, ctx);
+      scheduleSave();
+      return json(res, 200, opened);
+    }
     if (url.pathname === "/_sandbox/faults" && method === "POST") {
       const faults: Partial<Faults> = {};
       const duplicate = int(params, "duplicate");

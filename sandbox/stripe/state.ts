@@ -79,6 +79,10 @@ export interface SandboxState {
   declineCodes: Record<string, string>;
   /** payment method id -> decline code for cards refused as soon as they are attached (0002, not 0341) */
   attachDeclines: Record<string, string>;
+  /** payment method id -> true for cards whose charges are disputed once made (0259); absent in older state files */
+  disputingCards?: Record<string, true>;
+  /** Disputes by id (absent in older state files) */
+  disputes?: Record<string, Stripe.Dispute>;
   /** subscription id -> number of billing periods since the anchor, so renewals stay on the anchor day */
   cycles: Record<string, number>;
   /** subscription id -> true once `customer.subscription.trial_will_end` was sent (absent in older state files) */
@@ -125,6 +129,8 @@ export function emptyState(): SandboxState {
     testClocks: {},
     declineCodes: {},
     attachDeclines: {},
+    disputingCards: {},
+    disputes: {},
     cycles: {},
     deliveries: {},
     idempotency: {},

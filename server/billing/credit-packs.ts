@@ -2,8 +2,9 @@
 // whichever reports the payment first (the checkout.session.completed webhook or the success page) and however often:
 // every report re-reads the payment from Stripe, records the purchase in Postgres keyed by its PaymentIntent (the
 // first record wins, with its expiry), and only then asks the budget store, whose grantPack is once per PaymentIntent
-// ever. A refunded payment (charge.refunded) re-reads the same way and revokes what is left of the pack; the store
-// records a revoke that comes before the grant, so the grant then never applies. Stripe is read with no database
+// ever. A refunded payment (charge.refunded) or a disputed one (charge.dispute.created, a chargeback) re-reads the same
+// way and revokes what is left of the pack; the store records a revoke that comes before the grant, so the grant then
+// never applies. Stripe is read with no database
 // connection held; the store is written after the row is committed, and a store that is down fails the call (the
 // webhook is retried, the success page says so).
 import type Stripe from "stripe";
@@ -101,7 +102,7 @@ export async function syncCreditPackSession(sessionId: string, partial: Partial<
   return applyCreditPackSession(await deps.stripe.checkout.sessions.retrieve(sessionId), deps);
 }
 
-/** A `charge.refunded`: the pack its PaymentIntent bought, if any, is re-read (now refunded) and revoked. */
+/** A `charge.refunded` or `charge.dispute.created`: the pack its PaymentIntent bought, if any, is re-read and revoked. */
 export async function syncCreditPackPayment(paymentIntentId: string | null, partial: Partial<CreditPackDeps> = {}): Promise<CreditPackOutcome> {
   if (!paymentIntentId) return { outcome: "not-a-pack", sessionId: null };
   const deps = await resolveCreditPackDeps(partial);
@@ -121,7 +122,7 @@ async function applyCreditPackSession(session: Stripe.Checkout.Session, deps: Cr
     log.warn({ sessionId: session.id, customerId }, "credit pack paid for a customer no user has (deleted account?)");
     return { outcome: "pack-unknown-customer", sessionId: session.id };
   }
-  const refunded = await paymentRefunded(deps.stripe, paymentIntentId);
+  const refunded = await paymentTakenBack(deps.stripe, paymentIntentId);
   const purchasedAt = deps.now();
   const row = await recordCreditPack(deps.db, {
     paymentIntentId,
@@ -152,11 +153,14 @@ async function revoke(row: CreditPackRow, deps: CreditPackDeps): Promise<CreditP
   return { outcome: "pack-refunded", userId: row.userId, paymentIntentId: row.paymentIntentId, tokensRemoved: result.tokensRemoved };
 }
 
-/** Whether any of the payment was refunded: a refund, even a partial one, takes back what is left of the pack. */
-async function paymentRefunded(stripe: Stripe, paymentIntentId: string): Promise<boolean> {
+/**
+ * Whether the payment was taken back: any refund, even a partial one, or a dispute (the card network has already
+ * returned the money, whatever the dispute's outcome later). Either takes back what is left of the pack, for good.
+ */
+async function paymentTakenBack(stripe: Stripe, paymentIntentId: string): Promise<boolean> {
   const intent = await stripe.paymentIntents.retrieve(paymentIntentId, { expand: ["latest_charge"] });
   const charge = intent.latest_charge;
-  return typeof charge === "object" && charge !== null && charge.amount_refunded > 0;
+  return typeof charge === "object" && charge !== null && (charge.amount_refunded > 0 || charge.disputed);
 }
 
 /** A bought pack as the account and /usage list it: what it was, and what is left of it now. */

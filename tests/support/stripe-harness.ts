@@ -90,6 +90,12 @@ export async function startStripeHarness(options: { retryBaseMs?: number; maxAtt
     idle: () => sandbox.idle(),
     faults: (body: Record<string, unknown>) =>
       fetch(`${sandbox.url}/_sandbox/faults`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    /** The cardholder disputes a paid charge now (a chargeback after the fact); answers the sandbox's status. */
+    async disputeCharge(chargeId: string): Promise<number> {
+      const response = await fetch(`${sandbox.url}/_sandbox/charges/${encodeURIComponent(chargeId)}/dispute`, { method: "POST" });
+      await response.arrayBuffer();
+      return response.status;
+    },
     /** Completes a hosted Checkout as a customer would; returns the sandbox's answer (402 for a declined card). */
     async attemptCheckout(checkoutUrl: string, card = "4242424242424242"): Promise<{ status: number }> {
       const id = new URL(checkoutUrl).pathname.split("/").pop() ?? "";

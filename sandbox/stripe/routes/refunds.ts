@@ -1,5 +1,6 @@
 // Charges (read-only: made by paid invoices and by payment-mode Checkout's PaymentIntents), PaymentIntents (read-only),
-// invoice payments (which charge paid an invoice) and refunds, of a charge or of a PaymentIntent's charge.
+// invoice payments (which charge paid an invoice), refunds, of a charge or of a PaymentIntent's charge, and disputes
+// (opened on charges of the dispute test card, 0259; read, or closed, which accepts them as lost).
 import type Stripe from "stripe";
 import { invalidRequest, resourceMissing } from "../errors";
 import { allowOnly, int, str } from "../params";
@@ -66,6 +67,22 @@ export function refundRoutes({ engine, route }: RouteContext): void {
       params,
       "/v1/refunds",
     );
+  });
+
+  route("GET", "/v1/disputes/:id", (_req, id) => s().disputes?.[id] ?? throwMissing("dispute", id));
+  route("GET", "/v1/disputes", ({ params }) => {
+    allowOnly(params, [...LIST_PARAMS, "charge", "payment_intent", "created"]);
+    const charge = str(params, "charge");
+    const paymentIntent = str(params, "payment_intent");
+    return listOf(
+      Object.values(s().disputes ?? {}).filter((d) => (!charge || d.charge === charge) && (!paymentIntent || d.payment_intent === paymentIntent)),
+      params,
+      "/v1/disputes",
+    );
+  });
+  route("POST", "/v1/disputes/:id/close", ({ params, ctx }, id) => {
+    allowOnly(params, ["expand"]);
+    return engine.closeDispute(s().disputes?.[id] ?? throwMissing("dispute", id), ctx);
   });
 
   /** The charge that paid a PaymentIntent: Stripe refunds its latest charge. */

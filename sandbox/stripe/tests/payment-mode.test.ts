@@ -1,5 +1,8 @@
 // Checkout in `payment` mode: a one-time price paid through the hosted page by a PaymentIntent and its charge, with
-// Stripe's events; refunds by payment_intent; declined cards; and each mode refusing the other's params.
+// Stripe's events; refunds by payment_intent; declined cards; the dispute card (0259) and its dispute; each mode
+// refusing the other's params; and every object in the shape of Stripe's own fixtures.
+import fs from "node:fs";
+import path from "node:path";
 import Stripe from "stripe";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Harness, completeCheckout, seedCatalog, startHarness } from "./harness";
@@ -92,6 +95,97 @@ describe("payment-mode Checkout", () => {
     }
     const unknown = await errorOf(h.stripe.checkout.sessions.create({ ...base, mode: "payment", line_items: [{ price: oneTime.id, quantity: 1 }], payment_intent_data: { colour: "red" } as never }));
     expect(unknown).toMatchObject({ code: "parameter_unknown", param: "payment_intent_data[colour]" });
+  });
+
+  it("disputes a charge of 4000 0000 0000 0259 after it is paid: charge.dispute.created, no refund, closed as lost", async () => {
+    const { customer, session } = await paymentSession("dispute@example.com");
+    await h.sandbox.idle();
+    h.deliveries.length = 0;
+    expect((await completeCheckout(h.sandbox, session.id, { card: "4000 0000 0000 0259" })).status).toBe(200);
+    const intentId = String((await h.stripe.checkout.sessions.retrieve(session.id)).payment_intent);
+    const charge = (await h.stripe.paymentIntents.retrieve(intentId, { expand: ["latest_charge"] })).latest_charge as Stripe.Charge;
+    expect(charge).toMatchObject({ paid: true, status: "succeeded", disputed: true, amount_refunded: 0, customer: customer.id });
+    await h.sandbox.idle();
+    expect(h.types().filter((type) => !type.startsWith("customer."))).toEqual([
+      "charge.succeeded",
+      "payment_intent.succeeded",
+      "checkout.session.completed",
+      "charge.dispute.created",
+      "charge.updated",
+    ]);
+    const [dispute] = (await h.stripe.disputes.list({ payment_intent: intentId })).data;
+    expect(dispute).toMatchObject({ object: "dispute", charge: charge.id, payment_intent: intentId, amount: 500, currency: "usd", reason: "fraudulent", status: "needs_response", is_charge_refundable: false });
+    expect(h.deliveries.find((d) => d.event.type === "charge.dispute.created")?.event.data.object).toEqual(dispute);
+    expect(h.deliveries.find((d) => d.event.type === "charge.updated")?.event.data.previous_attributes).toEqual({ disputed: false });
+    expect((await h.stripe.disputes.list({ charge: charge.id })).data.map((d) => d.id)).toEqual([dispute?.id]);
+    expect(await h.stripe.disputes.retrieve(String(dispute?.id))).toEqual(dispute);
+    // The money went back through the dispute: a refund now is refused, as Stripe refuses it.
+    expect(await errorOf(h.stripe.refunds.create({ payment_intent: intentId }))).toMatchObject({ statusCode: 400, code: "charge_disputed" });
+    h.deliveries.length = 0;
+    expect(await h.stripe.disputes.close(String(dispute?.id))).toMatchObject({ id: dispute?.id, status: "lost" });
+    await h.sandbox.idle();
+    expect(h.types()).toEqual(["charge.dispute.closed"]);
+    expect(h.deliveries[0]?.event.data.previous_attributes).toEqual({ status: "needs_response" });
+    expect(await errorOf(h.stripe.disputes.close(String(dispute?.id)))).toMatchObject({ statusCode: 400, message: expect.stringMatching(/already closed/) });
+    expect(await errorOf(h.stripe.disputes.retrieve("dp_missing"))).toMatchObject({ statusCode: 404 });
+    // A card that pays normally opens no dispute; the sandbox's control disputes its charge later, once.
+    const plain = await paymentSession("no-dispute@example.com");
+    await completeCheckout(h.sandbox, plain.session.id);
+    const plainIntent = await h.stripe.paymentIntents.retrieve(String((await h.stripe.checkout.sessions.retrieve(plain.session.id)).payment_intent));
+    expect((await h.stripe.disputes.list({ payment_intent: plainIntent.id })).data).toEqual([]);
+    const later = (charge: string) => fetch(`${h.sandbox.url}/_sandbox/charges/${charge}/dispute`, { method: "POST" });
+    const opened = await later(String(plainIntent.latest_charge));
+    expect(opened.status).toBe(200);
+    expect(await opened.json()).toMatchObject({ object: "dispute", payment_intent: plainIntent.id, status: "needs_response" });
+    expect(await h.stripe.charges.retrieve(String(plainIntent.latest_charge))).toMatchObject({ disputed: true });
+    const again = await later(String(plainIntent.latest_charge));
+    expect({ status: again.status, body: await again.json() }).toMatchObject({ status: 400, body: { error: { message: expect.stringMatching(/already disputed/) } } });
+    expect((await later("ch_missing")).status).toBe(404);
+  });
+
+  it("disputes a subscription's invoice charge made with the dispute card too", async () => {
+    const customer = await h.stripe.customers.create({ email: "dispute-sub@example.com" });
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], default_payment_method: "pm_card_createDispute" });
+    const [payment] = (await h.stripe.invoicePayments.list({ invoice: String(sub.latest_invoice) })).data;
+    const chargeId = String(payment?.payment.charge);
+    expect(await h.stripe.charges.retrieve(chargeId)).toMatchObject({ disputed: true });
+    expect((await h.stripe.disputes.list({ charge: chargeId })).data).toMatchObject([{ amount: 1000, payment_intent: null, status: "needs_response" }]);
+  });
+
+  it("answers charges, PaymentIntents, refunds, invoice payments and disputes with every top-level field of Stripe's fixtures", async () => {
+    type FixtureFields = Record<string, { fields: string[]; idPrefix: string | null }>;
+    const fixtures = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, "fixture-fields.json"), "utf8")) as FixtureFields;
+    const { session } = await paymentSession("fixture-pay@example.com");
+    await completeCheckout(h.sandbox, session.id, { card: "4000000000000259" });
+    const intentId = String((await h.stripe.checkout.sessions.retrieve(session.id)).payment_intent);
+    const intent = await h.stripe.paymentIntents.retrieve(intentId);
+    const customer = await h.stripe.customers.create({ email: "fixture-refund@example.com" });
+    const sub = await h.stripe.subscriptions.create({ customer: customer.id, items: [{ price: catalog.basic.id }], default_payment_method: "pm_card_visa" });
+    const [invoicePayment] = (await h.stripe.invoicePayments.list({ invoice: String(sub.latest_invoice) })).data;
+    if (!invoicePayment) throw new Error("no invoice payment");
+    const refund = await h.stripe.refunds.create({ charge: String(invoicePayment.payment.charge), amount: 100 });
+    const [dispute] = (await h.stripe.disputes.list({ payment_intent: intentId })).data;
+    if (!dispute) throw new Error("no dispute");
+    const cases: Array<[string, object]> = [
+      ["charge", await h.stripe.charges.retrieve(String(intent.latest_charge))],
+      ["payment_intent", intent],
+      ["refund", refund],
+      ["invoice_payment", invoicePayment],
+      ["dispute", dispute],
+    ];
+    // A charge's `refunds` list is not included by default since API 2022-11-15 (only through `expand`), so a
+    // retrieved charge lacks it on Stripe too; the fixture still shows it.
+    const onlyExpanded: Record<string, string[]> = { charge: ["refunds"] };
+    for (const [resource, object] of cases) {
+      const fixture = fixtures[resource];
+      if (!fixture) throw new Error(`no fixture for ${resource}`);
+      const missing = fixture.fields.filter((key) => !(key in object) && !onlyExpanded[resource]?.includes(key));
+      expect({ resource, missing }).toEqual({ resource, missing: [] });
+      // Stripe's invoice-payment example carries a placeholder id ("obj_..."); the others carry the real prefix.
+      if (resource !== "invoice_payment" && "id" in object && typeof object.id === "string") {
+        expect({ resource, prefix: object.id.split("_")[0] }).toEqual({ resource, prefix: fixture.idPrefix });
+      }
+    }
   });
 
   it("shows Pay (not Subscribe) on the hosted page", async () => {

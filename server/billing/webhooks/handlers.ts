@@ -13,7 +13,7 @@ export interface HandlerContext {
   followTestClock(clock: Stripe.TestHelpers.TestClock): Promise<TestClockFollowed>;
   /** Grants (or, once refunded, revokes) the credit pack a payment-mode Checkout Session bought (credit-packs). */
   creditPackSession(sessionId: string): Promise<CreditPackOutcome>;
-  /** The same for the pack a PaymentIntent paid for, found from a refunded charge. */
+  /** The same for the pack a PaymentIntent paid for, found from a refunded or disputed charge. */
   creditPackPayment(paymentIntentId: string | null): Promise<CreditPackOutcome>;
 }
 
@@ -66,6 +66,8 @@ export const webhookHandlers = {
   "test_helpers.test_clock.ready": (event, ctx) => ctx.followTestClock(event.data.object),
   // A refunded pack payment takes back what is left of the pack; other charges' refunds are not packs.
   "charge.refunded": (event, ctx) => ctx.creditPackPayment(idOf(event.data.object.payment_intent)),
+  // A chargeback takes the money back as a refund does, so it takes back what is left of the pack too.
+  "charge.dispute.created": (event, ctx) => ctx.creditPackPayment(idOf(event.data.object.payment_intent)),
 } satisfies { [T in Stripe.Event.Type]?: Handler<T> };
 
 export type HandledEventType = keyof typeof webhookHandlers;
@@ -83,6 +85,7 @@ export const handledEventObjects = {
   "invoice.payment_failed": "invoice",
   "test_helpers.test_clock.ready": "test_helpers.test_clock",
   "charge.refunded": "charge",
+  "charge.dispute.created": "dispute",
 } as const satisfies Record<HandledEventType, string>;
 
 export type HandledEvent = EventOf<HandledEventType>;

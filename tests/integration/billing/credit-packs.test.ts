@@ -76,11 +76,15 @@ function shuffled<T>(items: readonly T[]): T[] {
   return out;
 }
 
-/** Redelivers every event about the customer through the real route, as new event ids, shuffled. */
-async function replayCustomerEvents(customerId: string, rounds: number, between: () => Promise<unknown>) {
+/**
+ * Redelivers every event about the customer (or naming one of `alsoAbout`, such as a dispute, which names only its
+ * payment) through the real route, as new event ids, shuffled. Answers the replayed events' types.
+ */
+async function replayCustomerEvents(customerId: string, rounds: number, between: () => Promise<unknown>, alsoAbout: string[] = []) {
   const events: Stripe.Event[] = [];
   for await (const event of stripe.events.list({ limit: 100 })) {
-    if (JSON.stringify(event.data.object).includes(customerId)) events.push(event);
+    const object = JSON.stringify(event.data.object);
+    if ([customerId, ...alsoAbout].some((id) => object.includes(id))) events.push(event);
   }
   expect(events.some((event) => event.type === "checkout.session.completed" && event.data.object.mode === "payment")).toBe(true);
   for (let round = 0; round < rounds; round++) {
@@ -94,6 +98,7 @@ async function replayCustomerEvents(customerId: string, rounds: number, between:
       await between();
     }
   }
+  return new Set(events.map((event) => event.type));
 }
 
 describe(`buying a credit pack (${fixture ? "Upstash store through the bridge" : "in-process store"})`, () => {
@@ -265,6 +270,48 @@ describe("spending and refunding a pack", () => {
     // A second success page after the refund grants nothing back.
     expect(await syncCreditPackAfterCheckout(user.id, session.id)).toMatchObject({ outcome: "pack-refunded" });
     expect(await packTokens(user.id)).toBe(0);
+  });
+
+  it("takes back what is left of a pack whose payment is disputed later (a chargeback), once under replays x3", async () => {
+    const { user, customerId } = await subscriber();
+    const { url } = await buyCredits(user.id, { pack: "tokens_1m" });
+    await harness.completeCheckout(url);
+    await harness.idle();
+    const budget = (await getBudgetStore().read(user.id))?.tokensRemaining ?? 0;
+    expect(await spend(user.id, budget + 250_000)).toBe(true);
+    expect(await packTokens(user.id)).toBe(PACK.tokens - 250_000);
+
+    const session = await stripe.checkout.sessions.retrieve(sessionIdOf(url));
+    const intent = await stripe.paymentIntents.retrieve(String(session.payment_intent));
+    expect(await harness.disputeCharge(String(intent.latest_charge))).toBe(200);
+    await harness.idle();
+    expect(await packTokens(user.id)).toBe(0);
+    expect(await spend(user.id, 1)).toBe(false);
+    expect(await rows(user.id)).toMatchObject([{ paymentIntentId: intent.id, refundedAt: expect.any(Date), grantedAt: expect.any(Date) }]);
+    expect(await listCreditPackPurchases(user.id)).toMatchObject([{ status: "refunded", tokensLeft: 0 }]);
+    // Every event again (the dispute's included), with the success page between: nothing comes back.
+    const replayed = await replayCustomerEvents(customerId, 3, () => syncCreditPackAfterCheckout(user.id, session.id), [intent.id]);
+    expect(replayed).toContain("charge.dispute.created");
+    await harness.idle();
+    expect(await packTokens(user.id)).toBe(0);
+    expect(await syncCreditPackAfterCheckout(user.id, session.id)).toMatchObject({ outcome: "pack-refunded", tokensRemoved: 0 });
+    expect(await rows(user.id)).toHaveLength(1);
+  });
+
+  it("never grants a pack paid with the dispute card (disputed at once), whichever report comes first", async () => {
+    const { user } = await subscriber();
+    const { url } = await buyCredits(user.id, { pack: "tokens_1m" });
+    await harness.faults({ pauseDeliveries: true });
+    try {
+      await harness.completeCheckout(url, "4000000000000259");
+      expect(await syncCreditPackAfterCheckout(user.id, sessionIdOf(url))).toMatchObject({ outcome: "pack-refunded", tokensRemoved: 0 });
+    } finally {
+      await harness.faults({ pauseDeliveries: false, duplicate: 3, shuffle: true });
+    }
+    await harness.idle();
+    await harness.faults({ duplicate: 1, shuffle: false });
+    expect(await packTokens(user.id)).toBe(0);
+    expect(await rows(user.id)).toMatchObject([{ refundedAt: expect.any(Date), grantedAt: null }]);
   });
 
   it("never grants a pack refunded before any report of its payment arrived", async () => {
