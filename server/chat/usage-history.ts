@@ -96,7 +96,16 @@ export async function getUsageHistory(
   return { period: { name, ...(name === "current" ? current : previous) }, current, previous };
 }
 
-const csvField = (value: string | number) => (typeof value === "number" ? String(value) : `"${value.replaceAll('"', '""')}"`);
+/**
+ * One CSV field: numbers as they are, text quoted. Text a spreadsheet would run as a formula (a leading = + - @, tab
+ * or carriage return) is kept as text with a leading apostrophe. Today every field is the server's own (a model id
+ * from a stored answer), but a model id is the founder's to choose and this file is opened in spreadsheets.
+ */
+const csvField = (value: string | number) => {
+  if (typeof value === "number") return String(value);
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return `"${text.replaceAll('"', '""')}"`;
+};
 
 /** The history as CSV: one line per period, day and model. */
 export function usageCsv(history: UsageHistory): string {
