@@ -7,7 +7,19 @@ import { useTRPC } from "@/lib/trpc/react";
 const noSubscription = () => () => {};
 
 /** The monthly overage spending cap (BILLING_OVERAGE=1): typed in dollars, sent in cents; 0 turns overage off. */
-export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTokens }: { capCents: number; centsPer1000Tokens: number; capTokens: number; usedTokens: number }) {
+export function OverageCapForm({
+  capCents,
+  centsPer1000Tokens,
+  capTokens,
+  usedTokens,
+  inTrial,
+}: {
+  capCents: number;
+  centsPer1000Tokens: number;
+  capTokens: number;
+  usedTokens: number;
+  inTrial: boolean;
+}) {
   const trpc = useTRPC();
   // Disabled until hydrated: a press before that would submit the form natively, reloading the page with nothing
   // saved, and hydration puts the field back to its first value, dropping what was typed into it before.
@@ -30,6 +42,11 @@ export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTo
         When this period&apos;s tokens and credit packs are used up, chat can continue at ${(centsPer1000Tokens / 100).toFixed(2)} per 1,000
         tokens, billed on your next invoice, up to the monthly cap you set here. A cap of $0 stops chat at your budget.
       </p>
+      {inTrial ? (
+        <p className="mt-2 text-sm text-stone-600" data-testid="overage-after-trial">
+          Overage starts with your first paid month: during the trial, chat stops at the trial&apos;s tokens. You can set the cap now.
+        </p>
+      ) : null}
       <form onSubmit={onSubmit} className="mt-3 flex flex-wrap items-end gap-3">
         <div className="flex flex-col gap-1">
           <label htmlFor="overage-cap" className="text-sm font-medium">Monthly cap (USD)</label>
@@ -55,7 +72,7 @@ export function OverageCapForm({ capCents, centsPer1000Tokens, capTokens, usedTo
         {save.isError
           ? (inputError(save.error.data?.zodError?.fieldErrors) ?? save.error.message)
           : saved.capCents > 0
-            ? `Up to ${formatTokens(saved.capTokens)} overage tokens a month; ${formatTokens(usedTokens)} used this period.`
+            ? `Up to ${formatTokens(saved.capTokens)} overage tokens a month${inTrial ? " after the trial" : `; ${formatTokens(usedTokens)} used this period`}.`
             : "Overage is off."}
       </p>
     </section>

@@ -39,9 +39,11 @@ export type ChatPageMessage = UIMessage<Omit<ChatMessageMetadata, "tokensRemaini
 
 /**
  * The period's overage: the cap from the account query (it may have changed since), the use as the newer of the query
- * and the latest answer's report (it only grows within a period); null when the plan has none.
+ * and the latest answer's report (it only grows within a period); null when the plan has none, and during a trial
+ * (overage starts with the first paid period).
  */
-function overageReading(settings: { usedTokens: number; capTokens: number } | null | undefined, last: ChatPageMessage["metadata"]): OverageReading | null {
+function overageReading(settings: { usedTokens: number; capTokens: number; inTrial: boolean } | null | undefined, last: ChatPageMessage["metadata"]): OverageReading | null {
+  if (settings?.inTrial) return null;
   const reported = last?.overageUsed !== undefined && last.overageCapTokens !== undefined ? { usedTokens: last.overageUsed, capTokens: last.overageCapTokens } : null;
   if (!settings) return reported;
   return { usedTokens: Math.max(settings.usedTokens, reported?.usedTokens ?? 0), capTokens: settings.capTokens };

@@ -24,6 +24,8 @@ export interface OverageSettings {
   centsPer1000Tokens: number;
   capTokens: number;
   usedTokens: number;
+  /** True during a trial: the cap can be set, and applies from the first paid period (no overage in a trial). */
+  inTrial: boolean;
 }
 
 /** Null when the user's plan offers no overage (or overage is off). Reads the overage store, never writes. */
@@ -32,7 +34,13 @@ export async function getOverageSettings(db: Executor, userId: string, store: Ov
   const overage = user ? userOverage(user) : null;
   if (!user || !overage) return null;
   const usedTokens = user.stripeCurrentPeriodEnd ? await store.read(userId, user.stripeCurrentPeriodEnd) : 0;
-  return { capCents: user.overageCapCents, centsPer1000Tokens: overage.centsPer1000Tokens, capTokens: capTokensFor(overage, user.overageCapCents), usedTokens };
+  return {
+    capCents: user.overageCapCents,
+    centsPer1000Tokens: overage.centsPer1000Tokens,
+    capTokens: capTokensFor(overage, user.overageCapCents),
+    usedTokens,
+    inTrial: user.subscriptionStatus === "trialing",
+  };
 }
 
 export async function updateOverageCap(db: Executor, userId: string, input: z.infer<typeof overageCapInput>): Promise<OverageSettings> {
@@ -41,5 +49,5 @@ export async function updateOverageCap(db: Executor, userId: string, input: z.in
   // A cap of 0 is always allowed: it only turns overage off.
   if (!settings && input.capCents > 0) throw new AppError("FORBIDDEN", "Your plan does not include overage. Choose a monthly paid plan first.");
   await setOverageCap(db, userId, input.capCents);
-  return (await getOverageSettings(db, userId)) ?? { capCents: 0, centsPer1000Tokens: 0, capTokens: 0, usedTokens: 0 };
+  return (await getOverageSettings(db, userId)) ?? { capCents: 0, centsPer1000Tokens: 0, capTokens: 0, usedTokens: 0, inTrial: false };
 }

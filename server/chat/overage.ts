@@ -45,7 +45,9 @@ export function databaseChatOverage(): ChatOverage {
     async termsFor(userId) {
       const user = await findUserById(await getDb(), userId);
       const overage = user ? userOverage(user) : null;
-      if (!user || !overage || !user.stripeCustomerId) return null;
+      // A trial has not been paid for yet: overage (billed in arrears) would hand out tokens a card that fails at the
+      // trial's end, or an account deleted before it, never pays for. It starts with the first paid period.
+      if (!user || !overage || !user.stripeCustomerId || user.subscriptionStatus === "trialing") return null;
       const capTokens = capTokensFor(overage, user.overageCapCents);
       return capTokens > 0 ? { capTokens, capCents: user.overageCapCents, stripeCustomerId: user.stripeCustomerId } : null;
     },

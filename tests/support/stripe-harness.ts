@@ -119,6 +119,14 @@ export async function startStripeHarness(options: { retryBaseMs?: number; maxAtt
       const { status } = await harness.attemptCheckout(checkoutUrl, card);
       if (status >= 400) throw new Error(`checkout completion answered ${status}`);
     },
+    /** Ends the trials of the customer's test clock now (the sandbox's control): the first real invoice is charged. */
+    async endTrial(customerId: string): Promise<void> {
+      const customer = await stripe.customers.retrieve(customerId);
+      if (customer.deleted || typeof customer.test_clock !== "string") throw new Error(`customer ${customerId} has no test clock`);
+      const response = await fetch(`${sandbox.url}/_sandbox/test_clocks/${customer.test_clock}/end-trial`, { method: "POST" });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`ending the trial answered ${response.status}`);
+    },
     async advanceClock(customerId: string, to: Date) {
       const customer = await stripe.customers.retrieve(customerId);
       if (customer.deleted || !customer.test_clock) throw new Error(`customer ${customerId} has no test clock`);

@@ -151,6 +151,46 @@ describe("a subscription started before overage was on", () => {
   });
 });
 
+describe("a trial", () => {
+  it("gets no overage until its first paid period: the cap can be set, chat stops at the trial's tokens, nothing is metered", async () => {
+    const user = await signUp({ email: `overage-trial-${Date.now()}@example.com`, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    users.push(user.id);
+    const customerId = await ensureStripeCustomer(user.id);
+    const prices = (await stripe.prices.list({ lookup_keys: [plans.starter.lookupKey, plans.starter.overage.lookupKey] })).data;
+    const licensed = prices.find((price) => price.lookup_key === plans.starter.lookupKey);
+    const metered = prices.find((price) => price.lookup_key === plans.starter.overage.lookupKey);
+    if (!licensed || !metered) throw new Error("run stripe:setup with overage first");
+    await stripe.subscriptions.create({
+      customer: customerId,
+      items: [{ price: licensed.id }, { price: metered.id }],
+      trial_period_days: plans.starter.trialDays || 7,
+      default_payment_method: "pm_card_visa",
+      metadata: { userId: user.id },
+    });
+    await harness.idle();
+    expect(await findUserById(await getDb(), user.id)).toMatchObject({ subscriptionStatus: "trialing", stripeOverageLookupKey: plans.starter.overage.lookupKey });
+    const caller = createCaller({ db: await getDb(), userId: user.id });
+    expect(await caller.account.setOverageCap({ capCents: 500 })).toMatchObject({ capCents: 500, inTrial: true });
+    await exhaustBudget(user.id);
+    const refused = await chat(user.id);
+    expect(refused.status).toBe(429);
+    expect(refused.body).toContain("used all the tokens");
+    expect(await listMeterEvents(await getDb(), user.id)).toEqual([]);
+
+    // The trial ends and its first invoice is paid: the same cap now funds answers past the budget.
+    await harness.endTrial(customerId);
+    await harness.idle();
+    expect(await caller.account.overage()).toMatchObject({ capCents: 500, inTrial: false });
+    await exhaustBudget(user.id);
+    const funded = await chat(user.id);
+    expect(funded.status).toBe(200);
+    expect(funded.metadata?.overageTokens).toBeGreaterThan(0);
+    expect(await listMeterEvents(await getDb(), user.id)).toHaveLength(1);
+    // Sent now, so later tests count only their own events.
+    expect(await deliverDueMeterEvents({ db: await getDb(), stripe })).toEqual({ sent: 1, retrying: 0, failed: 0 });
+  });
+});
+
 describe("the spending cap", () => {
   it("takes whole cents from 0 to $1,000 and says what is wrong otherwise", () => {
     expect(overageCapInput.parse({ capCents: 0 })).toEqual({ capCents: 0 });
@@ -168,9 +208,9 @@ describe("the spending cap", () => {
   it("is set through account.setOverageCap and read back by account.overage", async () => {
     const { caller } = await subscriber();
     const price = plans.starter.overage.centsPer1000Tokens;
-    expect(await caller.account.overage()).toEqual({ capCents: 0, centsPer1000Tokens: price, capTokens: 0, usedTokens: 0 });
-    expect(await caller.account.setOverageCap({ capCents: 250 })).toEqual({ capCents: 250, centsPer1000Tokens: price, capTokens: 125_000, usedTokens: 0 });
-    expect(await caller.account.overage()).toEqual({ capCents: 250, centsPer1000Tokens: price, capTokens: 125_000, usedTokens: 0 });
+    expect(await caller.account.overage()).toEqual({ capCents: 0, centsPer1000Tokens: price, capTokens: 0, usedTokens: 0, inTrial: false });
+    expect(await caller.account.setOverageCap({ capCents: 250 })).toEqual({ capCents: 250, centsPer1000Tokens: price, capTokens: 125_000, usedTokens: 0, inTrial: false });
+    expect(await caller.account.overage()).toEqual({ capCents: 250, centsPer1000Tokens: price, capTokens: 125_000, usedTokens: 0, inTrial: false });
     await expect(caller.account.setOverageCap({ capCents: -5 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 });
