@@ -52,6 +52,15 @@ export async function markMeterEventFailed(db: Executor, id: string, at: Date, e
   await db.update(meterEventOutbox).set({ failedAt: at, lastError: error.slice(0, 1000) }).where(eq(meterEventOutbox.id, id));
 }
 
+/** The user's events Stripe has not accepted yet (nor refused for good), oldest first, whatever their next attempt. */
+export async function listUnsentMeterEvents(db: Executor, userId: string): Promise<MeterEventOutboxRow[]> {
+  return db
+    .select()
+    .from(meterEventOutbox)
+    .where(and(eq(meterEventOutbox.userId, userId), isNull(meterEventOutbox.sentAt), isNull(meterEventOutbox.failedAt)))
+    .orderBy(asc(meterEventOutbox.createdAt));
+}
+
 export async function listMeterEvents(db: Executor, userId: string): Promise<MeterEventOutboxRow[]> {
   return db.select().from(meterEventOutbox).where(eq(meterEventOutbox.userId, userId)).orderBy(asc(meterEventOutbox.createdAt));
 }

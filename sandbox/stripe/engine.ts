@@ -536,16 +536,7 @@ export class Engine {
     const remaining = Math.max(0, periodEnd - at);
     const total = Math.max(1, periodEnd - periodStart);
     if (prorationBehavior !== "none" && remaining > 0) {
-      lines.push({
-        amount: -Math.round(((oldPrice.unit_amount ?? 0) * oldQuantity * remaining) / total),
-        description: `Unused time on ${oldQuantity} × ${this.productName(oldPrice)} after ${formatDate(at)}`,
-        price: oldPrice,
-        quantity: oldQuantity,
-        periodStart: at,
-        periodEnd,
-        proration: true,
-        subscriptionItem: item.id,
-      });
+      lines.push(this.unusedTimeCredit(item, oldPrice, oldQuantity, at, periodStart, periodEnd));
     }
     if (!sameInterval) {
       // A new interval restarts the billing cycle now, as Stripe does, and bills the whole new period.
@@ -577,6 +568,21 @@ export class Engine {
       if (!paid && sub.status === "active") this.setStatus(sub, "past_due", at, ctx);
     }
     return sub;
+  }
+
+  /** The proration line crediting an item's price for the rest of its period after `at`. */
+  private unusedTimeCredit(item: Stripe.SubscriptionItem, price: Stripe.Price, quantity: number, at: number, periodStart: number, periodEnd: number): LineInput {
+    const total = Math.max(1, periodEnd - periodStart);
+    return {
+      amount: -Math.round(((price.unit_amount ?? 0) * quantity * Math.max(0, periodEnd - at)) / total),
+      description: `Unused time on ${quantity} × ${this.productName(price)} after ${formatDate(at)}`,
+      price,
+      quantity,
+      periodStart: at,
+      periodEnd,
+      proration: true,
+      subscriptionItem: item.id,
+    };
   }
 
   // ---- subscription schedules ------------------------------------------------------------------------------
@@ -744,6 +750,38 @@ export class Engine {
       },
       ctx,
     );
+  }
+
+  /**
+   * `DELETE /v1/subscriptions/:id`. With `invoice_now` and `prorate` both set, a final invoice bills what was not
+   * invoiced yet: each metered item's usage since its period began, less a credit for the licensed item's unused time
+   * (none in a trial); without both, Stripe discards the metered usage and credits nothing. The invoice is finalized
+   * and charged at once (Stripe may wait up to its hour of usage grace first); a negative total becomes the customer's
+   * credit balance. Nothing to bill, no invoice.
+   */
+  cancelNow(sub: Stripe.Subscription, options: { invoiceNow: boolean; prorate: boolean }, ctx: RequestContext): Stripe.Subscription {
+    const customer = this.requireCustomer(String(sub.customer), "customer");
+    const at = this.nowForCustomer(customer.id);
+    const licensed = sub.items.data.find((item) => !isMetered(item.price));
+    const lines: LineInput[] = [];
+    if (options.invoiceNow && options.prorate) {
+      for (const item of sub.items.data) {
+        if (item === licensed || !isMetered(item.price)) continue;
+        lines.push(meteredLine(this.state, item, customer.id, this.productName(item.price), { start: item.current_period_start, end: at }, { throughEnd: true }));
+      }
+      if (licensed && licensed.current_period_end > at && sub.status !== "trialing") {
+        lines.push(this.unusedTimeCredit(licensed, licensed.price, licensed.quantity ?? 1, at, licensed.current_period_start, licensed.current_period_end));
+      }
+    }
+    const billed = lines.some((line) => line.amount !== 0);
+    const invoice = billed ? this.draftInvoice(sub, customer, "subscription_update", lines, licensed?.current_period_start ?? at, at, ctx) : null;
+    if (invoice) {
+      invoice.created = at;
+      sub.latest_invoice = invoice.id;
+    }
+    this.endSubscription(sub, at, ctx, "cancellation_requested");
+    if (invoice) this.runInvoice(invoice, sub, customer, at, ctx, { retries: false, attempt: true });
+    return sub;
   }
 
   /** Ends a subscription now (DELETE, a reached `cancel_at`, exhausted retries): status `canceled` and `...deleted`. */

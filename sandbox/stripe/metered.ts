@@ -42,16 +42,20 @@ export function meteredAmount(price: Stripe.Price, usage: number): number {
   return Math.round(units * Number(price.unit_amount_decimal ?? price.unit_amount ?? 0));
 }
 
-/** The renewal invoice's line for a metered item: the usage of the period that just ended. */
+/**
+ * The renewal invoice's line for a metered item: the usage of the period that just ended. A final invoice
+ * (`throughEnd`) also counts the usage stamped in the very second the subscription ended.
+ */
 export function meteredLine(
   state: SandboxState,
   item: Stripe.SubscriptionItem,
   customer: string,
   productName: string,
   period: { start: number; end: number },
+  options: { throughEnd?: boolean } = {},
 ): LineInput {
   const meter = item.price.recurring?.meter ?? "";
-  const usage = meteredUsage(state, meter, customer, period.start, period.end);
+  const usage = meteredUsage(state, meter, customer, period.start, options.throughEnd ? period.end + 1 : period.end);
   const per = item.price.transform_quantity ? ` per ${item.price.transform_quantity.divide_by}` : "";
   return {
     amount: meteredAmount(item.price, usage),

@@ -6,7 +6,15 @@
 import Stripe from "stripe";
 import type { Db, Executor } from "@/db/client";
 import { getDb } from "@/db/index";
-import { claimDueMeterEvents, insertMeterEvent, markMeterEventFailed, markMeterEventRetry, markMeterEventSent, type MeterEventEntry } from "@/db/queries/overage";
+import {
+  claimDueMeterEvents,
+  insertMeterEvent,
+  listUnsentMeterEvents,
+  markMeterEventFailed,
+  markMeterEventRetry,
+  markMeterEventSent,
+  type MeterEventEntry,
+} from "@/db/queries/overage";
 import type { MeterEventOutboxRow } from "@/db/schema";
 import { retryDelayMs } from "@/server/mail/outbox";
 import { kickPeriodicWorker, startPeriodicWorker, type PeriodicWorker } from "@/server/ops/periodic-worker";
@@ -89,6 +97,18 @@ export async function deliverDueMeterEvents(deps: MeterDeliveryDeps): Promise<Me
     }
     if (batch.length < batchSize) return report;
   }
+}
+
+/**
+ * Sends one user's unsent events now, whatever their next attempt (before their subscription's final invoice, which
+ * bills only what Stripe has by then). A row the deliverer holds at the same moment may be sent twice: Stripe counts
+ * its identifier once.
+ */
+export async function sendUserMeterEvents(userId: string, deps: Omit<MeterDeliveryDeps, "batchSize" | "leaseMs">): Promise<MeterDeliveryReport> {
+  const now = deps.now ?? (() => new Date());
+  const report: MeterDeliveryReport = { sent: 0, retrying: 0, failed: 0 };
+  for (const row of await listUnsentMeterEvents(deps.db, userId)) report[await sendOne(row, deps, now)] += 1;
+  return report;
 }
 
 /** Started with the server when overage is on (instrumentation.ts): sends due meter events every few seconds. */

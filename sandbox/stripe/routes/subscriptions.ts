@@ -201,7 +201,7 @@ export function subscriptionRoutes({ engine, route }: RouteContext): void {
         reason: sub.cancellation_details?.reason ?? null,
       };
     }
-    return engine.endSubscription(sub, engine.nowForCustomer(String(sub.customer)), ctx, "cancellation_requested");
+    return engine.cancelNow(sub, { invoiceNow: bool(params, "invoice_now") ?? false, prorate: bool(params, "prorate") ?? false }, ctx);
   });
   route("GET", "/v1/subscriptions", ({ params }) => {
     allowOnly(params, [...LIST_PARAMS, "customer", "status", "price", "test_clock", "collection_method", "current_period_end", "current_period_start"]);

@@ -176,6 +176,40 @@ describe("metered items on a subscription", () => {
     expect(next?.total).toBe(1000 + 2);
   });
 
+  it("cancelled with invoice_now and prorate, bills the usage so far less the unused time on a final invoice, charged at once", async () => {
+    const { customer, sub } = await subscriber("final-invoice@example.com");
+    const first = String(sub.latest_invoice);
+    const { current_period_start: start = 0, current_period_end: end = 0 } = sub.items.data[0] ?? {};
+    const tenDaysIn = start + 10 * 86_400;
+    await h.stripe.testHelpers.testClocks.advance(String(customer.test_clock), { frozen_time: tenDaysIn });
+    await report(customer.id, 1_000_000, "req_final");
+    await h.sandbox.idle();
+    h.deliveries.length = 0;
+    const canceled = await h.stripe.subscriptions.cancel(sub.id, { invoice_now: true, prorate: true });
+    expect(canceled).toMatchObject({ status: "canceled", ended_at: tenDaysIn });
+    const final = await h.stripe.invoices.retrieve(String(canceled.latest_invoice));
+    expect(final.id).not.toBe(first);
+    const usage = final.lines.data.find((line) => line.pricing?.price_details?.price === overage.id);
+    const credit = final.lines.data.find((line) => line.pricing?.price_details?.price === catalog.basic.id);
+    // 1,000,000 tokens -> 1,000 blocks at $0.01; the plan's $10 credited for the 20 days of 30 left.
+    expect(usage).toMatchObject({ amount: 1000, quantity: 1_000_000, period: { start, end: tenDaysIn } });
+    const unused = Math.round((1000 * (end - tenDaysIn)) / (end - start));
+    expect(credit).toMatchObject({ amount: -unused, period: { start: tenDaysIn, end } });
+    expect(final).toMatchObject({ total: 1000 - unused, amount_paid: 1000 - unused, status: "paid", customer: customer.id });
+    await h.sandbox.idle();
+    expect(h.types()).toEqual(["customer.subscription.deleted", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
+  });
+
+  it("cancelled without both invoice_now and prorate, discards the usage and bills nothing, as Stripe does", async () => {
+    for (const params of [{}, { invoice_now: true }, { prorate: true }]) {
+      const { customer, sub } = await subscriber(`no-final-${Object.keys(params).join("-")}@example.com`);
+      await report(customer.id, 5_000);
+      const canceled = await h.stripe.subscriptions.cancel(sub.id, params);
+      expect({ params, status: canceled.status, latest: canceled.latest_invoice }).toEqual({ params, status: "canceled", latest: sub.latest_invoice });
+      expect((await h.stripe.invoices.list({ subscription: sub.id })).data).toHaveLength(1);
+    }
+  });
+
   it("Checkout takes the metered price as a second line without a quantity and creates both items", async () => {
     const customer = await h.stripe.customers.create({ email: "checkout-metered@example.com" });
     const lines = { mode: "subscription" as const, customer: customer.id, success_url: "https://app.test/ok", cancel_url: "https://app.test/no" };

@@ -4,7 +4,7 @@
 // Past the budget an answer is funded from overage up to the user's cap; each such answer is one meter event keyed by
 // its request id (resent three times, billed once); the renewal invoice equals the plan plus the overage exactly.
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { redisUrl, startBridgeFixture, type BridgeFixture } from "@/sandbox/upstash/tests/bridge-fixture";
 
 process.env.BILLING_OVERAGE = "1";
@@ -188,6 +188,87 @@ describe("a trial", () => {
     expect(await listMeterEvents(await getDb(), user.id)).toHaveLength(1);
     // Sent now, so later tests count only their own events.
     expect(await deliverDueMeterEvents({ db: await getDb(), stripe })).toEqual({ sent: 1, retrying: 0, failed: 0 });
+  });
+});
+
+describe("deleting the account", () => {
+  /** An answer's overage in the outbox, not sent yet (the deliverer has not run), as the chat's settle leaves it. */
+  async function unsentOverage(userId: string, customerId: string, tokens: number) {
+    await databaseChatOverage().report({ requestId: `delete-${crypto.randomUUID()}`, userId, stripeCustomerId: customerId, tokens, occurredAt: new Date() });
+    expect((await listMeterEvents(await getDb(), userId)).filter((event) => event.sentAt === null)).toHaveLength(1);
+  }
+
+  /** A month's subscriber 29 days in: one day of the plan left unused. */
+  async function lateInThePeriod() {
+    const { userId, customerId } = await subscriber();
+    const end = await periodEnd(userId);
+    await harness.advanceClock(customerId, new Date(end.getTime() - 86_400_000));
+    await harness.idle();
+    return { userId, customerId };
+  }
+
+  it("bills the overage not yet sent on a final invoice (less the unused day), charged before the customer is deleted", async () => {
+    const { userId, customerId } = await lateInThePeriod();
+    const sub = await harness.currentSubscription(customerId);
+    // 100,000 tokens at $0.02 per 1,000: $2.00.
+    await unsentOverage(userId, customerId, 100_000);
+    await app.deleteAccount(userId);
+    await harness.idle();
+    const invoices = (await stripe.invoices.list({ customer: customerId, limit: 10 })).data;
+    const final = invoices.find((invoice) => invoice.id !== sub?.latest_invoice);
+    const usage = final?.lines.data.find((line) => line.quantity === 100_000);
+    expect(usage?.amount).toBe(overageCents(plans.starter.overage, 100_000));
+    const credit = final?.lines.data.find((line) => line.amount < 0);
+    expect(credit?.amount).toBeLessThan(0);
+    expect(final).toMatchObject({ status: "paid", total: 200 + (credit?.amount ?? 0) });
+    // Paid, so nothing is owed: the customer is deleted as before.
+    const gone = await stripe.customers.retrieve(customerId).then(
+      (customer) => customer.deleted === true,
+      (error: { code?: string }) => error.code === "resource_missing",
+    );
+    expect(gone).toBe(true);
+    expect(await findUserById(await getDb(), userId)).toBeNull();
+  });
+
+  it("keeps the Stripe customer, scrubbed, when the final invoice's card is declined, so it can still be collected", async () => {
+    const { userId, customerId } = await lateInThePeriod();
+    const sub = await harness.currentSubscription(customerId);
+    const failing = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customerId });
+    await stripe.subscriptions.update(String(sub?.id), { default_payment_method: failing.id });
+    await unsentOverage(userId, customerId, 100_000);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await app.deleteAccount(userId);
+    } finally {
+      warn.mockRestore();
+    }
+    const open = (await stripe.invoices.list({ customer: customerId, status: "open" })).data;
+    expect(open).toHaveLength(1);
+    expect(open[0]?.amount_remaining).toBeGreaterThan(0);
+    const customer = await stripe.customers.retrieve(customerId);
+    expect(customer.deleted).not.toBe(true);
+    if (!customer.deleted) expect(customer).toMatchObject({ email: null, name: null });
+    expect(await findUserById(await getDb(), userId)).toBeNull();
+  });
+
+  it("deletes nothing while Stripe cannot take the usage not sent yet", async () => {
+    const { userId, customerId } = await subscriber();
+    await unsentOverage(userId, customerId, 5_000);
+    // Stripe answers the account's own reads, and refuses (500) every meter event: the usage cannot be reported.
+    const refusing = new Proxy(stripe, {
+      get(target, property, receiver) {
+        if (property !== "billing") return Reflect.get(target, property, receiver);
+        return { ...target.billing, meterEvents: { create: () => Promise.reject(new Error("Stripe is down")) } };
+      },
+    });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      await expect(app.deleteAccount(userId, { stripe: refusing })).rejects.toMatchObject({ code: "SERVICE_UNAVAILABLE" });
+    } finally {
+      warn.mockRestore();
+    }
+    expect(await findUserById(await getDb(), userId)).toMatchObject({ id: userId });
+    expect((await harness.currentSubscription(customerId))?.status).toBe("active");
   });
 });
 
