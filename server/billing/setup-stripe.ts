@@ -84,9 +84,10 @@ export async function setupStripe(stripe: Stripe, options: SetupOptions = {}): P
     subscription_update: {
       enabled: true,
       default_allowed_updates: ["price"],
-      // An upgrade applies now (prorated, and the budget rises by the difference); a downgrade waits for the period
-      // end, so a customer cannot take the bigger plan's budget into a cheaper one mid-period.
-      proration_behavior: "create_prorations",
+      // An upgrade applies now and its prorated difference is invoiced and charged now (`create_prorations` would
+      // leave it for the renewal invoice, while the budget rises at once); a downgrade waits for the period end, so a
+      // customer cannot take the bigger plan's budget into a cheaper one mid-period.
+      proration_behavior: "always_invoice",
       products,
       schedule_at_period_end: { conditions: [{ type: "decreasing_item_amount" }] },
     },

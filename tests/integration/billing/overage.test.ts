@@ -111,6 +111,18 @@ describe("stripe:setup with overage on", () => {
   });
 });
 
+describe("stripe:setup's portal", () => {
+  it("charges an upgrade's prorated difference at once and moves a downgrade to the period end", async () => {
+    const { portalConfigurationId } = await setupStripe(stripe, { overage: true });
+    const configuration = await stripe.billingPortal.configurations.retrieve(portalConfigurationId);
+    expect(configuration.features.subscription_update).toMatchObject({
+      enabled: true,
+      proration_behavior: "always_invoice",
+      schedule_at_period_end: { conditions: [{ type: "decreasing_item_amount" }] },
+    });
+  });
+});
+
 describe("checkout and sync", () => {
   it("subscribes a monthly plan with the metered price as a second item; the sync reads the licensed one in any order", async () => {
     const { userId, customerId } = await subscriber();
