@@ -305,6 +305,16 @@ export const creditPacks = pgTable(
   (table) => [index("credit_packs_user_idx").on(table.userId, table.purchasedAt)],
 );
 
+/**
+ * Email addresses that have had a subscription's trial, or any subscription, kept past the account's deletion so a
+ * new account with the same address gets no second trial. Only a SHA-256 of the normalized address is kept (lower
+ * case, a `+tag` dropped): enough to recognise the address again, not to read it back.
+ */
+export const trialClaims = pgTable("trial_claims", {
+  emailHash: text("email_hash").primaryKey(),
+  claimedAt: timestamptz("claimed_at").notNull().defaultNow(),
+});
+
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 export type StripeEventRow = typeof stripeEvents.$inferSelect;

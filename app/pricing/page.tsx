@@ -39,8 +39,8 @@ export default async function PricingPage({ searchParams }: { searchParams: Sear
   const [viewer, params] = await Promise.all([readViewer(), searchParams]);
   const interval = intervalFrom(params.interval);
   const cards: Plan[] = Object.values(plans);
-  // A trial is for a first subscription only: visitors and members who never had one.
-  const newCustomer = viewer.kind === "visitor" || (viewer.kind === "member" && viewer.billing.subscriptionStatus === null);
+  // A trial is for a first subscription only: visitors and members whose address never had one.
+  const newCustomer = viewer.kind === "visitor" || (viewer.kind === "member" && viewer.billing.trialAvailable);
   return (
     <div className="space-y-8">
       <header className="text-center">

@@ -3,6 +3,7 @@
 // as missing here; restoring it is an explicit step that chat takes (restoreBudgetFromStripe).
 import type { Db } from "@/db/client";
 import { getDb } from "@/db/index";
+import { trialClaimed } from "@/db/queries/trial-claims";
 import { findUserById } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
@@ -19,6 +20,8 @@ export interface BillingStatus {
   planName: string;
   active: boolean;
   subscriptionStatus: string | null;
+  /** Whether a first subscription would start with a trial: never subscribed, here or in a deleted account. */
+  trialAvailable: boolean;
   /** How often Stripe bills the plan (`month`, `year`); null without a paid plan. */
   billingInterval: BillingInterval | null;
   /** When the current period ends and the plan renews (null without a subscription or when it is set to end). */
@@ -74,6 +77,7 @@ export async function getBillingStatus(
     planName: plan.name,
     active,
     subscriptionStatus: user.subscriptionStatus,
+    trialAvailable: user.subscriptionStatus === null && !(await trialClaimed(db, user.email)),
     billingInterval: active ? billingIntervalOf(user.billingInterval) : null,
     renewsAt: active && !user.cancelAt ? user.stripeCurrentPeriodEnd : null,
     cancelsAt: active ? user.cancelAt : null,

@@ -5,6 +5,9 @@
 // URLs come from APP_URL (or, in development, the loopback alias the page is on), never from input.
 import Stripe from "stripe";
 import { z } from "zod";
+import type { Executor } from "@/db/client";
+import { trialClaimed } from "@/db/queries/trial-claims";
+import { findUserById } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { ensureStripeCustomer, resolveBillingDeps, type BillingDeps } from "./customers";
 import { activeSubscriptionStatuses, billingIntervals, paidPlanIds, planPrice, plans, trialOffered } from "./plans";
@@ -40,8 +43,9 @@ export async function createCheckoutSession(
   // meter's usage in arrears). Stripe wants one interval per subscription, so a yearly one goes without overage.
   const overage = interval === "month" ? overageFor(plan) : null;
   const overageLine = overage ? [{ price: await requirePriceId(deps.stripe, overage.lookupKey) }] : [];
-  // A trial only for a customer who never had a subscription of any status: no second trial for a returning one.
-  const trialDays = trialOffered(plan) && existing.data.length === 0 ? plan.trialDays : 0;
+  // A trial only for a customer who never had a subscription of any status, and an address that never had one in
+  // another account (a deleted one, a `+tag` of it): no second trial for a returning customer.
+  const trialDays = trialOffered(plan) && existing.data.length === 0 && !(await addressHadTrial(deps.db, userId)) ? plan.trialDays : 0;
   await expireOpenSessions(deps.stripe, customer);
   const session = await deps.stripe.checkout.sessions.create({
     mode: "subscription",
@@ -62,6 +66,12 @@ export async function createCheckoutSession(
   });
   if (!session.url) throw new Error(`checkout session ${session.id} has no url`);
   return { url: session.url, kind: "checkout" };
+}
+
+/** Whether the user's email address already had a trial (or a subscription) in this or a deleted account. */
+export async function addressHadTrial(db: Executor, userId: string): Promise<boolean> {
+  const user = await findUserById(db, userId);
+  return user ? trialClaimed(db, user.email) : false;
 }
 
 /**

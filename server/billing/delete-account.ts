@@ -11,6 +11,7 @@
 // the session's user (server/auth/session-version.ts).
 import type Stripe from "stripe";
 import { deleteUser, detachStripeEvents } from "@/db/queries/billing";
+import { claimTrial } from "@/db/queries/trial-claims";
 import { findUserById } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
@@ -31,6 +32,7 @@ export async function deleteAccount(userId: string, partial: Partial<DeleteAccou
   if (!user) throw new AppError("NOT_FOUND", "That account no longer exists.");
 
   const customerId = user.stripeCustomerId;
+  let subscribed = false;
   if (customerId) {
     for await (const session of stripe.checkout.sessions.list({ customer: customerId, status: "open", limit: 100 })) {
       await stripe.checkout.sessions.expire(session.id);
@@ -41,6 +43,7 @@ export async function deleteAccount(userId: string, partial: Partial<DeleteAccou
       throw new AppError("SERVICE_UNAVAILABLE", "Your latest usage could not be reported to Stripe, so nothing was deleted. Please try again in a minute.");
     }
     for await (const sub of stripe.subscriptions.list({ customer: customerId, status: "all", limit: 100 })) {
+      subscribed = true;
       if (sub.status !== "canceled" && sub.status !== "incomplete_expired") {
         // Without both flags Stripe discards the period's metered usage and any pending proration.
         await stripe.subscriptions.cancel(sub.id, { invoice_now: true, prorate: true });
@@ -52,6 +55,8 @@ export async function deleteAccount(userId: string, partial: Partial<DeleteAccou
   }
 
   await db.transaction(async (tx) => {
+    // An address that ever subscribed gets no trial in a new account (only its hash is kept).
+    if (subscribed) await claimTrial(tx, user.email);
     await deleteUser(tx, userId);
     if (customerId) await detachStripeEvents(tx, customerId);
   });

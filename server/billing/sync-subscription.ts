@@ -23,6 +23,7 @@ import {
   type SubscriptionState,
 } from "@/db/queries/billing";
 import type { User } from "@/db/schema";
+import { claimTrial } from "@/db/queries/trial-claims";
 import { env } from "@/lib/env";
 import { kickEmailDelivery } from "@/server/mail/deliverer";
 import { getBudgetStore, type BudgetStore } from "@/server/usage";
@@ -122,6 +123,8 @@ async function writeRead(
     );
     const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp, read.scheduled, read.due);
     if (!written) return { outcome: "already-current", userId } as const;
+    // The address has had its trial: a new account with it gets none (kept past this account's deletion).
+    if (read.subscription?.trial_start) await claimTrial(tx, user.email);
     // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
     await enqueueBillingEmails(tx, user, read.state, { subscription: read.subscription ?? null });
     return { outcome: "synced", userId, state: read.state, budgetReset: read.budgetReset } as const;

@@ -338,6 +338,54 @@ describe("a switch from monthly to yearly", () => {
   });
 });
 
+describe("one trial per address", () => {
+  /** Subscribes through Checkout; answers the status the subscription starts in (trialing, or active when paid now). */
+  const subscribedAs = async (userId: string) => {
+    await buy(userId, "starter", "month");
+    return (await userRow(userId)).subscriptionStatus;
+  };
+  const signUpAs = async (email: string) => {
+    const user = await signUp({ email, password: "correct horse" }, { schedule: () => {}, tasks: [] });
+    users.push(user.id);
+    await ensureStripeCustomer(user.id);
+    return user.id;
+  };
+
+  it("gives no second trial to the same address in a new account (after deleting the first) or as a +tag of it", async () => {
+    const local = `once${Date.now()}`;
+    const first = await signUpAs(`${local}@example.com`);
+    expect((await getBillingStatus(first)).trialAvailable).toBe(true);
+    expect(await subscribedAs(first)).toBe("trialing");
+    expect((await getBillingStatus(first)).trialAvailable).toBe(false);
+
+    // Another account on a +tag of the address, while the first still exists: pays at once.
+    const tagged = await signUpAs(`${local}+again@Example.com`);
+    expect((await getBillingStatus(tagged)).trialAvailable).toBe(false);
+    expect(await subscribedAs(tagged)).toBe("active");
+
+    // The first account deleted, the address signed up afresh: no trial either.
+    await app.deleteAccount(first);
+    const again = await signUpAs(`${local}@example.com`);
+    expect((await getBillingStatus(again)).trialAvailable).toBe(false);
+    expect(await subscribedAs(again)).toBe("active");
+    // Another address still gets one.
+    const other = await signUpAs(`other${Date.now()}@example.com`);
+    expect((await getBillingStatus(other)).trialAvailable).toBe(true);
+    expect(await subscribedAs(other)).toBe("trialing");
+  });
+
+  it("remembers an address that only ever paid, once its account is deleted", async () => {
+    const email = `paid${Date.now()}@example.com`;
+    const first = await signUpAs(email);
+    await buy(first, "pro", "month");
+    expect((await userRow(first)).subscriptionStatus).toBe("active");
+    await app.deleteAccount(first);
+    const again = await signUpAs(email);
+    expect((await getBillingStatus(again)).trialAvailable).toBe(false);
+    expect(await subscribedAs(again)).toBe("active");
+  });
+});
+
 describe("a trial", () => {
   it("grants the trial budget; the first paid invoice refills to the full budget once, under replays x3 shuffled", async () => {
     const { userId, customerId } = await newUser();
