@@ -181,7 +181,7 @@ async function readCustomer(customerId: string, user: User, deps: SyncDeps, budg
     // A yearly plan records the paid year's end: the chat starts each later monthly window itself (entitlement).
     await recordBudgetRefill(deps.db, user.id, refill.periodEnd);
   }
-  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetEndsAt);
+  if (!budgetReset) await raiseToPlanCap(user.id, stored, state, deps.budget, budgetEndsAt, typeof current.latest_invoice === "object" ? current.latest_invoice : null);
   return { stamp, state, budgetReset, subscription: current, duplicates, scheduled, due };
 }
 
@@ -232,6 +232,10 @@ async function scheduledPlanChange(sub: Stripe.Subscription, state: Subscription
  * the raise succeeded, so until then every sync of the change asks again); the store's recorded cap makes the raise
  * once per change in any order, and makes a return to a cap already granted this period add nothing. A budget from
  * before caps were recorded is taken as granted under the plan the row shows.
+ *
+ * The upgrade's own invoice (the portal charges the difference at once) must be paid first: while its charge is
+ * declined nothing is raised, though the row already shows the new plan; the sync of its payment then raises (the
+ * store's recorded cap, not the row, tells whether that raise is still to come).
  */
 async function raiseToPlanCap(
   userId: string,
@@ -239,12 +243,16 @@ async function raiseToPlanCap(
   state: SubscriptionState,
   budget: SyncDeps["budget"],
   budgetEndsAt: Date | null,
+  latest: Stripe.Invoice | null,
 ): Promise<void> {
   // A trial's cap is its own budget: the full one comes with the first paid invoice (a reset), never as a raise.
   const cap = budgetFor(getPlan(state.planId), state.subscriptionStatus);
   const storedCap = budgetFor(getPlan(stored.planId), stored.subscriptionStatus);
-  if (cap <= storedCap || !budgetEndsAt) return;
-  await budget.raiseCap(userId, cap, budgetEndsAt, { unrecordedCap: storedCap > 0 ? storedCap : cap });
+  const change = latest?.billing_reason === "subscription_update" ? latest : null;
+  if (change && change.status !== "paid" && change.amount_remaining > 0) return;
+  const changePaid = change?.status === "paid";
+  if ((cap <= storedCap && !changePaid) || !budgetEndsAt) return;
+  await budget.raiseCap(userId, cap, budgetEndsAt, { unrecordedCap: storedCap > 0 && storedCap < cap ? storedCap : cap });
 }
 
 /**

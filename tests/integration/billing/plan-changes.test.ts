@@ -109,6 +109,36 @@ describe("an upgrade", () => {
     expect(status.budget).toEqual({ tokenBudget: plans.pro.tokenBudget, tokensRemaining: raised, resetsAt: before.stripeCurrentPeriodEnd });
   });
 
+  it("raises nothing while its charge is declined, and once when that invoice is paid", async () => {
+    const { userId, customerId } = await subscribedUser("starter");
+    await harness.idle();
+    await spend(userId, SPENT);
+    const sub = await liveSubscription(customerId);
+    const failing = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customerId });
+    await stripe.subscriptions.update(sub.id, { default_payment_method: failing.id });
+    await upgrade(customerId);
+    await harness.idle();
+    const change = (await stripe.invoices.list({ subscription: sub.id, limit: 1 })).data[0];
+    expect([change?.billing_reason, change?.status]).toEqual(["subscription_update", "open"]);
+    expect(await userRow(userId)).toMatchObject({ planId: "pro" });
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(plans.starter.tokenBudget - SPENT);
+
+    const card = await stripe.paymentMethods.attach("pm_card_visa", { customer: customerId });
+    await stripe.subscriptions.update(sub.id, { default_payment_method: card.id });
+    await stripe.invoices.pay(String(change?.id));
+    await harness.idle();
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(raised);
+    // Later syncs (a replay of everything) add nothing more.
+    await harness.faults({ duplicate: 3, shuffle: true });
+    try {
+      await stripe.customers.update(customerId, { metadata: { touched: "1" } });
+      await harness.idle();
+    } finally {
+      await harness.faults({});
+    }
+    expect((await getBudgetStore().read(userId))?.tokensRemaining).toBe(raised);
+  });
+
   it("raises once in any order of the upgrade's events, each delivered three times, and replays later change nothing", async () => {
     const { userId, customerId } = await subscribedUser("starter");
     await harness.idle();
