@@ -63,5 +63,6 @@ export const creditPackJourney: Journey = {
     const charged = (ctx.starterBudget + used).toLocaleString("en-US");
     await expectText(page.getByTestId("usage-current-total"), new RegExp(`^${charged} tokens`), "this period's total");
     await expectText(page.getByTestId("usage-current").locator("tbody tr").first(), new RegExp(`^${today}\\s+Fast\\s+${charged}\\s`), "today's row");
+    await ctx.screenshot("usage");
   },
 };
