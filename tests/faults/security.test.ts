@@ -74,12 +74,14 @@ function streamUpload(path: string, headers: Record<string, string>, totalBytes:
     req.on("error", (error) => {
       if (!answered) reject(error);
     });
+    // One chunk per turn of the event loop, so the server's answer is read as soon as it arrives rather than after a
+    // burst of writes (a reset that follows the answer discards it when it is still unread).
     const pump = () => {
-      while (!answered && sent < totalBytes && !req.destroyed) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once("drain", pump);
-      }
-      if (!answered && !req.destroyed) req.end();
+      if (answered || req.destroyed) return;
+      if (sent >= totalBytes) return void req.end();
+      sent += chunk.length;
+      if (!req.write(chunk)) return void req.once("drain", pump);
+      setImmediate(pump);
     };
     pump();
   });
@@ -88,7 +90,7 @@ function streamUpload(path: string, headers: Record<string, string>, totalBytes:
 /**
  * streamUpload, again when the server's refusal won the race: it answers 413 and closes the connection while the
  * client is still writing, and the write can fail (EPIPE, ECONNRESET) before the answer is read. That is the early
- * refusal itself; the next attempt usually reads the status. Any other error, or three races in a row, fails.
+ * refusal itself; the next attempt usually reads the status. Any other error, or five races in a row, fails.
  */
 async function uploadUntilAnswered(path: string, headers: Record<string, string>, totalBytes: number) {
   for (let attempt = 1; ; attempt++) {
@@ -96,7 +98,7 @@ async function uploadUntilAnswered(path: string, headers: Record<string, string>
       return await streamUpload(path, headers, totalBytes);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (attempt >= 3 || (code !== "EPIPE" && code !== "ECONNRESET")) throw error;
+      if (attempt >= 5 || (code !== "EPIPE" && code !== "ECONNRESET")) throw error;
     }
   }
 }
