@@ -754,24 +754,31 @@ export class Engine {
 
   /**
    * `DELETE /v1/subscriptions/:id`. With `invoice_now` and `prorate` both set, a final invoice bills what was not
-   * invoiced yet: each metered item's usage since its period began, less a credit for the licensed item's unused time
-   * (none in a trial); without both, Stripe discards the metered usage and credits nothing. The invoice is finalized
-   * and charged at once (Stripe may wait up to its hour of usage grace first); a negative total becomes the customer's
-   * credit balance. Nothing to bill, no invoice.
+   * invoiced yet (see `endWithFinalInvoice`); without both, Stripe discards the metered usage and credits nothing.
    */
   cancelNow(sub: Stripe.Subscription, options: { invoiceNow: boolean; prorate: boolean }, ctx: RequestContext): Stripe.Subscription {
+    const at = this.nowForCustomer(String(sub.customer));
+    if (options.invoiceNow && options.prorate) return this.endWithFinalInvoice(sub, at, ctx);
+    return this.endSubscription(sub, at, ctx, "cancellation_requested");
+  }
+
+  /**
+   * Ends a subscription with its final invoice, as a cancellation with `invoice_now` and `prorate` does and as a
+   * scheduled one (`cancel_at`, the portal's cancel at the period end) always does: each metered item's usage since
+   * its period began (its last second included), less a credit for the licensed item's unused time (none at the
+   * period end, nor in a trial). It is finalized and charged at once (Stripe may hold it for its hour of usage grace);
+   * a negative total becomes the customer's credit balance. Nothing to bill, no invoice.
+   */
+  private endWithFinalInvoice(sub: Stripe.Subscription, at: number, ctx: RequestContext): Stripe.Subscription {
     const customer = this.requireCustomer(String(sub.customer), "customer");
-    const at = this.nowForCustomer(customer.id);
     const licensed = sub.items.data.find((item) => !isMetered(item.price));
     const lines: LineInput[] = [];
-    if (options.invoiceNow && options.prorate) {
-      for (const item of sub.items.data) {
-        if (item === licensed || !isMetered(item.price)) continue;
-        lines.push(meteredLine(this.state, item, customer.id, this.productName(item.price), { start: item.current_period_start, end: at }, { throughEnd: true }));
-      }
-      if (licensed && licensed.current_period_end > at && sub.status !== "trialing") {
-        lines.push(this.unusedTimeCredit(licensed, licensed.price, licensed.quantity ?? 1, at, licensed.current_period_start, licensed.current_period_end));
-      }
+    for (const item of sub.items.data) {
+      if (item === licensed || !isMetered(item.price)) continue;
+      lines.push(meteredLine(this.state, item, customer.id, this.productName(item.price), { start: item.current_period_start, end: at }, { throughEnd: true }));
+    }
+    if (licensed && licensed.current_period_end > at && sub.status !== "trialing") {
+      lines.push(this.unusedTimeCredit(licensed, licensed.price, licensed.quantity ?? 1, at, licensed.current_period_start, licensed.current_period_end));
     }
     const billed = lines.some((line) => line.amount !== 0);
     const invoice = billed ? this.draftInvoice(sub, customer, "subscription_update", lines, licensed?.current_period_start ?? at, at, ctx) : null;
@@ -1075,7 +1082,7 @@ export class Engine {
       setTime?.(action.at);
       switch (action.kind) {
         case "cancel":
-          this.endSubscription(sub, action.at, ctx, "cancellation_requested");
+          this.endWithFinalInvoice(sub, action.at, ctx);
           break;
         case "expire": {
           const latest = this.state.invoices[idOf(sub.latest_invoice) ?? ""];

@@ -200,6 +200,22 @@ describe("metered items on a subscription", () => {
     expect(h.types()).toEqual(["customer.subscription.deleted", "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_succeeded"]);
   });
 
+  it("cancelled at the period end, bills the last period's usage on a final invoice and renews nothing", async () => {
+    const { customer, sub } = await subscriber("final-at-period-end@example.com");
+    const { current_period_start: start = 0, current_period_end: end = 0 } = sub.items.data[0] ?? {};
+    await h.stripe.subscriptions.update(sub.id, { cancel_at_period_end: true });
+    await report(customer.id, 2_500, "req_last_period");
+    await h.stripe.testHelpers.testClocks.advance(String(customer.test_clock), { frozen_time: end + 60 });
+    const ended = await h.stripe.subscriptions.retrieve(sub.id);
+    expect(ended).toMatchObject({ status: "canceled", ended_at: end });
+    const invoices = (await h.stripe.invoices.list({ subscription: sub.id })).data;
+    expect(invoices).toHaveLength(2);
+    const final = await h.stripe.invoices.retrieve(String(ended.latest_invoice));
+    // 2,500 tokens -> 3 blocks of 1,000 at $0.01; nothing unused to credit at the period end.
+    expect(final.lines.data.map((line) => [line.amount, line.quantity, line.period])).toEqual([[3, 2_500, { start, end }]]);
+    expect(final).toMatchObject({ total: 3, status: "paid" });
+  });
+
   it("cancelled without both invoice_now and prorate, discards the usage and bills nothing, as Stripe does", async () => {
     for (const params of [{}, { invoice_now: true }, { prorate: true }]) {
       const { customer, sub } = await subscriber(`no-final-${Object.keys(params).join("-")}@example.com`);
