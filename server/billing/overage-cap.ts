@@ -8,7 +8,7 @@ import { findUserById } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { AppError } from "@/server/errors";
 import { getOverageStore, type OverageStore } from "@/server/usage";
-import { capTokensFor, MAX_OVERAGE_CAP_CENTS, userOverage } from "./overage";
+import { capTokensFor, MAX_OVERAGE_CAP_CENTS, overageAwaitsPayment, userOverage } from "./overage";
 
 export const overageCapInput = z.object({
   capCents: z
@@ -39,7 +39,7 @@ export async function getOverageSettings(db: Executor, userId: string, store: Ov
     centsPer1000Tokens: overage.centsPer1000Tokens,
     capTokens: capTokensFor(overage, user.overageCapCents),
     usedTokens,
-    inTrial: user.subscriptionStatus === "trialing",
+    inTrial: overageAwaitsPayment(user),
   };
 }
 

@@ -30,6 +30,14 @@ export function userOverage(user: Pick<User, "stripeOverageLookupKey">, enabled:
   return paidPlans.find((plan) => plan.overage.lookupKey === user.stripeOverageLookupKey)?.overage ?? null;
 }
 
+/**
+ * Whether overage waits for the first paid period: in a trial nothing has been paid yet, so usage billed in arrears
+ * could never be collected if the card fails at the trial's end. The cap can be set meanwhile.
+ */
+export function overageAwaitsPayment(user: Pick<User, "subscriptionStatus">): boolean {
+  return user.subscriptionStatus === "trialing";
+}
+
 /** Tokens a cap in cents buys at the plan's price: whole 1,000-token blocks, so their bill stays within the cap. */
 export function capTokensFor(overage: PlanOverage, capCents: number): number {
   if (capCents <= 0 || overage.centsPer1000Tokens <= 0) return 0;

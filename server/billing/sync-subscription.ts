@@ -123,8 +123,9 @@ async function writeRead(
     );
     const written = await writeSubscriptionStateIfNewer(tx, userId, read.state, read.stamp, read.scheduled, read.due);
     if (!written) return { outcome: "already-current", userId } as const;
-    // The address has had its trial: a new account with it gets none (kept past this account's deletion).
-    if (read.subscription?.trial_start) await claimTrial(tx, user.email);
+    // The address is having its trial: a new account with it gets none (kept past this account's deletion, which
+    // claims any address that ever subscribed). Written while trialing only, not by every later sync.
+    if (read.state.subscriptionStatus === "trialing") await claimTrial(tx, user.email);
     // Billing emails commit with the state that causes them (the outbox, keyed per fact; delivered after commit).
     await enqueueBillingEmails(tx, user, read.state, { subscription: read.subscription ?? null });
     return { outcome: "synced", userId, state: read.state, budgetReset: read.budgetReset } as const;

@@ -4,7 +4,7 @@
 import { getDb } from "@/db/index";
 import { findUserById } from "@/db/queries/users";
 import { enqueueMeterEvent, kickMeterEventDelivery } from "@/server/billing/meter-events";
-import { capTokensFor, OVERAGE_METER_EVENT, userOverage } from "@/server/billing/overage";
+import { capTokensFor, OVERAGE_METER_EVENT, overageAwaitsPayment, userOverage } from "@/server/billing/overage";
 import { getOverageStore, type OverageStore, type SettleResult } from "@/server/usage";
 
 /** What a user may spend past the budget this period. */
@@ -45,9 +45,7 @@ export function databaseChatOverage(): ChatOverage {
     async termsFor(userId) {
       const user = await findUserById(await getDb(), userId);
       const overage = user ? userOverage(user) : null;
-      // A trial has not been paid for yet: overage (billed in arrears) would hand out tokens a card that fails at the
-      // trial's end, or an account deleted before it, never pays for. It starts with the first paid period.
-      if (!user || !overage || !user.stripeCustomerId || user.subscriptionStatus === "trialing") return null;
+      if (!user || !overage || !user.stripeCustomerId || overageAwaitsPayment(user)) return null;
       const capTokens = capTokensFor(overage, user.overageCapCents);
       return capTokens > 0 ? { capTokens, capCents: user.overageCapCents, stripeCustomerId: user.stripeCustomerId } : null;
     },
